@@ -1,0 +1,308 @@
+use crate::table_usage::{TableUsage, TableUsages, find_table_usages};
+use crate::{Blame, Declaration, Diagnostic, Field, Location, Shebang, parse_shebang};
+
+/// Everything [`analyze`] learns about a script.
+///
+/// ```
+/// use redis_script_analysis::{analyze, Declaration};
+///
+/// let analysis = analyze("#!lua flags=no-writes\nreturn 1", &Declaration::default());
+/// assert!(analysis.shebang.unwrap().flags.no_writes);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// The `#!lua` line, if the script has one (and it parsed).
+    pub shebang: Option<Shebang>,
+    /// How the script reads `KEYS`.
+    pub keys: TableUsage,
+    /// How the script reads `ARGV`.
+    pub args: TableUsage,
+    /// What is wrong, in source order of discovery; empty for a script that passes.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses `source` (Lua 5.1, as Redis runs it) and checks it against `declaration`:
+///
+/// - the shebang line names only flags Redis knows;
+/// - the script is valid Lua (only the first syntax error is reported: later ones are usually
+///   its echoes);
+/// - every `KEYS[n]` / `ARGV[n]` with a literal `n` is one the struct fills;
+/// - every declared field is read, unless the script reads the table dynamically (`#KEYS`,
+///   `ipairs(ARGV)`, `KEYS[i]`, ...), in which case this cannot be known and nothing is said;
+/// - a variadic field is only declared for a script that reads its table dynamically.
+///
+/// ```
+/// use redis_script_analysis::{analyze, Declaration, Field};
+///
+/// let declaration = Declaration {
+///     name: "Get".into(),
+///     keys: vec![Field::single("key")],
+///     args: vec![],
+///     standalone_only: false,
+/// };
+/// let analysis = analyze("return redis.call('GET', KEYS[2])", &declaration);
+/// assert_eq!(analysis.diagnostics.len(), 2); // KEYS[2] is not declared, KEYS[1] is not read
+/// ```
+pub fn analyze(source: &str, declaration: &Declaration) -> Analysis {
+    let mut analysis = Analysis::default();
+    match parse_shebang(source) {
+        Ok(shebang) => analysis.shebang = shebang,
+        Err(diagnostic) => analysis.diagnostics.push(diagnostic),
+    }
+
+    let ast = match full_moon::parse(source) {
+        Ok(ast) => ast,
+        Err(errors) => {
+            if let Some(error) = errors.first() {
+                let (start, _) = error.range();
+                analysis.diagnostics.push(Diagnostic {
+                    location: Some(Location {
+                        line: start.line(),
+                        column: start.character(),
+                    }),
+                    message: format!("Lua syntax error: {}", error.error_message()),
+                    help: "fix the Lua syntax (Redis runs Lua 5.1)".to_owned(),
+                    blame: Blame::Script,
+                });
+            }
+            return analysis;
+        }
+    };
+
+    let TableUsages { keys, args } = find_table_usages(&ast);
+    check_table(&Table::KEYS, &keys, &declaration.keys, declaration, &mut analysis.diagnostics);
+    check_table(&Table::ARGV, &args, &declaration.args, declaration, &mut analysis.diagnostics);
+    analysis.keys = keys;
+    analysis.args = args;
+    analysis
+}
+
+/// The words that differ between the `KEYS` and `ARGV` messages.
+struct Table {
+    name: &'static str,
+    attribute: &'static str,
+    singular: &'static str,
+    plural: &'static str,
+    blame: fn(usize) -> Blame,
+}
+
+impl Table {
+    const KEYS: Table = Table {
+        name: "KEYS",
+        attribute: "#[key]",
+        singular: "key",
+        plural: "keys",
+        blame: Blame::Key,
+    };
+    const ARGV: Table = Table {
+        name: "ARGV",
+        attribute: "#[arg]",
+        singular: "arg",
+        plural: "args",
+        blame: Blame::Arg,
+    };
+}
+
+fn check_table(
+    table: &Table,
+    usage: &TableUsage,
+    fields: &[Field],
+    declaration: &Declaration,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Table {
+        name,
+        attribute,
+        singular,
+        plural,
+        ..
+    } = table;
+    let fixed = fields.iter().filter(|field| !field.variadic).count() as u64;
+    let has_variadic = fields.iter().any(|field| field.variadic);
+
+    let mut reported = Vec::new();
+    for read in &usage.literal_indices {
+        if reported.contains(&read.index) {
+            continue;
+        }
+        if read.index == 0 {
+            reported.push(0);
+            diagnostics.push(Diagnostic {
+                location: Some(read.location),
+                message: format!(
+                    "`{name}[{}]` is always nil: Lua arrays start at 1 and take whole numbers",
+                    read.literal
+                ),
+                help: format!("the first entry is `{name}[1]`"),
+                blame: Blame::Script,
+            });
+        } else if read.index > fixed && !has_variadic {
+            reported.push(read.index);
+            let declared = match fields.len() {
+                0 => format!("no {plural}"),
+                1 => format!("only 1 {singular} (`{}`)", fields[0].name),
+                n => format!("only {n} {plural} ({})", field_list(fields)),
+            };
+            diagnostics.push(Diagnostic {
+                location: Some(read.location),
+                message: format!(
+                    "the script reads `{name}[{}]`, but `{}` declares {declared}",
+                    read.index, declaration.name
+                ),
+                help: format!(
+                    "add {attribute} fields up to {name}[{}] ({attribute} fields fill {name} in \
+                     declaration order), or correct the index",
+                    read.index
+                ),
+                blame: Blame::Struct,
+            });
+        }
+    }
+
+    if usage.dynamic.is_some() {
+        // `#KEYS`, loops and `unpack` can read any entry: which fields are read cannot be known.
+        return;
+    }
+    for (position, field) in fields.iter().enumerate() {
+        let index = position as u64 + 1;
+        if field.variadic {
+            let highest = usage
+                .highest_literal_index()
+                .map(|highest| format!(" (up to `{name}[{highest}]`)"))
+                .unwrap_or_default();
+            diagnostics.push(Diagnostic {
+                location: None,
+                message: format!(
+                    "`{}` is variadic, but the script reads {name} only at fixed positions{highest}, \
+                     so the extra {plural} would never be read",
+                    field.name
+                ),
+                help: format!(
+                    "read them in the script, e.g. `for i = {index}, #{name} do ... end` or \
+                     `unpack({name}, {index})`, or make `{}` a plain {attribute}",
+                    field.name
+                ),
+                blame: (table.blame)(position),
+            });
+        } else if !usage.reads_literal(index) {
+            diagnostics.push(Diagnostic {
+                location: None,
+                message: format!(
+                    "`{}` is sent as `{name}[{index}]`, but the script never reads `{name}[{index}]`",
+                    field.name
+                ),
+                help: format!(
+                    "read `{name}[{index}]` in the script, or remove the field ({attribute} fields \
+                     fill {name} in declaration order)"
+                ),
+                blame: (table.blame)(position),
+            });
+        }
+    }
+}
+
+fn field_list(fields: &[Field]) -> String {
+    fields
+        .iter()
+        .map(|field| format!("`{}`", field.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transfer() -> Declaration {
+        Declaration {
+            name: "Transfer".into(),
+            keys: vec![Field::single("from"), Field::single("to")],
+            args: vec![Field::single("amount")],
+            standalone_only: false,
+        }
+    }
+
+    #[test]
+    fn a_matching_script_passes() {
+        let source = "local a = redis.call('DECRBY', KEYS[1], ARGV[1])\nredis.call('INCRBY', KEYS[2], ARGV[1])\nreturn a";
+        let analysis = analyze(source, &transfer());
+        assert_eq!(analysis.diagnostics, vec![]);
+        assert_eq!(analysis.shebang, None);
+    }
+
+    #[test]
+    fn syntax_error_has_a_location() {
+        let analysis = analyze("local x = 1\nlocal y = x +\n", &transfer());
+        assert_eq!(analysis.diagnostics.len(), 1);
+        let diagnostic = &analysis.diagnostics[0];
+        assert!(diagnostic.message.starts_with("Lua syntax error: "), "{diagnostic:?}");
+        assert_eq!(diagnostic.location, Some(Location { line: 2, column: 13 }));
+        assert_eq!(
+            diagnostic.message,
+            "Lua syntax error: expected expression after binary operator"
+        );
+    }
+
+    #[test]
+    fn out_of_range_index_is_reported_once_per_index() {
+        let source = "return {KEYS[1], KEYS[2], KEYS[3], KEYS[3], ARGV[1]}";
+        let analysis = analyze(source, &transfer());
+        assert_eq!(analysis.diagnostics.len(), 1, "{:?}", analysis.diagnostics);
+        let diagnostic = &analysis.diagnostics[0];
+        assert_eq!(diagnostic.blame, Blame::Struct);
+        assert_eq!(diagnostic.location, Some(Location { line: 1, column: 27 }));
+        assert_eq!(
+            diagnostic.message,
+            "the script reads `KEYS[3]`, but `Transfer` declares only 2 keys (`from`, `to`)"
+        );
+    }
+
+    #[test]
+    fn unread_field_blames_the_field() {
+        let analysis = analyze("return {KEYS[1], ARGV[1]}", &transfer());
+        assert_eq!(analysis.diagnostics.len(), 1);
+        assert_eq!(analysis.diagnostics[0].blame, Blame::Key(1));
+        assert!(analysis.diagnostics[0].message.starts_with("`to` is sent as `KEYS[2]`"));
+    }
+
+    #[test]
+    fn dynamic_reads_silence_the_unread_check() {
+        let analysis = analyze("return {#KEYS, ARGV[1]}", &transfer());
+        assert_eq!(analysis.diagnostics, vec![]);
+    }
+
+    #[test]
+    fn variadic_needs_a_dynamic_read() {
+        let declaration = Declaration {
+            name: "Del".into(),
+            keys: vec![Field::single("first"), Field::variadic("rest")],
+            args: vec![],
+            standalone_only: false,
+        };
+        assert_eq!(
+            analyze("return redis.call('DEL', unpack(KEYS))", &declaration).diagnostics,
+            vec![]
+        );
+        // A variadic field may supply indices past the fixed ones.
+        assert_eq!(analyze("return {KEYS[3], #KEYS}", &declaration).diagnostics, vec![]);
+        let fixed_only = analyze("return {KEYS[1], KEYS[2]}", &declaration);
+        assert_eq!(fixed_only.diagnostics.len(), 1);
+        assert_eq!(fixed_only.diagnostics[0].blame, Blame::Key(1));
+        assert!(fixed_only.diagnostics[0].message.contains("up to `KEYS[2]`"));
+    }
+
+    #[test]
+    fn index_zero_is_always_nil() {
+        let analysis = analyze("return {KEYS[0], KEYS[1], KEYS[2], ARGV[1]}", &transfer());
+        assert_eq!(analysis.diagnostics.len(), 1);
+        assert!(analysis.diagnostics[0].message.contains("always nil"));
+    }
+
+    #[test]
+    fn bad_shebang_is_reported_and_the_rest_still_checked() {
+        let analysis = analyze("#!lua flags=nope\nreturn KEYS[3]", &transfer());
+        let messages: Vec<_> = analysis.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 5, "{messages:?}");
+        assert_eq!(messages[0], "unknown script flag `nope`");
+    }
+}

@@ -1,0 +1,88 @@
+use crate::KeyTemplate;
+
+/// What the Rust side declares: the struct's name, its `#[key]` and `#[arg]` fields in order, and
+/// whether the script is declared never to run on a Redis Cluster.
+///
+/// ```
+/// use redis_script_analysis::{Declaration, Field};
+///
+/// let declaration = Declaration {
+///     name: "Transfer".into(),
+///     keys: vec![Field::single("from"), Field::single("to")],
+///     args: vec![Field::variadic("amounts")],
+///     standalone_only: false,
+/// };
+/// assert_eq!(declaration.keys.len(), 2);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Declaration {
+    /// The struct's name, used in messages.
+    pub name: String,
+    /// `#[key]` fields: `KEYS[1]`, `KEYS[2]`, ... in declaration order.
+    pub keys: Vec<Field>,
+    /// `#[arg]` fields: `ARGV[1]`, `ARGV[2]`, ... in declaration order.
+    pub args: Vec<Field>,
+    /// `#[redis_script(standalone_only)]`: the script never runs on a Redis Cluster, so its keys
+    /// need not share a slot. The struct-level twin of `#!lua flags=no-cluster`, for scripts
+    /// that must also run on Redis 6, where a shebang line is a syntax error.
+    pub standalone_only: bool,
+}
+
+/// One `#[key]` or `#[arg]` field.
+///
+/// ```
+/// use redis_script_analysis::Field;
+///
+/// assert!(!Field::single("from").variadic);
+/// assert!(Field::variadic("rest").variadic);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// The field's name.
+    pub name: String,
+    /// `#[key(variadic)]` / `#[arg(variadic)]`: the field spreads into any number of entries.
+    pub variadic: bool,
+    /// `#[key("{{tag}}:{}")]`: how the key is built from this and other fields' values.
+    pub template: Option<KeyTemplate>,
+}
+
+impl Field {
+    /// A field that fills exactly one entry.
+    ///
+    /// ```
+    /// assert_eq!(redis_script_analysis::Field::single("from").name, "from");
+    /// ```
+    pub fn single(name: impl Into<String>) -> Self {
+        Field {
+            name: name.into(),
+            variadic: false,
+            template: None,
+        }
+    }
+
+    /// A field that fills any number of entries; only the last key or arg may be one.
+    ///
+    /// ```
+    /// assert!(redis_script_analysis::Field::variadic("rest").variadic);
+    /// ```
+    pub fn variadic(name: impl Into<String>) -> Self {
+        Field {
+            name: name.into(),
+            variadic: true,
+            template: None,
+        }
+    }
+
+    /// The same field, built from a key template.
+    ///
+    /// ```
+    /// use redis_script_analysis::{Field, KeyTemplate};
+    ///
+    /// let field = Field::single("from").with_template(KeyTemplate::parse("{{bank}}:{}").unwrap());
+    /// assert!(field.template.is_some());
+    /// ```
+    pub fn with_template(mut self, template: KeyTemplate) -> Self {
+        self.template = Some(template);
+        self
+    }
+}

@@ -1,0 +1,48 @@
+//! Static analysis of Redis Lua scripts, as plain functions.
+//!
+//! This crate is what `#[derive(RedisScript)]` runs at compile time, kept free of proc-macro
+//! machinery so that unit tests, fuzzers and other tools can call it directly:
+//!
+//! - [`analyze`] parses a script, reads its `#!lua` shebang flags, finds how it reads `KEYS`
+//!   and `ARGV`, checks that against the struct's [`Declaration`] and returns [`Diagnostic`]s.
+//! - [`script_sha1`] is the SHA1 that Redis uses to name a script (`EVALSHA`).
+//! - [`hash_slot`] is Redis Cluster's key-to-slot function, and [`KeyTemplate`] reasons about
+//!   the slots of keys built from `format!`-style templates.
+//!
+//! ```
+//! use redis_script_analysis::{analyze, Declaration, Field};
+//!
+//! let declaration = Declaration {
+//!     name: "Incr".into(),
+//!     keys: vec![Field::single("counter")],
+//!     args: vec![],
+//!     standalone_only: false,
+//! };
+//! let analysis = analyze("return redis.call('INCR', KEYS[1])", &declaration);
+//! assert!(analysis.diagnostics.is_empty());
+//! assert_eq!(analysis.keys.highest_literal_index(), Some(1));
+//! ```
+
+#[cfg(feature = "lua")]
+mod checks;
+mod declaration;
+mod diagnostic;
+mod hash_slot;
+mod key_template;
+#[cfg(feature = "lua")]
+mod script_sha1;
+mod shebang;
+#[cfg(feature = "lua")]
+mod table_usage;
+
+#[cfg(feature = "lua")]
+pub use checks::{Analysis, analyze};
+pub use declaration::{Declaration, Field};
+pub use diagnostic::{Blame, Diagnostic, Location};
+pub use hash_slot::{SLOT_COUNT, hash_slot, hash_tag};
+pub use key_template::{HashTag, KeyTemplate, TemplateError, TemplatePiece};
+#[cfg(feature = "lua")]
+pub use script_sha1::script_sha1;
+pub use shebang::{Shebang, ShebangFlags, parse_shebang};
+#[cfg(feature = "lua")]
+pub use table_usage::{LiteralIndex, TableUsage, TableUsages, find_table_usages};

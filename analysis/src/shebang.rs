@@ -1,0 +1,183 @@
+use crate::{Blame, Diagnostic, Location};
+
+/// The flags a Redis 7 script can declare in its first line, `#!lua flags=no-writes,allow-oom`.
+///
+/// ```
+/// use redis_script_analysis::ShebangFlags;
+///
+/// let flags = ShebangFlags { no_writes: true, ..ShebangFlags::default() };
+/// assert!(flags.no_writes && !flags.no_cluster);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShebangFlags {
+    /// `no-writes`: the script only reads; it may run on replicas and is sent as `EVALSHA_RO`.
+    pub no_writes: bool,
+    /// `allow-oom`: the script may run when the server is over `maxmemory`.
+    pub allow_oom: bool,
+    /// `allow-stale`: the script may run on a replica whose link to its primary is down.
+    pub allow_stale: bool,
+    /// `no-cluster`: Redis refuses to run the script in cluster mode.
+    pub no_cluster: bool,
+    /// `allow-cross-slot-keys`: the script may touch keys of several slots.
+    pub allow_cross_slot_keys: bool,
+}
+
+/// A parsed `#!lua` first line.
+///
+/// ```
+/// use redis_script_analysis::parse_shebang;
+///
+/// let shebang = parse_shebang("#!lua flags=no-writes\nreturn 1").unwrap().unwrap();
+/// assert!(shebang.flags.no_writes);
+/// assert_eq!(parse_shebang("return 1").unwrap(), None);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shebang {
+    /// The declared flags; all false for a bare `#!lua`.
+    pub flags: ShebangFlags,
+}
+
+const FLAG_NAMES: [&str; 5] = [
+    "no-writes",
+    "allow-oom",
+    "allow-stale",
+    "no-cluster",
+    "allow-cross-slot-keys",
+];
+
+/// Parses the shebang line the way Redis 7 does: `#!lua` followed by space-separated options,
+/// of which only `flags=a,b,...` exists. Returns `Ok(None)` when the script has no shebang.
+///
+/// ```
+/// use redis_script_analysis::parse_shebang;
+///
+/// let error = parse_shebang("#!lua flags=no-write\nreturn 1").unwrap_err();
+/// assert!(error.message.contains("no-write"));
+/// ```
+pub fn parse_shebang(source: &str) -> Result<Option<Shebang>, Diagnostic> {
+    let Some(after_marker) = source.strip_prefix("#!") else {
+        return Ok(None);
+    };
+    let Some(line_end) = after_marker.find('\n') else {
+        return Err(error(
+            2,
+            "the `#!` line is the whole script, so Redis rejects it (\"Invalid script shebang\")",
+            "put the script's code on the lines after `#!lua ...`",
+        ));
+    };
+    let line = after_marker[..line_end].trim_end_matches('\r');
+
+    let mut shebang = Shebang::default();
+    // Column of each word: 2 characters of `#!` plus what precedes it on the line.
+    let mut words = line
+        .split(' ')
+        .scan(3, |column, word| {
+            let start = *column;
+            *column += word.chars().count() + 1;
+            Some((start, word))
+        })
+        .filter(|(_, word)| !word.is_empty());
+
+    match words.next() {
+        Some((_, "lua")) => {}
+        Some((column, engine)) => {
+            return Err(error(
+                column,
+                &format!("unknown script engine `{engine}`; Redis only runs `#!lua` scripts"),
+                "start the line with `#!lua`, e.g. `#!lua flags=no-writes`",
+            ));
+        }
+        None => {
+            return Err(error(
+                3,
+                "the `#!` line names no engine; Redis only runs `#!lua` scripts",
+                "start the line with `#!lua`, e.g. `#!lua flags=no-writes`",
+            ));
+        }
+    }
+
+    for (column, option) in words {
+        let Some(list) = option.strip_prefix("flags=") else {
+            return Err(error(
+                column,
+                &format!("unknown shebang option `{option}`; Redis only knows `flags=`"),
+                "write the flags as `#!lua flags=no-writes,allow-oom` (comma-separated, no spaces)",
+            ));
+        };
+        let mut flag_column = column + "flags=".len();
+        for flag in list.split(',').filter(|flag| !flag.is_empty()) {
+            let slot = match flag {
+                "no-writes" => &mut shebang.flags.no_writes,
+                "allow-oom" => &mut shebang.flags.allow_oom,
+                "allow-stale" => &mut shebang.flags.allow_stale,
+                "no-cluster" => &mut shebang.flags.no_cluster,
+                "allow-cross-slot-keys" => &mut shebang.flags.allow_cross_slot_keys,
+                unknown => {
+                    return Err(error(
+                        flag_column,
+                        &format!("unknown script flag `{unknown}`"),
+                        &format!("Redis knows these flags: {}", FLAG_NAMES.join(", ")),
+                    ));
+                }
+            };
+            *slot = true;
+            flag_column += flag.chars().count() + 1;
+        }
+    }
+    Ok(Some(shebang))
+}
+
+fn error(column: usize, message: &str, help: &str) -> Diagnostic {
+    Diagnostic {
+        location: Some(Location { line: 1, column }),
+        message: message.to_owned(),
+        help: help.to_owned(),
+        blame: Blame::Script,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_flag() {
+        let source = "#!lua flags=no-writes,allow-oom,allow-stale,no-cluster,allow-cross-slot-keys\n";
+        let flags = parse_shebang(source).unwrap().unwrap().flags;
+        assert_eq!(
+            flags,
+            ShebangFlags {
+                no_writes: true,
+                allow_oom: true,
+                allow_stale: true,
+                no_cluster: true,
+                allow_cross_slot_keys: true,
+            }
+        );
+    }
+
+    #[test]
+    fn bare_shebang_and_empty_flags_declare_nothing() {
+        for source in ["#!lua\nreturn 1", "#!lua flags=\nreturn 1", "#!lua  \r\nreturn 1"] {
+            assert_eq!(parse_shebang(source), Ok(Some(Shebang::default())), "{source:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_flag_points_at_it() {
+        let error = parse_shebang("#!lua flags=no-writes,allow-oops\nreturn 1").unwrap_err();
+        assert_eq!(error.location, Some(Location { line: 1, column: 23 }));
+        assert_eq!(error.message, "unknown script flag `allow-oops`");
+        assert!(error.help.contains("allow-cross-slot-keys"));
+    }
+
+    #[test]
+    fn unknown_option_and_engine_are_errors() {
+        let option = parse_shebang("#!lua name=x\nreturn 1").unwrap_err();
+        assert_eq!(option.location, Some(Location { line: 1, column: 7 }));
+        assert!(option.message.contains("`name=x`"));
+        let engine = parse_shebang("#!python\nreturn 1").unwrap_err();
+        assert!(engine.message.contains("`python`"));
+        assert!(parse_shebang("#!lua").is_err());
+    }
+}

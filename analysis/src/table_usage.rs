@@ -1,0 +1,300 @@
+use std::collections::HashSet;
+
+use full_moon::ast::{self, Expression, Field, FunctionCall, Index, MethodCall, Prefix, Suffix};
+use full_moon::tokenizer::{Token, TokenReference, TokenType};
+use full_moon::visitors::Visitor;
+
+use crate::Location;
+
+/// One read of `KEYS[n]` / `ARGV[n]` with a number literal as the index.
+///
+/// ```
+/// use redis_script_analysis::find_table_usages;
+///
+/// let usages = find_table_usages(&full_moon::parse("return ARGV[2]").unwrap());
+/// assert_eq!(usages.args.literal_indices[0].index, 2);
+/// assert_eq!(usages.args.literal_indices[0].location.column, 8);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiteralIndex {
+    /// The index; `0` when the literal is not a positive whole number, which always reads nil.
+    pub index: u64,
+    /// The literal as written, e.g. `1` or `0x2`.
+    pub literal: String,
+    /// Where the table's name (`KEYS` / `ARGV`) starts.
+    pub location: Location,
+}
+
+/// How a script reads one of the tables `KEYS` or `ARGV`.
+///
+/// ```
+/// use redis_script_analysis::find_table_usages;
+///
+/// let usages = find_table_usages(&full_moon::parse("for i = 1, #KEYS do end").unwrap());
+/// assert!(usages.keys.dynamic.is_some());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableUsage {
+    /// Every `TABLE[<number literal>]`, in source order.
+    pub literal_indices: Vec<LiteralIndex>,
+    /// The first use that cannot be counted statically (`#KEYS`, `KEYS[i]`, `ipairs(KEYS)`,
+    /// `unpack(KEYS)`, `local k = KEYS`, ...); `None` when every use is a literal index.
+    pub dynamic: Option<Location>,
+}
+
+impl TableUsage {
+    /// Whether `TABLE[index]` is read with this literal index.
+    ///
+    /// ```
+    /// use redis_script_analysis::find_table_usages;
+    ///
+    /// let usages = find_table_usages(&full_moon::parse("return KEYS[1]").unwrap());
+    /// assert!(usages.keys.reads_literal(1) && !usages.keys.reads_literal(2));
+    /// ```
+    pub fn reads_literal(&self, index: u64) -> bool {
+        self.literal_indices.iter().any(|read| read.index == index)
+    }
+
+    /// The highest valid literal index read, if any.
+    ///
+    /// ```
+    /// use redis_script_analysis::find_table_usages;
+    ///
+    /// let usages = find_table_usages(&full_moon::parse("return {KEYS[2], KEYS[1]}").unwrap());
+    /// assert_eq!(usages.keys.highest_literal_index(), Some(2));
+    /// ```
+    pub fn highest_literal_index(&self) -> Option<u64> {
+        self.literal_indices
+            .iter()
+            .map(|read| read.index)
+            .filter(|&index| index > 0)
+            .max()
+    }
+}
+
+/// How a script reads `KEYS` and `ARGV`.
+///
+/// ```
+/// use redis_script_analysis::find_table_usages;
+///
+/// let usages = find_table_usages(&full_moon::parse("return KEYS[1] .. ARGV[1]").unwrap());
+/// assert!(usages.keys.reads_literal(1) && usages.args.reads_literal(1));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableUsages {
+    /// Uses of `KEYS`.
+    pub keys: TableUsage,
+    /// Uses of `ARGV`.
+    pub args: TableUsage,
+}
+
+/// Finds every use of `KEYS` and `ARGV` in a parsed script.
+///
+/// A name counts as a use of the table wherever it is a variable; `t.KEYS`, `t:KEYS()` and
+/// `{KEYS = 1}` are field names and do not count. A script that declares its own `local KEYS`
+/// is treated as reading the table dynamically, which keeps every check silent.
+///
+/// ```
+/// use redis_script_analysis::find_table_usages;
+///
+/// let usages = find_table_usages(&full_moon::parse("local t = {KEYS = 1} return t.KEYS").unwrap());
+/// assert_eq!(usages, Default::default());
+/// ```
+pub fn find_table_usages(ast: &ast::Ast) -> TableUsages {
+    let mut finder = Finder::default();
+    finder.visit_ast(ast);
+
+    let mut usages = TableUsages::default();
+    for (table, usage) in [("KEYS", &mut usages.keys), ("ARGV", &mut usages.args)] {
+        usage.literal_indices = finder
+            .literal_indices
+            .iter()
+            .filter(|(name, _, _)| *name == table)
+            .map(|(_, _, read)| read.clone())
+            .collect();
+        usage.dynamic = finder
+            .names
+            .iter()
+            .filter(|(name, byte, _)| {
+                *name == table
+                    && !finder.not_variables.contains(byte)
+                    && !finder
+                        .literal_indices
+                        .iter()
+                        .any(|(_, literal_byte, _)| literal_byte == byte)
+            })
+            .map(|(_, _, location)| *location)
+            .min();
+    }
+    usages
+}
+
+#[derive(Default)]
+struct Finder {
+    /// Every `KEYS` / `ARGV` identifier token: (table, byte offset, location).
+    names: Vec<(&'static str, usize, Location)>,
+    /// Reads with a literal index: (table, byte offset of the name, the read).
+    literal_indices: Vec<(&'static str, usize, LiteralIndex)>,
+    /// Byte offsets of identifiers that are field or method names, not variables.
+    not_variables: HashSet<usize>,
+}
+
+impl Finder {
+    fn prefixed<'a>(&mut self, prefix: &Prefix, mut suffixes: impl Iterator<Item = &'a Suffix>) {
+        let Prefix::Name(name) = prefix else { return };
+        let Some(table) = table_name(name.token()) else {
+            return;
+        };
+        let Some(Suffix::Index(Index::Brackets { expression, .. })) = suffixes.next() else {
+            return;
+        };
+        let Expression::Number(number) = &**expression else {
+            return;
+        };
+        let literal = number.token().to_string();
+        let start = name.token().start_position();
+        self.literal_indices.push((
+            table,
+            start.bytes(),
+            LiteralIndex {
+                index: parse_index(&literal),
+                literal,
+                location: location_of(name.token()),
+            },
+        ));
+    }
+
+    fn not_a_variable(&mut self, name: &TokenReference) {
+        self.not_variables.insert(name.token().start_position().bytes());
+    }
+}
+
+impl Visitor for Finder {
+    fn visit_var_expression(&mut self, node: &ast::VarExpression) {
+        self.prefixed(node.prefix(), node.suffixes());
+    }
+
+    fn visit_function_call(&mut self, node: &FunctionCall) {
+        self.prefixed(node.prefix(), node.suffixes());
+    }
+
+    fn visit_index(&mut self, node: &Index) {
+        if let Index::Dot { name, .. } = node {
+            self.not_a_variable(name);
+        }
+    }
+
+    fn visit_method_call(&mut self, node: &MethodCall) {
+        self.not_a_variable(node.name());
+    }
+
+    fn visit_field(&mut self, node: &Field) {
+        if let Field::NameKey { key, .. } = node {
+            self.not_a_variable(key);
+        }
+    }
+
+    fn visit_identifier(&mut self, token: &Token) {
+        if let Some(table) = table_name(token) {
+            self.names
+                .push((table, token.start_position().bytes(), location_of(token)));
+        }
+    }
+}
+
+fn table_name(token: &Token) -> Option<&'static str> {
+    match token.token_type() {
+        TokenType::Identifier { identifier } => match identifier.as_str() {
+            "KEYS" => Some("KEYS"),
+            "ARGV" => Some("ARGV"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub(crate) fn location_of(token: &Token) -> Location {
+    let start = token.start_position();
+    Location {
+        line: start.line(),
+        column: start.character(),
+    }
+}
+
+/// Lua number literal to a table index; anything but a positive whole number maps to 0.
+fn parse_index(literal: &str) -> u64 {
+    let parsed = match literal
+        .strip_prefix("0x")
+        .or_else(|| literal.strip_prefix("0X"))
+    {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => literal.parse::<u64>().ok().or_else(|| {
+            let float = literal.parse::<f64>().ok()?;
+            (float.fract() == 0.0 && float >= 1.0 && float < u64::MAX as f64).then_some(float as u64)
+        }),
+    };
+    parsed.unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usages(source: &str) -> TableUsages {
+        find_table_usages(&full_moon::parse(source).expect("test scripts are valid Lua"))
+    }
+
+    #[test]
+    fn literal_indices_with_locations() {
+        let found = usages("local a = KEYS[1]\nlocal b = KEYS[2]:upper()\nreturn ARGV[0x3]");
+        let keys: Vec<_> = found
+            .keys
+            .literal_indices
+            .iter()
+            .map(|read| (read.index, read.location.line, read.location.column))
+            .collect();
+        assert_eq!(keys, vec![(1, 1, 11), (2, 2, 11)]);
+        assert_eq!(found.args.literal_indices[0].index, 3);
+        assert_eq!(found.args.literal_indices[0].literal, "0x3");
+        assert_eq!(found.keys.dynamic, None);
+        assert_eq!(found.args.dynamic, None);
+    }
+
+    #[test]
+    fn every_dynamic_form_is_recognised() {
+        for source in [
+            "return #KEYS",
+            "for _, k in ipairs(KEYS) do end",
+            "return redis.call('DEL', unpack(KEYS))",
+            "local i = 1 return KEYS[i]",
+            "local keys = KEYS return keys[1]",
+            "return KEYS[1 + 1]",
+            "return KEYS[-1]",
+            "local KEYS = {} return KEYS[1]",
+        ] {
+            let found = usages(source);
+            assert!(found.keys.dynamic.is_some(), "{source}");
+        }
+    }
+
+    #[test]
+    fn dynamic_location_is_the_first_one() {
+        let found = usages("local n = 1\nreturn KEYS[1], #KEYS, #KEYS");
+        assert_eq!(found.keys.dynamic, Some(Location { line: 2, column: 18 }));
+    }
+
+    #[test]
+    fn field_and_method_names_are_not_the_tables() {
+        let found = usages("local t = {KEYS = 1, ARGV = 2}\nreturn t.KEYS + t:ARGV()");
+        assert_eq!(found, TableUsages::default());
+    }
+
+    #[test]
+    fn odd_index_literals_map_to_zero() {
+        assert_eq!(parse_index("1"), 1);
+        assert_eq!(parse_index("2.0"), 2);
+        assert_eq!(parse_index("1e1"), 10);
+        assert_eq!(parse_index("0"), 0);
+        assert_eq!(parse_index("1.5"), 0);
+    }
+}

@@ -1,0 +1,138 @@
+//! Writing the `Script` implementation and the inherent `invoke` methods.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use crate::parse::{ScriptField, ScriptStruct};
+use crate::validate::CheckedScript;
+
+pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream {
+    let ident = script.ident;
+    let name = ident.to_string();
+    let path = &script.path;
+    let absolute_path = &checked.absolute_path;
+    let sha1 = &checked.sha1;
+    let output = script
+        .returns
+        .as_ref()
+        .map_or_else(|| quote!(::redis_script::redis::Value), |ty| quote!(#ty));
+    let (impl_generics, type_generics, where_clause) = script.generics.split_for_impl();
+
+    let key_names = script.keys.iter().map(|field| field.ident.to_string());
+    let arg_names = script.args.iter().map(|field| field.ident.to_string());
+    let flags = checked.analysis.shebang.unwrap_or_default().flags;
+    let (no_writes, allow_oom, allow_stale, no_cluster, allow_cross_slot_keys) = (
+        flags.no_writes,
+        flags.allow_oom,
+        flags.allow_stale,
+        flags.no_cluster,
+        flags.allow_cross_slot_keys,
+    );
+
+    let arity_checks = script
+        .keys
+        .iter()
+        .chain(&script.args)
+        .filter(|field| !field.variadic)
+        .map(|field| {
+            let member = field.ident;
+            let field_name = member.to_string();
+            quote! {
+                ::redis_script::__private::single_argument(&self.#member, #name, #field_name)?;
+            }
+        });
+    let key_count = key_count(&script.keys);
+    let pushes = script.keys.iter().chain(&script.args).map(|field| {
+        let member = field.ident;
+        quote!(command.arg(&self.#member);)
+    });
+
+    // Everything the returned future may hold: RPIT must name every type parameter in scope,
+    // and `use<..>` lists lifetimes first.
+    let captured_lifetimes = script.generics.lifetimes().map(|param| &param.lifetime);
+    let captured_types = script
+        .generics
+        .type_params()
+        .map(|param| &param.ident)
+        .chain(script.generics.const_params().map(|param| &param.ident));
+    let doc_invoke = format!(
+        "Runs `{}` on a synchronous connection; see [`redis_script::Script::invoke`].",
+        path.value()
+    );
+    let doc_invoke_async = format!(
+        "Runs `{}` on an asynchronous connection; see [`redis_script::Script::invoke_async`].",
+        path.value()
+    );
+
+    quote! {
+        impl #impl_generics ::redis_script::Script for #ident #type_generics #where_clause {
+            type Output = #output;
+            const NAME: &'static str = #name;
+            const PATH: &'static str = #path;
+            const SOURCE: &'static str = ::core::include_str!(#absolute_path);
+            const SHA1: &'static str = #sha1;
+            const KEY_FIELDS: &'static [&'static str] = &[#(#key_names),*];
+            const ARG_FIELDS: &'static [&'static str] = &[#(#arg_names),*];
+            const FLAGS: ::redis_script::ShebangFlags = ::redis_script::ShebangFlags {
+                no_writes: #no_writes,
+                allow_oom: #allow_oom,
+                allow_stale: #allow_stale,
+                no_cluster: #no_cluster,
+                allow_cross_slot_keys: #allow_cross_slot_keys,
+            };
+
+            #[inline]
+            fn write_keys_and_args(
+                &self,
+                command: &mut ::redis_script::__private::Cmd,
+            ) -> ::core::result::Result<(), ::redis_script::Error> {
+                #(#arity_checks)*
+                command.arg(#key_count);
+                #(#pushes)*
+                ::core::result::Result::Ok(())
+            }
+        }
+
+        impl #impl_generics #ident #type_generics #where_clause {
+            #[doc = #doc_invoke]
+            #[inline]
+            pub fn invoke<C>(
+                &self,
+                connection: &mut C,
+            ) -> ::core::result::Result<#output, ::redis_script::Error>
+            where
+                C: ::redis_script::redis::ConnectionLike + ?::core::marker::Sized,
+            {
+                <Self as ::redis_script::Script>::invoke(self, connection)
+            }
+
+            #[doc = #doc_invoke_async]
+            #[inline]
+            pub fn invoke_async<'connection, C>(
+                &self,
+                connection: &'connection mut C,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<#output, ::redis_script::Error>,
+            > + ::core::marker::Send + use<'connection, #(#captured_lifetimes,)* C #(, #captured_types)*>
+            where
+                C: ::redis_script::redis::aio::ConnectionLike + ::core::marker::Send,
+            {
+                ::redis_script::__private::invoke_async::<Self, C>(self, connection)
+            }
+        }
+    }
+}
+
+/// `numkeys`: a string literal when no key is variadic, so nothing is formatted per call.
+fn key_count(keys: &[ScriptField<'_>]) -> TokenStream {
+    let fixed = keys.iter().filter(|field| !field.variadic).count();
+    match keys.iter().find(|field| field.variadic) {
+        None => {
+            let literal = fixed.to_string();
+            quote!(#literal)
+        }
+        Some(variadic) => {
+            let member = variadic.ident;
+            quote!(#fixed + ::redis_script::__private::ToRedisArgs::num_of_args(&self.#member))
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Loading the Lua file and turning the analysis's diagnostics into spanned compile errors.
+
+use std::path::PathBuf;
+
+use proc_macro2::Span;
+use redis_script_analysis::{Analysis, Blame, Declaration, Field, analyze, script_sha1};
+
+use crate::parse::{Errors, ScriptField, ScriptStruct};
+
+/// What expansion needs from a script that passed every check.
+pub struct CheckedScript {
+    /// Absolute path of the Lua file, for `include_str!` (which makes the file a build input).
+    pub absolute_path: String,
+    pub sha1: String,
+    pub analysis: Analysis,
+}
+
+pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
+    let (absolute_path, source) = load(script)?;
+    let declaration = Declaration {
+        name: script.ident.to_string(),
+        keys: fields(&script.keys),
+        args: fields(&script.args),
+        standalone_only: false,
+    };
+    let analysis = analyze(&source, &declaration);
+
+    let path = script.path.value();
+    let mut errors = Errors::default();
+    for diagnostic in &analysis.diagnostics {
+        let span = match diagnostic.blame {
+            Blame::Script => script.path.span(),
+            Blame::Struct => script.ident.span(),
+            Blame::Key(index) => field_span(&script.keys, index, script),
+            Blame::Arg(index) => field_span(&script.args, index, script),
+        };
+        errors.push(syn::Error::new(span, diagnostic.render(&path)));
+    }
+    errors.finish()?;
+
+    Ok(CheckedScript {
+        absolute_path,
+        sha1: script_sha1(&source),
+        analysis,
+    })
+}
+
+fn fields(fields: &[ScriptField<'_>]) -> Vec<Field> {
+    fields
+        .iter()
+        .map(|field| Field {
+            name: field.ident.to_string(),
+            variadic: field.variadic,
+            template: None,
+        })
+        .collect()
+}
+
+fn field_span(fields: &[ScriptField<'_>], index: usize, script: &ScriptStruct<'_>) -> Span {
+    fields
+        .get(index)
+        .map_or_else(|| script.ident.span(), |field| field.ident.span())
+}
+
+/// Reads the file named by `path`, relative to the crate's `CARGO_MANIFEST_DIR`.
+fn load(script: &ScriptStruct<'_>) -> syn::Result<(String, String)> {
+    let relative = script.path.value();
+    let error = |message: String| syn::Error::new(script.path.span(), message);
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").ok_or_else(|| {
+        error(format!(
+            "cannot resolve `{relative}`: CARGO_MANIFEST_DIR is not set, so this is not a Cargo \
+             build; build with cargo"
+        ))
+    })?;
+    let resolved = PathBuf::from(root).join(&relative);
+    let shown = resolved.display();
+
+    let bytes = std::fs::read(&resolved).map_err(|cause| {
+        error(format!(
+            "cannot read the Lua file `{relative}` (resolved to {shown}): {cause}\n  help: `path` \
+             is relative to the directory of the crate's Cargo.toml"
+        ))
+    })?;
+    let source = String::from_utf8(bytes).map_err(|cause| {
+        let at = cause.utf8_error().valid_up_to();
+        error(format!(
+            "the Lua file `{relative}` (resolved to {shown}) is not valid UTF-8: the byte at \
+             offset {at} is not\n  help: save the file as UTF-8; write binary data in Lua \
+             strings as escapes such as \"\\255\""
+        ))
+    })?;
+    let absolute_path = resolved.to_str().map(str::to_owned).ok_or_else(|| {
+        error(format!(
+            "the path of the Lua file ({shown}) is not valid UTF-8, which include_str! needs"
+        ))
+    })?;
+    Ok((absolute_path, source))
+}

@@ -1,0 +1,320 @@
+use std::fmt;
+
+use redis::{ErrorKind, RedisError, ServerErrorKind};
+
+/// Everything that can go wrong when a script is invoked.
+///
+/// Match on the variant to tell what happened; every variant that comes from the server keeps
+/// the original [`redis::RedisError`] as its [`source`](std::error::Error::source).
+///
+/// ```
+/// use redis_script::Error;
+///
+/// fn should_retry(error: &Error) -> bool {
+///     matches!(error, Error::Busy { .. }) || error.is_io_error()
+/// }
+/// # let _ = should_retry;
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The script failed while running: a Lua runtime error, `error(...)`, or a failed
+    /// `redis.call`. The server's `user_script:N` is translated into the Lua file and line.
+    Script(ScriptError),
+    /// The server is busy running another script (`BUSY`) and refused this one; nothing ran.
+    /// Retry later, or stop the other one with `SCRIPT KILL`.
+    Busy {
+        /// The Lua file of the script that was refused.
+        path: &'static str,
+        /// The server's reply.
+        source: RedisError,
+    },
+    /// The server answered `NOSCRIPT` even to the `EVAL` fallback that carries the full source.
+    /// Plain Redis never does; a proxy that forwards `EVAL` and `EVALSHA` differently can.
+    ScriptMissing {
+        /// The Lua file of the script.
+        path: &'static str,
+        /// The server's reply.
+        source: RedisError,
+    },
+    /// The script ran, but its reply could not be converted into the declared `returns` type.
+    /// Whatever the script did has happened.
+    Conversion {
+        /// The Lua file of the script.
+        path: &'static str,
+        /// The Rust type the reply was to become.
+        expected: &'static str,
+        /// What the conversion said.
+        source: RedisError,
+    },
+    /// A non-variadic `#[key]` or `#[arg]` field produced no argument or several (e.g. a `None`
+    /// option or a `Vec`), which would shift every later entry of `KEYS` or `ARGV`. Nothing was
+    /// sent.
+    FieldArity {
+        /// The struct of the script.
+        script: &'static str,
+        /// The field at fault.
+        field: &'static str,
+        /// How many arguments it produced.
+        produced: usize,
+    },
+    /// Any other failure: I/O, connection, authentication, or a server error raised before the
+    /// script ran (e.g. `OOM`, `READONLY`, `CROSSSLOT`), or one the script returned itself with
+    /// `redis.error_reply` (Redis passes those on with no line number).
+    Redis(RedisError),
+}
+
+impl Error {
+    /// Whether the error is an I/O failure, after which the connection may need re-establishing;
+    /// a script whose reply was lost this way may or may not have run.
+    ///
+    /// ```
+    /// let error = redis_script::Error::Redis(std::io::Error::other("reset").into());
+    /// assert!(error.is_io_error());
+    /// ```
+    pub fn is_io_error(&self) -> bool {
+        match self {
+            Error::Redis(error) => error.is_io_error(),
+            _ => false,
+        }
+    }
+
+    /// The server's error code (`ERR`, `BUSY`, `WRONGTYPE`, a script's own code, ...), if the
+    /// error is a server reply.
+    ///
+    /// ```
+    /// let error = redis_script::Error::Redis(std::io::Error::other("reset").into());
+    /// assert_eq!(error.code(), None);
+    /// ```
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Script(error) => error.source.code(),
+            Error::Busy { source, .. } | Error::ScriptMissing { source, .. } => source.code(),
+            Error::Redis(error) => error.code(),
+            Error::Conversion { .. } | Error::FieldArity { .. } => None,
+        }
+    }
+
+    /// Sorts a failed reply to the script's `EVALSHA` / `EVAL` into a variant.
+    pub(crate) fn from_reply(error: RedisError, path: &'static str, source: &'static str) -> Self {
+        if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) {
+            return Error::ScriptMissing {
+                path,
+                source: error,
+            };
+        }
+        if error.code() == Some("BUSY") {
+            return Error::Busy {
+                path,
+                source: error,
+            };
+        }
+        match ScriptError::from_server(error, path, source) {
+            Ok(script_error) => Error::Script(script_error),
+            Err(error) => Error::Redis(error),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Script(error) => error.fmt(f),
+            Error::Busy { path, source } => write!(
+                f,
+                "{path}: the server is busy running another script and refused this one ({source})"
+            ),
+            Error::ScriptMissing { path, source } => write!(
+                f,
+                "{path}: the server answered NOSCRIPT even to EVAL with the full source ({source})"
+            ),
+            Error::Conversion {
+                path,
+                expected,
+                source,
+            } => write!(
+                f,
+                "{path}: the script's reply does not convert into `{expected}`: {source}"
+            ),
+            Error::FieldArity {
+                script,
+                field,
+                produced,
+            } => write!(
+                f,
+                "`{script}.{field}` produced {produced} arguments instead of one; make the field \
+                 variadic or give it a type that is a single argument"
+            ),
+            Error::Redis(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Script(error) => Some(&error.source),
+            Error::Busy { source, .. }
+            | Error::ScriptMissing { source, .. }
+            | Error::Conversion { source, .. } => Some(source),
+            Error::FieldArity { .. } => None,
+            Error::Redis(error) => Some(error),
+        }
+    }
+}
+
+impl From<RedisError> for Error {
+    fn from(error: RedisError) -> Self {
+        Error::Redis(error)
+    }
+}
+
+/// A script's runtime error, located in its Lua file.
+///
+/// Redis reports such errors against a script it calls `user_script`, e.g.
+/// `ERR user_script:7: attempt to compare nil with number script: 4f1c..., on @user_script:7.`
+/// This keeps the server's message and shows it as
+/// `lua/transfer.lua:7: attempt to compare nil with number`, with the source line quoted.
+///
+/// ```
+/// # fn show(error: &redis_script::ScriptError) {
+/// eprintln!("{} failed at line {:?}: {}", error.path(), error.line(), error.message());
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct ScriptError {
+    path: &'static str,
+    line: usize,
+    source_line: Option<&'static str>,
+    message: String,
+    source: RedisError,
+}
+
+impl ScriptError {
+    /// The Lua file, as written in the `path` attribute.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// The 1-based line in the Lua file at which the script failed.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The text of that line, if the file has it.
+    pub fn source_line(&self) -> Option<&'static str> {
+        self.source_line
+    }
+
+    /// The server's message, its `user_script` references removed, with the error code first
+    /// (`WRONGTYPE Operation against a key ...`) unless the code is the generic `ERR`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The server's reply as the `redis` crate reported it.
+    pub fn redis_error(&self) -> &RedisError {
+        &self.source
+    }
+
+    /// Recognizes a server error that names a line of the script; gives the error back otherwise.
+    fn from_server(
+        error: RedisError,
+        path: &'static str,
+        source: &'static str,
+    ) -> Result<Self, RedisError> {
+        let Some(detail) = error.detail() else {
+            return Err(error);
+        };
+        let Some(line) = script_line(detail) else {
+            return Err(error);
+        };
+        let message = strip_script_references(detail);
+        let message = match error.code() {
+            Some("ERR") | None => message.to_owned(),
+            Some(code) => format!("{code} {message}"),
+        };
+        Ok(ScriptError {
+            path,
+            line,
+            source_line: line.checked_sub(1).and_then(|index| source.lines().nth(index)),
+            message,
+            source: error,
+        })
+    }
+}
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path, self.line, self.message)?;
+        if let Some(text) = self.source_line {
+            write!(f, "\n{:>5} | {}", self.line, text.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScriptError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+const SCRIPT_NAME: &str = "user_script:";
+
+/// The line number after the first `user_script:` (as in `user_script:7:` and `@user_script:7.`).
+fn script_line(detail: &str) -> Option<usize> {
+    detail.match_indices(SCRIPT_NAME).find_map(|(at, _)| {
+        let digits = &detail[at + SCRIPT_NAME.len()..];
+        let end = digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
+        digits[..end].parse().ok()
+    })
+}
+
+/// Removes Redis's own references to the script: a leading `user_script:N: ` and the trailing
+/// ` script: <sha1>, on @user_script:N.`, which the file and line replace.
+fn strip_script_references(detail: &str) -> &str {
+    let mut message = detail.trim();
+    if let Some(rest) = message.strip_prefix(SCRIPT_NAME) {
+        let after_digits = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        if let Some(text) = after_digits.strip_prefix(':') {
+            message = text.trim_start();
+        }
+    }
+    if let Some(at) = message.rfind(" script: ") {
+        if message[at..].contains("@user_script:") {
+            message = message[..at].trim_end();
+        }
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_line_in_both_forms() {
+        assert_eq!(script_line("user_script:7: boom script: abc, on @user_script:7."), Some(7));
+        assert_eq!(script_line("Unknown command script: abc, on @user_script:12."), Some(12));
+        assert_eq!(script_line("no line here"), None);
+        assert_eq!(script_line("user_script:x"), None);
+    }
+
+    #[test]
+    fn strips_both_references() {
+        assert_eq!(
+            strip_script_references("user_script:2: boom script: 64e8, on @user_script:2."),
+            "boom"
+        );
+        assert_eq!(
+            strip_script_references(
+                "Unknown Redis command called from script script: 7468, on @user_script:3."
+            ),
+            "Unknown Redis command called from script"
+        );
+        assert_eq!(strip_script_references("plain"), "plain");
+    }
+}

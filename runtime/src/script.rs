@@ -1,0 +1,141 @@
+use std::future::Future;
+
+use redis::{Cmd, FromRedisValue};
+
+use crate::{Error, ShebangFlags, invoke};
+
+/// A Redis Lua script with typed keys, arguments and reply, implemented by
+/// `#[derive(RedisScript)]`.
+///
+/// Everything about the script that can be known at compile time is an associated constant,
+/// computed by the derive: invoking a script hashes nothing and parses nothing.
+///
+/// Generic code takes `impl Script`:
+///
+/// ```
+/// use redis_script::Script;
+///
+/// fn describe(script: &impl Script) -> String {
+///     fn of<S: Script>(_: &S) -> String {
+///         format!("{} ({}) sha1 {}", S::NAME, S::PATH, S::SHA1)
+///     }
+///     of(script)
+/// }
+///
+/// #[derive(redis_script::RedisScript)]
+/// #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+/// struct Incr<'a> {
+///     #[key]
+///     counter: &'a str,
+/// }
+///
+/// assert!(describe(&Incr { counter: "c" }).starts_with("Incr (lua/doc_incr.lua) sha1 "));
+/// assert_eq!(Incr::KEY_FIELDS, &["counter"]);
+/// ```
+pub trait Script {
+    /// What the script's reply is converted into (`returns = T`; `redis::Value` by default).
+    type Output: FromRedisValue;
+
+    /// The struct's name.
+    const NAME: &'static str;
+    /// The Lua file, as written in `#[redis_script(path = "...")]` (relative to the crate root).
+    const PATH: &'static str;
+    /// The script's source, exactly as sent with `EVAL` and hashed for `EVALSHA`.
+    const SOURCE: &'static str;
+    /// The lowercase hex SHA1 of [`SOURCE`](Self::SOURCE): the name Redis knows the script by.
+    const SHA1: &'static str;
+    /// The `#[key]` fields in order: `KEYS[1]`, `KEYS[2]`, ... (a variadic one fills the rest).
+    const KEY_FIELDS: &'static [&'static str];
+    /// The `#[arg]` fields in order: `ARGV[1]`, `ARGV[2]`, ...
+    const ARG_FIELDS: &'static [&'static str];
+    /// The flags of the script's `#!lua flags=...` line; all false without one.
+    const FLAGS: ShebangFlags;
+
+    /// Appends `numkeys`, the keys and the args to an `EVALSHA` command.
+    ///
+    /// Implemented by the derive; fails only when a non-variadic field produces other than one
+    /// argument ([`Error::FieldArity`]).
+    #[doc(hidden)]
+    fn write_keys_and_args(&self, command: &mut Cmd) -> Result<(), Error>;
+
+    /// The `EVALSHA` command for this invocation (`EVALSHA_RO` for a `no-writes` script), for
+    /// callers that send it themselves. It carries no NOSCRIPT fallback.
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// let command = Incr { counter: "c" }.evalsha_command().unwrap();
+    /// assert_eq!(command.args_iter().count(), 4); // EVALSHA sha1 1 c
+    /// ```
+    fn evalsha_command(&self) -> Result<Cmd, Error> {
+        let mut command = redis::cmd(if Self::FLAGS.no_writes {
+            "EVALSHA_RO"
+        } else {
+            "EVALSHA"
+        });
+        command.arg(Self::SHA1);
+        self.write_keys_and_args(&mut command)?;
+        Ok(command)
+    }
+
+    /// Runs the script on a synchronous connection and converts its reply.
+    ///
+    /// Sends `EVALSHA` with the compile-time SHA1. If the server does not have the script
+    /// (`NOSCRIPT`: a flushed cache, a restarted or newly promoted node), sends `EVAL` with the
+    /// source once, which runs it and caches it again. `NOSCRIPT` means the script did not run, so
+    /// the fallback never runs it twice.
+    ///
+    /// Takes `&self`: the fields are only serialized into the command, so one value can be
+    /// invoked again (a retry, a loop) without cloning it.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut connection = redis::Client::open("redis://127.0.0.1/")?.get_connection()?;
+    /// let count: i64 = Script::invoke(&Incr { counter: "visits" }, &mut connection)?;
+    /// # Ok(()) }
+    /// ```
+    fn invoke<C>(&self, connection: &mut C) -> Result<Self::Output, Error>
+    where
+        C: redis::ConnectionLike + ?Sized,
+    {
+        let command = self.evalsha_command()?;
+        invoke::invoke(&command, invoke::Details::of::<Self>(), connection)
+    }
+
+    /// Runs the script on an asynchronous connection (`MultiplexedConnection`,
+    /// `ConnectionManager`, the cluster connection, ...) and converts its reply, with the same
+    /// `NOSCRIPT` fallback as [`invoke`](Self::invoke).
+    ///
+    /// The command is built before the returned future first runs, so the future borrows only
+    /// the connection and the struct need not be `Sync`.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = redis::Client::open("redis://127.0.0.1/")?;
+    /// let mut connection = client.get_multiplexed_async_connection().await?;
+    /// let count: i64 = Script::invoke_async(&Incr { counter: "visits" }, &mut connection).await?;
+    /// # Ok(()) }
+    /// ```
+    fn invoke_async<'c, C>(
+        &self,
+        connection: &'c mut C,
+    ) -> impl Future<Output = Result<Self::Output, Error>> + Send + use<'c, Self, C>
+    where
+        C: redis::aio::ConnectionLike + Send,
+    {
+        crate::__private::invoke_async(self, connection)
+    }
+}
