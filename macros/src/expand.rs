@@ -1,7 +1,7 @@
 //! Writing the `Script` implementation and the inherent `invoke` methods.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use crate::parse::{ScriptField, ScriptStruct};
 use crate::validate::CheckedScript;
 
@@ -35,9 +35,9 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         .filter(|field| !field.variadic)
         .map(|field| {
             let member = field.ident;
-            let field_name = member.to_string();
-            quote! {
-                ::redis_script::__private::single_argument(&self.#member, #name, #field_name)?;
+            // Spanned at the field, so an unfit type is reported there.
+            quote_spanned! {member.span()=>
+                ::redis_script::__private::single_argument(&self.#member);
             }
         });
     let key_count = key_count(&script.keys);
@@ -84,11 +84,10 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
             fn write_keys_and_args(
                 &self,
                 command: &mut ::redis_script::__private::Cmd,
-            ) -> ::core::result::Result<(), ::redis_script::Error> {
+            ) {
                 #(#arity_checks)*
                 command.arg(#key_count);
                 #(#pushes)*
-                ::core::result::Result::Ok(())
             }
         }
 

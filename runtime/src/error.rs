@@ -47,17 +47,6 @@ pub enum Error {
         /// What the conversion said.
         source: RedisError,
     },
-    /// A non-variadic `#[key]` or `#[arg]` field produced no argument or several (e.g. a `None`
-    /// option or a `Vec`), which would shift every later entry of `KEYS` or `ARGV`. Nothing was
-    /// sent.
-    FieldArity {
-        /// The struct of the script.
-        script: &'static str,
-        /// The field at fault.
-        field: &'static str,
-        /// How many arguments it produced.
-        produced: usize,
-    },
     /// Any other failure: I/O, connection, authentication, or a server error raised before the
     /// script ran (e.g. `OOM`, `READONLY`, `CROSSSLOT`), or one the script returned itself with
     /// `redis.error_reply` (Redis passes those on with no line number).
@@ -91,7 +80,7 @@ impl Error {
             Error::Script(error) => error.source.code(),
             Error::Busy { source, .. } | Error::ScriptMissing { source, .. } => source.code(),
             Error::Redis(error) => error.code(),
-            Error::Conversion { .. } | Error::FieldArity { .. } => None,
+            Error::Conversion { .. } => None,
         }
     }
 
@@ -136,15 +125,6 @@ impl fmt::Display for Error {
                 f,
                 "{path}: the script's reply does not convert into `{expected}`: {source}"
             ),
-            Error::FieldArity {
-                script,
-                field,
-                produced,
-            } => write!(
-                f,
-                "`{script}.{field}` produced {produced} arguments instead of one; make the field \
-                 variadic or give it a type that is a single argument"
-            ),
             Error::Redis(error) => error.fmt(f),
         }
     }
@@ -157,7 +137,6 @@ impl std::error::Error for Error {
             Error::Busy { source, .. }
             | Error::ScriptMissing { source, .. }
             | Error::Conversion { source, .. } => Some(source),
-            Error::FieldArity { .. } => None,
             Error::Redis(error) => Some(error),
         }
     }

@@ -71,7 +71,7 @@ where
 }
 
 pub(crate) async fn invoke_async<T, C>(
-    evalsha: Result<Cmd, Error>,
+    evalsha: Cmd,
     details: Details,
     connection: &mut C,
 ) -> Result<T, Error>
@@ -79,7 +79,6 @@ where
     T: FromRedisValue,
     C: redis::aio::ConnectionLike + Send,
 {
-    let evalsha = evalsha?;
     let mut reply = server_error_as_err(connection.req_packed_command(&evalsha).await);
     if is_noscript(&reply) {
         let eval = details.eval_command(&evalsha);

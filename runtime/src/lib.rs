@@ -91,20 +91,20 @@ pub mod __private {
         invoke::invoke_async(script.evalsha_command(), invoke::Details::of::<S>(), connection)
     }
 
-    /// Checks that a non-variadic field makes exactly one argument before anything is sent.
+    /// Fields that fill exactly one entry of `KEYS` or `ARGV`: checked at compile time, so that a
+    /// value which is several arguments (or none, like `None`) cannot shift the later entries.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a single Redis argument, so it cannot fill one entry of KEYS or ARGV",
+        label = "not exactly one argument",
+        note = "a plain #[key] / #[arg] field needs a type that is one argument (&str, String, \
+                integers, floats, bool, &[u8], Vec<u8>, ...): redis::ToSingleRedisArg",
+        note = "for a list, mark the field #[key(variadic)] / #[arg(variadic)]; for an optional \
+                value, send a sentinel the script understands"
+    )]
+    pub trait SingleArgument {}
+
+    impl<T: redis::ToSingleRedisArg + ?Sized> SingleArgument for T {}
+
     #[inline(always)]
-    pub fn single_argument<T: ToRedisArgs + ?Sized>(
-        value: &T,
-        script: &'static str,
-        field: &'static str,
-    ) -> Result<(), Error> {
-        match value.num_of_args() {
-            1 => Ok(()),
-            produced => Err(Error::FieldArity {
-                script,
-                field,
-                produced,
-            }),
-        }
-    }
+    pub fn single_argument<T: SingleArgument + ?Sized>(_: &T) {}
 }

@@ -51,12 +51,10 @@ pub trait Script {
     /// The flags of the script's `#!lua flags=...` line; all false without one.
     const FLAGS: ShebangFlags;
 
-    /// Appends `numkeys`, the keys and the args to an `EVALSHA` command.
-    ///
-    /// Implemented by the derive; fails only when a non-variadic field produces other than one
-    /// argument ([`Error::FieldArity`]).
+    /// Appends `numkeys`, the keys and the args to an `EVALSHA` command. Implemented by the
+    /// derive.
     #[doc(hidden)]
-    fn write_keys_and_args(&self, command: &mut Cmd) -> Result<(), Error>;
+    fn write_keys_and_args(&self, command: &mut Cmd);
 
     /// The `EVALSHA` command for this invocation (`EVALSHA_RO` for a `no-writes` script), for
     /// callers that send it themselves. It carries no NOSCRIPT fallback.
@@ -67,18 +65,18 @@ pub trait Script {
     /// # struct Incr<'a> { #[key] counter: &'a str }
     /// use redis_script::Script;
     ///
-    /// let command = Incr { counter: "c" }.evalsha_command().unwrap();
+    /// let command = Incr { counter: "c" }.evalsha_command();
     /// assert_eq!(command.args_iter().count(), 4); // EVALSHA sha1 1 c
     /// ```
-    fn evalsha_command(&self) -> Result<Cmd, Error> {
+    fn evalsha_command(&self) -> Cmd {
         let mut command = redis::cmd(if Self::FLAGS.no_writes {
             "EVALSHA_RO"
         } else {
             "EVALSHA"
         });
         command.arg(Self::SHA1);
-        self.write_keys_and_args(&mut command)?;
-        Ok(command)
+        self.write_keys_and_args(&mut command);
+        command
     }
 
     /// Runs the script on a synchronous connection and converts its reply.
@@ -106,7 +104,7 @@ pub trait Script {
     where
         C: redis::ConnectionLike + ?Sized,
     {
-        let command = self.evalsha_command()?;
+        let command = self.evalsha_command();
         invoke::invoke(&command, invoke::Details::of::<Self>(), connection)
     }
 
