@@ -15,24 +15,25 @@ use redis::Commands;
 use redis_script::RedisScript;
 use throwaway_redis::RedisServer;
 
-/// Takes `quantity` units for `order_id`, or nothing: see `lua/deduct_stock.lua`.
+/// Takes `quantity` units of `sku` for `order_id`, or nothing: see `lua/deduct_stock.lua`.
+///
+/// Both keys carry the hash tag `{sku:<sku>}`, so the derive proves at compile time that they
+/// share a Redis Cluster slot: the same struct works on a cluster.
 #[derive(RedisScript)]
 #[redis_script(path = "lua/deduct_stock.lua", returns = i64)]
 struct DeductStock<'a> {
-    #[key]
-    stock: &'a str,
-    #[key]
-    orders: &'a str,
+    #[key("{{sku:{}}}:stock")]
+    sku: u32, // KEYS[1] = "{sku:<sku>}:stock"
+    #[key("{{sku:{sku}}}:order:{}")]
+    order_id: &'a str, // KEYS[2] = "{sku:<sku>}:order:<order_id>"
     #[arg]
-    order_id: &'a str,
-    #[arg]
-    quantity: u32,
+    quantity: u32, // ARGV[1]
 }
 
 const OUT_OF_STOCK: i64 = -1;
 const DUPLICATE_ORDER: i64 = -2;
+const SKU: u32 = 1001;
 const STOCK_KEY: &str = "{sku:1001}:stock";
-const ORDERS_KEY: &str = "{sku:1001}:orders";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the throwaway server alive until the end of main; it stops when dropped.
@@ -46,7 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let mut connection = client.get_connection()?;
-    let _: () = connection.del(&[STOCK_KEY, ORDERS_KEY])?;
+    let order_keys: Vec<String> = (1..=8)
+        .map(|buyer| format!("{{sku:{SKU}}}:order:order-{buyer}"))
+        .collect();
+    let _: () = connection.del(STOCK_KEY)?;
+    let _: () = connection.del(&order_keys)?;
     let _: () = connection.set(STOCK_KEY, 3)?;
     println!("stock of sku 1001: 3 units; 8 buyers want 1 unit each, at once");
 
@@ -60,8 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let order_id = format!("order-{buyer}");
                 start.wait();
                 let left = DeductStock {
-                    stock: STOCK_KEY,
-                    orders: ORDERS_KEY,
+                    sku: SKU,
                     order_id: &order_id,
                     quantity: 1,
                 }
@@ -83,8 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let retry = DeductStock {
-        stock: STOCK_KEY,
-        orders: ORDERS_KEY,
+        sku: SKU,
         order_id: "order-1",
         quantity: 1,
     }
@@ -97,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("buyer 1 retries the same order: {retry}");
 
     let stock: i64 = connection.get(STOCK_KEY)?;
-    let orders: i64 = connection.hlen(ORDERS_KEY)?;
+    let orders: i64 = connection.exists(&order_keys)?;
     println!("sold {sold}, stock now {stock}, orders recorded {orders}: nothing oversold");
     if sold != 3 || stock != 0 || orders != 3 {
         return Err("stock accounting is off".into());

@@ -29,7 +29,13 @@ pub struct Analysis {
 /// - every `KEYS[n]` / `ARGV[n]` with a literal `n` is one the struct fills;
 /// - every declared field is read, unless the script reads the table dynamically (`#KEYS`,
 ///   `ipairs(ARGV)`, `KEYS[i]`, ...), in which case this cannot be known and nothing is said;
-/// - a variadic field is only declared for a script that reads its table dynamically.
+/// - a variadic field is only declared for a script that reads its table dynamically;
+/// - every `redis.call` / `redis.pcall` names a known command with a valid number of arguments,
+///   allowed in scripts and by the shebang flags, and touches only declared keys; the script
+///   keeps to Redis's Lua sandbox (the command table is [`COMMANDS`](crate::COMMANDS)).
+///
+/// A deeply nested script is analysed on a thread with a large stack, so that no script can
+/// overflow the caller's.
 ///
 /// ```
 /// use redis_script_analysis::{analyze, Declaration, Field};
@@ -44,13 +50,43 @@ pub struct Analysis {
 /// assert_eq!(analysis.diagnostics.len(), 2); // KEYS[2] is not declared, KEYS[1] is not read
 /// ```
 pub fn analyze(source: &str, declaration: &Declaration) -> Analysis {
+    // Lua's own nesting limit, checked before a parser that could overflow the stack beyond it.
+    let nesting = crate::redis_calls::measure_nesting(source);
+    crate::redis_calls::with_stack_for(nesting.as_ref().ok(), || {
+        analyze_here(source, declaration, nesting.as_ref().err())
+    })
+}
+
+fn analyze_here(
+    source: &str,
+    declaration: &Declaration,
+    too_deep: Option<&Diagnostic>,
+) -> Analysis {
     let mut analysis = Analysis::default();
     match parse_shebang(source) {
         Ok(shebang) => analysis.shebang = shebang,
         Err(diagnostic) => analysis.diagnostics.push(diagnostic),
     }
+    // The keys' hash slots depend on the declaration and the flags only, not on the Lua.
+    let flags = analysis
+        .shebang
+        .map(|shebang| shebang.flags)
+        .unwrap_or_default();
+    analysis
+        .diagnostics
+        .extend(crate::check_key_slots(declaration, flags));
 
-    let ast = match full_moon::parse(source) {
+    if let Some(diagnostic) = too_deep {
+        analysis.diagnostics.push(diagnostic.clone());
+        return analysis;
+    }
+    let Some(parsed) = crate::redis_calls::parse_lua(source) else {
+        analysis
+            .diagnostics
+            .push(crate::redis_calls::parser_failure());
+        return analysis;
+    };
+    let ast = match parsed {
         Ok(ast) => ast,
         Err(errors) => {
             if let Some(error) = errors.first() {
@@ -70,8 +106,28 @@ pub fn analyze(source: &str, declaration: &Declaration) -> Analysis {
     };
 
     let TableUsages { keys, args } = find_table_usages(&ast);
-    check_table(&Table::KEYS, &keys, &declaration.keys, declaration, &mut analysis.diagnostics);
-    check_table(&Table::ARGV, &args, &declaration.args, declaration, &mut analysis.diagnostics);
+    check_table(
+        &Table::KEYS,
+        &keys,
+        &declaration.keys,
+        declaration,
+        &mut analysis.diagnostics,
+    );
+    check_table(
+        &Table::ARGV,
+        &args,
+        &declaration.args,
+        declaration,
+        &mut analysis.diagnostics,
+    );
+    analysis
+        .diagnostics
+        .extend(crate::redis_calls::check_redis_calls(
+            &ast,
+            source,
+            declaration,
+            analysis.shebang.as_ref(),
+        ));
     analysis.keys = keys;
     analysis.args = args;
     analysis
@@ -218,7 +274,8 @@ mod tests {
             name: "Transfer".into(),
             keys: vec![Field::single("from"), Field::single("to")],
             args: vec![Field::single("amount")],
-            standalone_only: false,
+            // Plain keys: the slot proof (slot_proof.rs) is not what these tests are about.
+            standalone_only: true,
         }
     }
 
@@ -235,8 +292,17 @@ mod tests {
         let analysis = analyze("local x = 1\nlocal y = x +\n", &transfer());
         assert_eq!(analysis.diagnostics.len(), 1);
         let diagnostic = &analysis.diagnostics[0];
-        assert!(diagnostic.message.starts_with("Lua syntax error: "), "{diagnostic:?}");
-        assert_eq!(diagnostic.location, Some(Location { line: 2, column: 13 }));
+        assert!(
+            diagnostic.message.starts_with("Lua syntax error: "),
+            "{diagnostic:?}"
+        );
+        assert_eq!(
+            diagnostic.location,
+            Some(Location {
+                line: 2,
+                column: 13
+            })
+        );
         assert_eq!(
             diagnostic.message,
             "Lua syntax error: expected expression after binary operator"
@@ -250,7 +316,13 @@ mod tests {
         assert_eq!(analysis.diagnostics.len(), 1, "{:?}", analysis.diagnostics);
         let diagnostic = &analysis.diagnostics[0];
         assert_eq!(diagnostic.blame, Blame::Struct);
-        assert_eq!(diagnostic.location, Some(Location { line: 1, column: 27 }));
+        assert_eq!(
+            diagnostic.location,
+            Some(Location {
+                line: 1,
+                column: 27
+            })
+        );
         assert_eq!(
             diagnostic.message,
             "the script reads `KEYS[3]`, but `Transfer` declares only 2 keys (`from`, `to`)"
@@ -262,7 +334,11 @@ mod tests {
         let analysis = analyze("return {KEYS[1], ARGV[1]}", &transfer());
         assert_eq!(analysis.diagnostics.len(), 1);
         assert_eq!(analysis.diagnostics[0].blame, Blame::Key(1));
-        assert!(analysis.diagnostics[0].message.starts_with("`to` is sent as `KEYS[2]`"));
+        assert!(
+            analysis.diagnostics[0]
+                .message
+                .starts_with("`to` is sent as `KEYS[2]`")
+        );
     }
 
     #[test]
@@ -277,18 +353,25 @@ mod tests {
             name: "Del".into(),
             keys: vec![Field::single("first"), Field::variadic("rest")],
             args: vec![],
-            standalone_only: false,
+            standalone_only: true,
         };
         assert_eq!(
             analyze("return redis.call('DEL', unpack(KEYS))", &declaration).diagnostics,
             vec![]
         );
         // A variadic field may supply indices past the fixed ones.
-        assert_eq!(analyze("return {KEYS[3], #KEYS}", &declaration).diagnostics, vec![]);
+        assert_eq!(
+            analyze("return {KEYS[3], #KEYS}", &declaration).diagnostics,
+            vec![]
+        );
         let fixed_only = analyze("return {KEYS[1], KEYS[2]}", &declaration);
         assert_eq!(fixed_only.diagnostics.len(), 1);
         assert_eq!(fixed_only.diagnostics[0].blame, Blame::Key(1));
-        assert!(fixed_only.diagnostics[0].message.contains("up to `KEYS[2]`"));
+        assert!(
+            fixed_only.diagnostics[0]
+                .message
+                .contains("up to `KEYS[2]`")
+        );
     }
 
     #[test]
@@ -301,7 +384,11 @@ mod tests {
     #[test]
     fn bad_shebang_is_reported_and_the_rest_still_checked() {
         let analysis = analyze("#!lua flags=nope\nreturn KEYS[3]", &transfer());
-        let messages: Vec<_> = analysis.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        let messages: Vec<_> = analysis
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
         assert_eq!(messages.len(), 5, "{messages:?}");
         assert_eq!(messages[0], "unknown script flag `nope`");
     }

@@ -308,7 +308,12 @@ mod tests {
         let template = KeyTemplate::parse("{{bank:{bank}}}:acct:{}").unwrap();
         assert_eq!(
             template.pieces,
-            vec![lit("{bank:"), Field("bank".into()), lit("}:acct:"), OwnValue]
+            vec![
+                lit("{bank:"),
+                Field("bank".into()),
+                lit("}:acct:"),
+                OwnValue
+            ]
         );
     }
 
@@ -324,11 +329,30 @@ mod tests {
     fn tags_follow_the_redis_rule() {
         assert_eq!(tag("{{a}}:{}"), HashTag::Tag(vec![lit("a")]));
         assert_eq!(tag("{{{}}}"), HashTag::Tag(vec![Field("me".into())]));
-        assert_eq!(tag("{}:{{x{other}y}}"), HashTag::Tag(vec![lit("x"), Field("other".into()), lit("y")]));
-        assert_eq!(tag("{{}}{}"), HashTag::WholeKey, "an empty tag hashes the whole key");
-        assert_eq!(tag("{{a{}"), HashTag::WholeKey, "an unclosed tag hashes the whole key");
-        assert_eq!(tag("}}{{a}}"), HashTag::Tag(vec![lit("a")]), "a closing brace before the opening one does not count");
-        assert_eq!(tag("{{a}}{{b}}"), HashTag::Tag(vec![lit("a")]), "only the first tag counts");
+        assert_eq!(
+            tag("{}:{{x{other}y}}"),
+            HashTag::Tag(vec![lit("x"), Field("other".into()), lit("y")])
+        );
+        assert_eq!(
+            tag("{{}}{}"),
+            HashTag::WholeKey,
+            "an empty tag hashes the whole key"
+        );
+        assert_eq!(
+            tag("{{a{}"),
+            HashTag::WholeKey,
+            "an unclosed tag hashes the whole key"
+        );
+        assert_eq!(
+            tag("}}{{a}}"),
+            HashTag::Tag(vec![lit("a")]),
+            "a closing brace before the opening one does not count"
+        );
+        assert_eq!(
+            tag("{{a}}{{b}}"),
+            HashTag::Tag(vec![lit("a")]),
+            "only the first tag counts"
+        );
         assert_eq!(tag("{}"), HashTag::WholeKey);
     }
 

@@ -30,8 +30,11 @@ mod diagnostic;
 mod hash_slot;
 mod key_template;
 #[cfg(feature = "lua")]
+mod redis_calls;
+#[cfg(feature = "lua")]
 mod script_sha1;
 mod shebang;
+mod slot_proof;
 #[cfg(feature = "lua")]
 mod table_usage;
 
@@ -42,7 +45,13 @@ pub use diagnostic::{Blame, Diagnostic, Location};
 pub use hash_slot::{SLOT_COUNT, hash_slot, hash_tag};
 pub use key_template::{HashTag, KeyTemplate, TemplateError, TemplatePiece};
 #[cfg(feature = "lua")]
+pub use redis_calls::{
+    BeginSearch, COMMANDS, Command, CommandFlags, FindKeys, KeyPositions, KeySpec, KeySpecFlags,
+    LUA_GLOBALS, REDIS_VERSION, find_command, similar_commands,
+};
+#[cfg(feature = "lua")]
 pub use script_sha1::script_sha1;
 pub use shebang::{Shebang, ShebangFlags, parse_shebang};
+pub use slot_proof::check_key_slots;
 #[cfg(feature = "lua")]
 pub use table_usage::{LiteralIndex, TableUsage, TableUsages, find_table_usages};

@@ -45,57 +45,45 @@ const FLAG_NAMES: [&str; 5] = [
     "allow-cross-slot-keys",
 ];
 
-/// Parses the shebang line the way Redis 7 does: `#!lua` followed by space-separated options,
-/// of which only `flags=a,b,...` exists. Returns `Ok(None)` when the script has no shebang.
+/// Parses the shebang line the way Redis 7 does: the line is split into words at whitespace,
+/// the first word must be exactly `#!lua`, and every other word must be `flags=a,b,...` with
+/// known flags (an empty entry, as in `flags=a,,b` or `flags=a,`, is an unknown flag to Redis
+/// too). Returns `Ok(None)` when the script has no shebang.
 ///
 /// ```
 /// use redis_script_analysis::parse_shebang;
 ///
 /// let error = parse_shebang("#!lua flags=no-write\nreturn 1").unwrap_err();
 /// assert!(error.message.contains("no-write"));
+/// assert!(parse_shebang("#!lua\tflags=no-writes\nreturn 1").unwrap().unwrap().flags.no_writes);
 /// ```
 pub fn parse_shebang(source: &str) -> Result<Option<Shebang>, Diagnostic> {
-    let Some(after_marker) = source.strip_prefix("#!") else {
+    if !source.starts_with("#!") {
         return Ok(None);
-    };
-    let Some(line_end) = after_marker.find('\n') else {
+    }
+    let Some(line_end) = source.find('\n') else {
         return Err(error(
-            2,
+            1,
             "the `#!` line is the whole script, so Redis rejects it (\"Invalid script shebang\")",
             "put the script's code on the lines after `#!lua ...`",
         ));
     };
-    let line = after_marker[..line_end].trim_end_matches('\r');
+    let mut words = words_with_columns(&source[..line_end]);
 
-    let mut shebang = Shebang::default();
-    // Column of each word: 2 characters of `#!` plus what precedes it on the line.
-    let mut words = line
-        .split(' ')
-        .scan(3, |column, word| {
-            let start = *column;
-            *column += word.chars().count() + 1;
-            Some((start, word))
-        })
-        .filter(|(_, word)| !word.is_empty());
-
-    match words.next() {
-        Some((_, "lua")) => {}
-        Some((column, engine)) => {
+    match words.next().unwrap_or((1, "#!")) {
+        (_, "#!lua") => {}
+        (column, word) => {
             return Err(error(
                 column,
-                &format!("unknown script engine `{engine}`; Redis only runs `#!lua` scripts"),
-                "start the line with `#!lua`, e.g. `#!lua flags=no-writes`",
-            ));
-        }
-        None => {
-            return Err(error(
-                3,
-                "the `#!` line names no engine; Redis only runs `#!lua` scripts",
-                "start the line with `#!lua`, e.g. `#!lua flags=no-writes`",
+                &format!(
+                    "`{word}` is not a script engine Redis knows; it only runs `#!lua` scripts"
+                ),
+                "start the line with `#!lua` (no space after `#!`), e.g. `#!lua flags=no-writes`",
             ));
         }
     }
 
+    let mut shebang = Shebang::default();
     for (column, option) in words {
         let Some(list) = option.strip_prefix("flags=") else {
             return Err(error(
@@ -104,14 +92,25 @@ pub fn parse_shebang(source: &str) -> Result<Option<Shebang>, Diagnostic> {
                 "write the flags as `#!lua flags=no-writes,allow-oom` (comma-separated, no spaces)",
             ));
         };
+        if list.is_empty() {
+            continue;
+        }
         let mut flag_column = column + "flags=".len();
-        for flag in list.split(',').filter(|flag| !flag.is_empty()) {
+        for flag in list.split(',') {
             let slot = match flag {
                 "no-writes" => &mut shebang.flags.no_writes,
                 "allow-oom" => &mut shebang.flags.allow_oom,
                 "allow-stale" => &mut shebang.flags.allow_stale,
                 "no-cluster" => &mut shebang.flags.no_cluster,
                 "allow-cross-slot-keys" => &mut shebang.flags.allow_cross_slot_keys,
+                "" => {
+                    return Err(error(
+                        flag_column,
+                        "empty script flag: Redis reads an empty entry between or after commas \
+                         as an unknown flag",
+                        "remove the extra comma",
+                    ));
+                }
                 unknown => {
                     return Err(error(
                         flag_column,
@@ -125,6 +124,26 @@ pub fn parse_shebang(source: &str) -> Result<Option<Shebang>, Diagnostic> {
         }
     }
     Ok(Some(shebang))
+}
+
+/// The line's words, split at ASCII whitespace as Redis's `sdssplitargs` does, with the
+/// 1-based column (in characters) each starts at.
+fn words_with_columns(line: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut column = 1;
+    let mut rest = line;
+    std::iter::from_fn(move || {
+        let start = rest.find(|c: char| !c.is_ascii_whitespace())?;
+        column += rest[..start].chars().count();
+        rest = &rest[start..];
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        let word = &rest[..end];
+        let word_column = column;
+        column += word.chars().count();
+        rest = &rest[end..];
+        Some((word_column, word))
+    })
 }
 
 fn error(column: usize, message: &str, help: &str) -> Diagnostic {
@@ -142,7 +161,8 @@ mod tests {
 
     #[test]
     fn reads_every_flag() {
-        let source = "#!lua flags=no-writes,allow-oom,allow-stale,no-cluster,allow-cross-slot-keys\n";
+        let source =
+            "#!lua flags=no-writes,allow-oom,allow-stale,no-cluster,allow-cross-slot-keys\n";
         let flags = parse_shebang(source).unwrap().unwrap().flags;
         assert_eq!(
             flags,
@@ -158,15 +178,29 @@ mod tests {
 
     #[test]
     fn bare_shebang_and_empty_flags_declare_nothing() {
-        for source in ["#!lua\nreturn 1", "#!lua flags=\nreturn 1", "#!lua  \r\nreturn 1"] {
-            assert_eq!(parse_shebang(source), Ok(Some(Shebang::default())), "{source:?}");
+        for source in [
+            "#!lua\nreturn 1",
+            "#!lua flags=\nreturn 1",
+            "#!lua  \r\nreturn 1",
+        ] {
+            assert_eq!(
+                parse_shebang(source),
+                Ok(Some(Shebang::default())),
+                "{source:?}"
+            );
         }
     }
 
     #[test]
     fn unknown_flag_points_at_it() {
         let error = parse_shebang("#!lua flags=no-writes,allow-oops\nreturn 1").unwrap_err();
-        assert_eq!(error.location, Some(Location { line: 1, column: 23 }));
+        assert_eq!(
+            error.location,
+            Some(Location {
+                line: 1,
+                column: 23
+            })
+        );
         assert_eq!(error.message, "unknown script flag `allow-oops`");
         assert!(error.help.contains("allow-cross-slot-keys"));
     }
@@ -177,7 +211,37 @@ mod tests {
         assert_eq!(option.location, Some(Location { line: 1, column: 7 }));
         assert!(option.message.contains("`name=x`"));
         let engine = parse_shebang("#!python\nreturn 1").unwrap_err();
-        assert!(engine.message.contains("`python`"));
-        assert!(parse_shebang("#!lua").is_err());
+        assert!(engine.message.contains("`#!python`"));
+        let spaced = parse_shebang("#! lua flags=no-writes\nreturn 1").unwrap_err();
+        assert!(spaced.message.contains("`#!`"), "{}", spaced.message);
+        let whole = parse_shebang("#!lua").unwrap_err();
+        assert_eq!(whole.location, Some(Location { line: 1, column: 1 }));
+    }
+
+    #[test]
+    fn words_split_at_any_whitespace_like_redis() {
+        let shebang = parse_shebang("#!lua\t flags=no-writes \r\nreturn 1")
+            .unwrap()
+            .unwrap();
+        assert!(shebang.flags.no_writes);
+        let error = parse_shebang("#!lua  flags=a\nreturn 1").unwrap_err();
+        assert_eq!(
+            error.location,
+            Some(Location {
+                line: 1,
+                column: 14
+            })
+        );
+    }
+
+    #[test]
+    fn empty_flag_entries_are_errors_as_in_redis() {
+        for source in [
+            "#!lua flags=no-writes,\n",
+            "#!lua flags=no-writes,,allow-oom\n",
+        ] {
+            let error = parse_shebang(source).unwrap_err();
+            assert!(error.message.starts_with("empty script flag"), "{source:?}");
+        }
     }
 }

@@ -165,7 +165,8 @@ impl Finder {
     }
 
     fn not_a_variable(&mut self, name: &TokenReference) {
-        self.not_variables.insert(name.token().start_position().bytes());
+        self.not_variables
+            .insert(name.token().start_position().bytes());
     }
 }
 
@@ -230,7 +231,8 @@ fn parse_index(literal: &str) -> u64 {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
         None => literal.parse::<u64>().ok().or_else(|| {
             let float = literal.parse::<f64>().ok()?;
-            (float.fract() == 0.0 && float >= 1.0 && float < u64::MAX as f64).then_some(float as u64)
+            (float.fract() == 0.0 && float >= 1.0 && float < u64::MAX as f64)
+                .then_some(float as u64)
         }),
     };
     parsed.unwrap_or(0)
@@ -280,7 +282,13 @@ mod tests {
     #[test]
     fn dynamic_location_is_the_first_one() {
         let found = usages("local n = 1\nreturn KEYS[1], #KEYS, #KEYS");
-        assert_eq!(found.keys.dynamic, Some(Location { line: 2, column: 18 }));
+        assert_eq!(
+            found.keys.dynamic,
+            Some(Location {
+                line: 2,
+                column: 18
+            })
+        );
     }
 
     #[test]

@@ -2,7 +2,10 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use crate::parse::{ScriptField, ScriptStruct};
+use redis_script_analysis::{KeyTemplate, TemplatePiece};
+use syn::Ident;
+
+use crate::parse::{ScriptField, ScriptStruct, same_name};
 use crate::validate::CheckedScript;
 
 pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream {
@@ -18,6 +21,11 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
     let (impl_generics, type_generics, where_clause) = script.generics.split_for_impl();
 
     let key_names = script.keys.iter().map(|field| field.ident.to_string());
+    let key_templates = script.keys.iter().map(|field| match &field.template {
+        Some((literal, _)) => quote!(::core::option::Option::Some(#literal)),
+        None => quote!(::core::option::Option::None),
+    });
+    let standalone_only = script.standalone_only;
     let arg_names = script.args.iter().map(|field| field.ident.to_string());
     let flags = checked.analysis.shebang.unwrap_or_default().flags;
     let (no_writes, allow_oom, allow_stale, no_cluster, allow_cross_slot_keys) = (
@@ -32,7 +40,8 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         .keys
         .iter()
         .chain(&script.args)
-        .filter(|field| !field.variadic)
+        // A template makes exactly one argument per key, whatever the field's type.
+        .filter(|field| !field.variadic && field.template.is_none())
         .map(|field| {
             let member = field.ident;
             // Spanned at the field, so an unfit type is reported there.
@@ -41,10 +50,11 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
             }
         });
     let key_count = key_count(&script.keys);
-    let pushes = script.keys.iter().chain(&script.args).map(|field| {
-        let member = field.ident;
-        quote!(command.arg(&self.#member);)
-    });
+    let pushes = script
+        .keys
+        .iter()
+        .chain(&script.args)
+        .map(|field| push(field, script));
 
     // Everything the returned future may hold: RPIT must name every type parameter in scope,
     // and `use<..>` lists lifetimes first.
@@ -64,6 +74,24 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
     );
 
     quote! {
+        // Lists the script in `redis_script::scripts()`, at link time. Literals only, so that
+        // generic structs register too.
+        ::redis_script::__private::inventory::submit! {
+            ::redis_script::RegisteredScript {
+                name: #name,
+                path: #path,
+                sha1: #sha1,
+                source: ::core::include_str!(#absolute_path),
+                flags: ::redis_script::ShebangFlags {
+                    no_writes: #no_writes,
+                    allow_oom: #allow_oom,
+                    allow_stale: #allow_stale,
+                    no_cluster: #no_cluster,
+                    allow_cross_slot_keys: #allow_cross_slot_keys,
+                },
+            }
+        }
+
         impl #impl_generics ::redis_script::Script for #ident #type_generics #where_clause {
             type Output = #output;
             const NAME: &'static str = #name;
@@ -72,6 +100,9 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
             const SHA1: &'static str = #sha1;
             const KEY_FIELDS: &'static [&'static str] = &[#(#key_names),*];
             const ARG_FIELDS: &'static [&'static str] = &[#(#arg_names),*];
+            const KEY_TEMPLATES: &'static [::core::option::Option<&'static str>] =
+                &[#(#key_templates),*];
+            const STANDALONE_ONLY: bool = #standalone_only;
             const FLAGS: ::redis_script::ShebangFlags = ::redis_script::ShebangFlags {
                 no_writes: #no_writes,
                 allow_oom: #allow_oom,
@@ -129,9 +160,85 @@ fn key_count(keys: &[ScriptField<'_>]) -> TokenStream {
             let literal = fixed.to_string();
             quote!(#literal)
         }
+        Some(variadic) if variadic.template.is_some() => {
+            let member = variadic.ident;
+            quote_spanned!(member.span()=>
+                #fixed + ::redis_script::__private::template_entries(&self.#member).len()
+            )
+        }
         Some(variadic) => {
             let member = variadic.ident;
             quote!(#fixed + ::redis_script::__private::ToRedisArgs::num_of_args(&self.#member))
         }
     }
+}
+
+/// Appends one field: as it is, or rendered from its key template straight into the command's
+/// buffer (`format_args!`: no `String` per call). A variadic templated key renders the template
+/// once per entry, `{}` being the entry.
+fn push(field: &ScriptField<'_>, script: &ScriptStruct<'_>) -> TokenStream {
+    let member = field.ident;
+    let Some((_, template)) = &field.template else {
+        return quote!(command.arg(&self.#member););
+    };
+    if field.variadic {
+        let entry = Ident::new("__redis_script_entry", proc_macro2::Span::mixed_site());
+        let own = quote_spanned!(member.span()=> ::redis_script::__private::template_value(#entry));
+        let arguments = format_arguments(template, &own, script);
+        let entries = quote_spanned!(member.span()=>
+            ::redis_script::__private::template_entries(&self.#member)
+        );
+        quote! {
+            for #entry in #entries {
+                command.arg(::redis_script::__private::KeyFromTemplate(#arguments));
+            }
+        }
+    } else {
+        let own = quote_spanned!(member.span()=>
+            ::redis_script::__private::template_value(&self.#member)
+        );
+        let arguments = format_arguments(template, &own, script);
+        quote!(command.arg(::redis_script::__private::KeyFromTemplate(#arguments));)
+    }
+}
+
+/// `format_args!("...", ...)` for a template: literal text with its braces doubled, and one
+/// positional `{}` per placeholder, filled with `own` or the named field. Values go through
+/// `template_value`, spanned at their field, so a value that is not `Display` is reported there.
+fn format_arguments(
+    template: &KeyTemplate,
+    own: &TokenStream,
+    script: &ScriptStruct<'_>,
+) -> TokenStream {
+    let mut format = String::new();
+    let mut values = Vec::new();
+    for piece in &template.pieces {
+        match piece {
+            TemplatePiece::Literal(text) => {
+                format.push_str(&text.replace('{', "{{").replace('}', "}}"));
+            }
+            TemplatePiece::OwnValue => {
+                format.push_str("{}");
+                values.push(own.clone());
+            }
+            TemplatePiece::Field(name) => {
+                format.push_str("{}");
+                // parse.rs checked that every name is a field of the struct.
+                let value = script
+                    .fields
+                    .iter()
+                    .find(|ident| same_name(name, ident))
+                    .map_or_else(
+                        || own.clone(),
+                        |ident| {
+                            quote_spanned!(ident.span()=>
+                                ::redis_script::__private::template_value(&self.#ident)
+                            )
+                        },
+                    );
+                values.push(value);
+            }
+        }
+    }
+    quote!(::core::format_args!(#format #(, #values)*))
 }

@@ -1,8 +1,11 @@
 //! Reading the struct and its `#[redis_script]`, `#[key]` and `#[arg]` attributes.
 
 use proc_macro2::Span;
+use redis_script_analysis::KeyTemplate;
+use syn::ext::IdentExt;
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Attribute, Data, DeriveInput, Fields, Generics, Ident, LitStr, Type};
+use syn::{Attribute, Data, DeriveInput, Fields, Generics, Ident, LitStr, Token, Type};
 
 /// The struct as the derive understands it.
 pub struct ScriptStruct<'a> {
@@ -14,12 +17,19 @@ pub struct ScriptStruct<'a> {
     pub returns: Option<Type>,
     pub keys: Vec<ScriptField<'a>>,
     pub args: Vec<ScriptField<'a>>,
+    /// `#[redis_script(standalone_only)]`: the script never runs on a Redis Cluster.
+    pub standalone_only: bool,
+    /// Every named field, in order: what key templates may name.
+    pub fields: Vec<&'a Ident>,
 }
 
 /// A `#[key]` or `#[arg]` field.
 pub struct ScriptField<'a> {
     pub ident: &'a Ident,
     pub variadic: bool,
+    /// `#[key("...")]`: the literal (where template errors point) and the parsed template,
+    /// whose `{name}` placeholders all name fields of the struct.
+    pub template: Option<(LitStr, KeyTemplate)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -44,7 +54,7 @@ impl<'a> ScriptStruct<'a> {
             Data::Enum(data) => return Err(not_a_struct(data.enum_token.span, "an enum")),
             Data::Union(data) => return Err(not_a_struct(data.union_token.span, "a union")),
         };
-        let (path, returns) = script_attribute(input)?;
+        let (path, returns, standalone_only) = script_attribute(input)?;
 
         let mut script = ScriptStruct {
             ident: &input.ident,
@@ -53,6 +63,8 @@ impl<'a> ScriptStruct<'a> {
             returns,
             keys: Vec::new(),
             args: Vec::new(),
+            standalone_only,
+            fields: Vec::new(),
         };
         let named = match fields {
             Fields::Named(named) => &named.named,
@@ -67,11 +79,21 @@ impl<'a> ScriptStruct<'a> {
             }
         };
 
+        script.fields = named
+            .iter()
+            .filter_map(|field| field.ident.as_ref())
+            .collect();
         let mut errors = Errors::default();
+        // Fields with neither #[key] nor #[arg]: template parameters if a template uses them.
+        let mut unmarked: Vec<&Ident> = Vec::new();
         for field in named {
             let Some(ident) = &field.ident else { continue };
             match field_role(&field.attrs) {
-                Ok(Some((role, variadic))) => {
+                Ok(Some(FieldRole {
+                    role,
+                    variadic,
+                    template,
+                })) => {
                     let list = match role {
                         Role::Key => &mut script.keys,
                         Role::Arg => &mut script.args,
@@ -79,16 +101,32 @@ impl<'a> ScriptStruct<'a> {
                     list.push(ScriptField {
                         ident,
                         variadic,
+                        template,
                     });
                 }
-                Ok(None) => errors.push(syn::Error::new(
+                Ok(None) => unmarked.push(ident),
+                Err(error) => errors.push(error),
+            }
+        }
+        check_template_fields(&script, named, &mut errors);
+        for ident in unmarked {
+            let used = script.keys.iter().any(|key| {
+                key.template.as_ref().is_some_and(|(_, template)| {
+                    template
+                        .referenced_fields()
+                        .any(|name| same_name(name, ident))
+                })
+            });
+            if !used {
+                let example = format!("{{{{{{{}}}}}}}:{{}}", ident.unraw());
+                errors.push(syn::Error::new(
                     ident.span(),
                     format!(
-                        "field `{ident}` is neither #[key] nor #[arg]; mark it #[key] to send it \
-                         in KEYS or #[arg] to send it in ARGV"
+                        "field `{ident}` is neither #[key] nor #[arg], and no key template uses \
+                         it; mark it #[key] to send it in KEYS or #[arg] to send it in ARGV, or \
+                         use it in a key template, e.g. #[key(\"{example}\")] on a key"
                     ),
-                )),
-                Err(error) => errors.push(error),
+                ));
             }
         }
         for (role, list) in [(Role::Key, &script.keys), (Role::Arg, &script.args)] {
@@ -109,23 +147,30 @@ fn not_a_struct(span: Span, what: &str) -> syn::Error {
     )
 }
 
-/// `#[redis_script(path = "...", returns = T)]`.
-fn script_attribute(input: &DeriveInput) -> syn::Result<(LitStr, Option<Type>)> {
+/// `#[redis_script(path = "...", returns = T, standalone_only)]`.
+fn script_attribute(input: &DeriveInput) -> syn::Result<(LitStr, Option<Type>, bool)> {
     let mut path: Option<LitStr> = None;
     let mut returns: Option<Type> = None;
-    let mut seen = false;
+    let mut standalone_only = false;
+    let mut seen: Option<&Attribute> = None;
     for attribute in input
         .attrs
         .iter()
         .filter(|attribute| attribute.path().is_ident("redis_script"))
     {
-        seen = true;
+        seen = Some(attribute);
         attribute.parse_nested_meta(|meta| {
             if meta.path.is_ident("path") {
                 if path.is_some() {
                     return Err(meta.error("`path` is given twice; keep one"));
                 }
-                let value: LitStr = meta.value()?.parse()?;
+                let value: LitStr = meta.value()?.parse().map_err(|error: syn::Error| {
+                    syn::Error::new(
+                        error.span(),
+                        "`path` must be a string literal naming the Lua file, e.g. \
+                         path = \"lua/transfer.lua\"",
+                    )
+                })?;
                 if value.value().is_empty() {
                     return Err(syn::Error::new(
                         value.span(),
@@ -140,36 +185,63 @@ fn script_attribute(input: &DeriveInput) -> syn::Result<(LitStr, Option<Type>)> 
                 }
                 returns = Some(meta.value()?.parse()?);
                 Ok(())
+            } else if meta.path.is_ident("standalone_only") {
+                if standalone_only {
+                    return Err(meta.error("`standalone_only` is given twice; keep one"));
+                }
+                if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+                    return Err(meta.error(
+                        "`standalone_only` takes no value: write #[redis_script(standalone_only)]",
+                    ));
+                }
+                standalone_only = true;
+                Ok(())
             } else {
                 let name = meta
                     .path
                     .get_ident()
                     .map_or_else(|| "this".to_owned(), |ident| format!("`{ident}`"));
                 Err(meta.error(format!(
-                    "unknown redis_script attribute {name}; expected `path = \"lua/file.lua\"` \
-                     or `returns = Type`"
+                    "unknown redis_script attribute {name}; expected `path = \"lua/file.lua\"`, \
+                     `returns = Type` or `standalone_only`"
                 )))
             }
         })?;
     }
     match path {
-        Some(path) => Ok((path, returns)),
-        None => {
-            let message = if seen {
+        Some(path) => Ok((path, returns, standalone_only)),
+        None => match seen {
+            Some(attribute) => Err(syn::Error::new_spanned(
+                attribute,
                 "#[redis_script(...)] has no `path`; add path = \"lua/file.lua\" (relative to \
-                 Cargo.toml)"
-            } else {
+                 Cargo.toml)",
+            )),
+            None => Err(syn::Error::new(
+                input.ident.span(),
                 "missing #[redis_script(path = \"lua/file.lua\")] naming the Lua file (relative \
-                 to Cargo.toml)"
-            };
-            Err(syn::Error::new(input.ident.span(), message))
-        }
+                 to Cargo.toml)",
+            )),
+        },
     }
 }
 
-/// A field's `#[key]`, `#[key(variadic)]`, `#[arg]` or `#[arg(variadic)]`.
-fn field_role(attributes: &[Attribute]) -> syn::Result<Option<(Role, bool)>> {
-    let mut found: Option<(Role, bool, Span)> = None;
+/// What a field's `#[key(...)]` or `#[arg(...)]` says.
+struct FieldRole {
+    role: Role,
+    variadic: bool,
+    template: Option<(LitStr, KeyTemplate)>,
+}
+
+/// One comma-separated option of `#[key(...)]` / `#[arg(...)]`.
+enum FieldOption {
+    Variadic,
+    Template(LitStr),
+}
+
+/// A field's `#[key]`, `#[key("template")]`, `#[key(variadic)]`, `#[arg]` or
+/// `#[arg(variadic)]` (a template and `variadic` combine).
+fn field_role(attributes: &[Attribute]) -> syn::Result<Option<FieldRole>> {
+    let mut found: Option<FieldRole> = None;
     for attribute in attributes {
         let role = if attribute.path().is_ident("key") {
             Role::Key
@@ -178,32 +250,170 @@ fn field_role(attributes: &[Attribute]) -> syn::Result<Option<(Role, bool)>> {
         } else {
             continue;
         };
-        if let Some((previous, _, _)) = found {
-            let message = if previous == role {
+        if let Some(previous) = &found {
+            let message = if previous.role == role {
                 format!("{} is given twice; keep one", role.attribute())
             } else {
                 "a field is either #[key] (KEYS) or #[arg] (ARGV), not both".to_owned()
             };
-            return Err(syn::Error::new(attribute.span(), message));
+            return Err(syn::Error::new_spanned(attribute, message));
         }
         let mut variadic = false;
+        let mut template: Option<(LitStr, KeyTemplate)> = None;
         if !matches!(attribute.meta, syn::Meta::Path(_)) {
-            attribute.parse_nested_meta(|meta| {
-                if meta.path.is_ident("variadic") {
-                    variadic = true;
-                    Ok(())
-                } else {
-                    Err(meta.error(format!(
-                        "unknown option in {}; the only option is `variadic`, for a last \
-                         field that spreads into several entries",
-                        role.attribute()
-                    )))
+            let options = attribute.parse_args_with(|input: syn::parse::ParseStream<'_>| {
+                let mut options = Vec::new();
+                while !input.is_empty() {
+                    options.push(parse_field_option(input, role)?);
+                    if !input.is_empty() {
+                        input.parse::<Token![,]>()?;
+                    }
                 }
+                Ok(options)
             })?;
+            for option in options {
+                match option {
+                    FieldOption::Variadic => variadic = true,
+                    FieldOption::Template(literal) => {
+                        if template.is_some() {
+                            return Err(syn::Error::new(
+                                literal.span(),
+                                "a #[key] has one key template; remove this one",
+                            ));
+                        }
+                        let parsed = KeyTemplate::parse(&literal.value())
+                            .map_err(|error| template_syntax_error(&literal, &error))?;
+                        template = Some((literal, parsed));
+                    }
+                }
+            }
         }
-        found = Some((role, variadic, attribute.span()));
+        found = Some(FieldRole {
+            role,
+            variadic,
+            template,
+        });
     }
-    Ok(found.map(|(role, variadic, _)| (role, variadic)))
+    Ok(found)
+}
+
+fn parse_field_option(input: syn::parse::ParseStream<'_>, role: Role) -> syn::Result<FieldOption> {
+    if input.peek(LitStr) {
+        let literal: LitStr = input.parse()?;
+        return match role {
+            Role::Key => Ok(FieldOption::Template(literal)),
+            Role::Arg => Err(syn::Error::new(
+                literal.span(),
+                "#[arg] takes no template: ARGV values are sent as they are; key templates \
+                 (#[key(\"{{tag}}:{}\")]) build KEYS entries, so that the derive can prove \
+                 their hash slots",
+            )),
+        };
+    }
+    let ident = Ident::parse_any(input)?;
+    if ident == "variadic" {
+        return Ok(FieldOption::Variadic);
+    }
+    let message = match role {
+        Role::Key => "unknown option in #[key]; the options are a key template, e.g. \
+                      #[key(\"{{user:{}}}:cart\")], and `variadic`, for a last field that \
+                      spreads into several entries"
+            .to_owned(),
+        Role::Arg => format!(
+            "unknown option in {}; the only option is `variadic`, for a last field that \
+             spreads into several entries",
+            role.attribute()
+        ),
+    };
+    Err(syn::Error::new(ident.span(), message))
+}
+
+/// A template that does not parse, with the error's place in the text shown (a span cannot
+/// point inside a string literal on stable Rust).
+fn template_syntax_error(
+    literal: &LitStr,
+    error: &redis_script_analysis::TemplateError,
+) -> syn::Error {
+    let text = literal.value();
+    let at = text.get(error.offset..).unwrap_or_default();
+    syn::Error::new(
+        literal.span(),
+        format!(
+            "invalid key template \"{text}\": {} (at byte {}: `{at}`)",
+            error.message, error.offset
+        ),
+    )
+}
+
+/// Checks each template's `{name}` placeholders against the struct's fields.
+fn check_template_fields(
+    script: &ScriptStruct<'_>,
+    fields: &Punctuated<syn::Field, Token![,]>,
+    errors: &mut Errors,
+) {
+    let names: Vec<&Ident> = fields
+        .iter()
+        .filter_map(|field| field.ident.as_ref())
+        .collect();
+    for key in &script.keys {
+        let Some((literal, template)) = &key.template else {
+            continue;
+        };
+        if !template.uses_own_value() {
+            let message = if key.variadic {
+                format!(
+                    "the template of variadic `{}` has no `{{}}`, so every entry would make the \
+                     same key; put `{{}}` where each entry's value goes",
+                    key.ident
+                )
+            } else {
+                format!(
+                    "the template of `{}` has no `{{}}`, so the field's own value would never be \
+                     used; put `{{}}` where it goes, e.g. #[key(\"{}:{{}}\")]",
+                    key.ident,
+                    literal.value()
+                )
+            };
+            errors.push(syn::Error::new(literal.span(), message));
+        }
+        for name in template.referenced_fields() {
+            let Some(ident) = names.iter().find(|ident| same_name(name, ident)) else {
+                let available = names
+                    .iter()
+                    .map(|ident| format!("`{ident}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                errors.push(syn::Error::new(
+                    literal.span(),
+                    format!(
+                        "the key template names `{{{name}}}`, but `{}` has no field `{name}`; \
+                         the fields are {available} (`{{}}` is the value of `{}` itself)",
+                        script.ident, key.ident
+                    ),
+                ));
+                continue;
+            };
+            let variadic = script
+                .keys
+                .iter()
+                .chain(&script.args)
+                .any(|field| field.variadic && field.ident == *ident);
+            if variadic {
+                errors.push(syn::Error::new(
+                    literal.span(),
+                    format!(
+                        "the key template uses `{{{name}}}`, but `{name}` is variadic, a list of \
+                         values; a template can only use fields that are one value"
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Whether a template's `{name}` names this field (`r#type` and `type` alike).
+pub fn same_name(name: &str, ident: &Ident) -> bool {
+    ident.unraw() == name.strip_prefix("r#").unwrap_or(name)
 }
 
 fn check_variadic_is_last(role: Role, fields: &[ScriptField<'_>], errors: &mut Errors) {
@@ -219,9 +429,11 @@ fn check_variadic_is_last(role: Role, fields: &[ScriptField<'_>], errors: &mut E
             second.ident.span(),
             format!(
                 "only one {} field can be variadic, and `{}` already is: {table} cannot be split \
-                 between two lists of unknown length",
+                 between two lists of unknown length\n  help: make one of them a plain {}, or \
+                 merge them into one list",
                 role.attribute(),
-                fields[first].ident
+                fields[first].ident,
+                role.attribute()
             ),
         ));
     } else if first + 1 != fields.len() {

@@ -21,7 +21,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         name: script.ident.to_string(),
         keys: fields(&script.keys),
         args: fields(&script.args),
-        standalone_only: false,
+        standalone_only: script.standalone_only,
     };
     let analysis = analyze(&source, &declaration);
 
@@ -51,7 +51,10 @@ fn fields(fields: &[ScriptField<'_>]) -> Vec<Field> {
         .map(|field| Field {
             name: field.ident.to_string(),
             variadic: field.variadic,
-            template: None,
+            template: field
+                .template
+                .as_ref()
+                .map(|(_, template)| template.clone()),
         })
         .collect()
 }
@@ -83,10 +86,23 @@ fn load(script: &ScriptStruct<'_>) -> syn::Result<(String, String)> {
     })?;
     let source = String::from_utf8(bytes).map_err(|cause| {
         let at = cause.utf8_error().valid_up_to();
+        let bytes = cause.as_bytes();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&byte| byte == b'\n')
+            .map_or(0, |newline| newline + 1);
+        // `before` is valid UTF-8 up to `at`, so its last line counts in characters.
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        let byte = bytes.get(at).copied().unwrap_or_default();
         error(format!(
-            "the Lua file `{relative}` (resolved to {shown}) is not valid UTF-8: the byte at \
-             offset {at} is not\n  help: save the file as UTF-8; write binary data in Lua \
-             strings as escapes such as \"\\255\""
+            "the Lua file `{relative}` (resolved to {shown}) is not valid UTF-8: byte 0x{byte:02X} \
+             at {line}:{column} (offset {at})\n  help: save the file as UTF-8; write binary data \
+             in Lua strings as escapes such as \"\\255\""
         ))
     })?;
     let absolute_path = resolved.to_str().map(str::to_owned).ok_or_else(|| {

@@ -47,6 +47,29 @@ pub enum Error {
         /// What the conversion said.
         source: RedisError,
     },
+    /// The invocation's keys are in different Redis Cluster hash slots, so a cluster would refuse
+    /// it with `CROSSSLOT` (declared `KEYS` must share one slot, whatever the script's flags).
+    /// Nothing was sent.
+    ///
+    /// Checked before any network I/O for every script with two or more keys, unless it is
+    /// `#[redis_script(standalone_only)]` or `#!lua flags=no-cluster`. The derive proves at
+    /// compile time that key templates share a hash tag, so this happens with values that
+    /// contain `{` or `}` (which move the tag) or leave a tag empty, and with plain
+    /// `#[key(variadic)]` lists.
+    ///
+    /// ```
+    /// let error = redis_script::Error::CrossSlot {
+    ///     script: "Transfer",
+    ///     keys_and_slots: vec![(b"a".to_vec(), 15495), (b"b".to_vec(), 3300)],
+    /// };
+    /// assert!(error.to_string().contains("\"a\" (slot 15495)"));
+    /// ```
+    CrossSlot {
+        /// The struct of the script.
+        script: &'static str,
+        /// Every key of the invocation, in `KEYS` order, with its hash slot.
+        keys_and_slots: Vec<(Vec<u8>, u16)>,
+    },
     /// Any other failure: I/O, connection, authentication, or a server error raised before the
     /// script ran (e.g. `OOM`, `READONLY`, `CROSSSLOT`), or one the script returned itself with
     /// `redis.error_reply` (Redis passes those on with no line number).
@@ -80,7 +103,7 @@ impl Error {
             Error::Script(error) => error.source.code(),
             Error::Busy { source, .. } | Error::ScriptMissing { source, .. } => source.code(),
             Error::Redis(error) => error.code(),
-            Error::Conversion { .. } => None,
+            Error::Conversion { .. } | Error::CrossSlot { .. } => None,
         }
     }
 
@@ -125,6 +148,28 @@ impl fmt::Display for Error {
                 f,
                 "{path}: the script's reply does not convert into `{expected}`: {source}"
             ),
+            Error::CrossSlot {
+                script,
+                keys_and_slots,
+            } => {
+                write!(
+                    f,
+                    "`{script}`: the keys are in different Redis Cluster hash slots ("
+                )?;
+                for (position, (key, slot)) in keys_and_slots.iter().enumerate() {
+                    let separator = if position == 0 { "" } else { ", " };
+                    write!(
+                        f,
+                        "{separator}{:?} (slot {slot})",
+                        String::from_utf8_lossy(key)
+                    )?;
+                }
+                write!(
+                    f,
+                    "), so a cluster would refuse the script with CROSSSLOT; nothing was sent \
+                     (a value containing `{{` or `}}` moves a key template's hash tag)"
+                )
+            }
             Error::Redis(error) => error.fmt(f),
         }
     }
@@ -137,6 +182,7 @@ impl std::error::Error for Error {
             Error::Busy { source, .. }
             | Error::ScriptMissing { source, .. }
             | Error::Conversion { source, .. } => Some(source),
+            Error::CrossSlot { .. } => None,
             Error::Redis(error) => Some(error),
         }
     }
@@ -216,7 +262,9 @@ impl ScriptError {
         Ok(ScriptError {
             path,
             line,
-            source_line: line.checked_sub(1).and_then(|index| source.lines().nth(index)),
+            source_line: line
+                .checked_sub(1)
+                .and_then(|index| source.lines().nth(index)),
             message,
             source: error,
         })
@@ -262,10 +310,10 @@ fn strip_script_references(detail: &str) -> &str {
             message = text.trim_start();
         }
     }
-    if let Some(at) = message.rfind(" script: ") {
-        if message[at..].contains("@user_script:") {
-            message = message[..at].trim_end();
-        }
+    if let Some(at) = message.rfind(" script: ")
+        && message[at..].contains("@user_script:")
+    {
+        message = message[..at].trim_end();
     }
     message
 }
@@ -276,8 +324,14 @@ mod tests {
 
     #[test]
     fn finds_the_line_in_both_forms() {
-        assert_eq!(script_line("user_script:7: boom script: abc, on @user_script:7."), Some(7));
-        assert_eq!(script_line("Unknown command script: abc, on @user_script:12."), Some(12));
+        assert_eq!(
+            script_line("user_script:7: boom script: abc, on @user_script:7."),
+            Some(7)
+        );
+        assert_eq!(
+            script_line("Unknown command script: abc, on @user_script:12."),
+            Some(12)
+        );
         assert_eq!(script_line("no line here"), None);
         assert_eq!(script_line("user_script:x"), None);
     }

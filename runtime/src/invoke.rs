@@ -14,22 +14,47 @@ use crate::{Error, Script};
 /// call, so it is built from constants.
 #[derive(Clone, Copy)]
 pub(crate) struct Details {
-    path: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) sha1: &'static str,
+    pub(crate) path: &'static str,
     source: &'static str,
-    read_only: bool,
+    pub(crate) read_only: bool,
+    /// Whether the keys must share a hash slot: not `standalone_only`, not `no-cluster`.
+    /// (`allow-cross-slot-keys` does not relax declared keys: see `slot_guard`.)
+    pub(crate) guard_slots: bool,
 }
 
 impl Details {
     pub(crate) fn of<S: Script + ?Sized>() -> Self {
         Details {
+            name: S::NAME,
+            sha1: S::SHA1,
             path: S::PATH,
             source: S::SOURCE,
             read_only: S::FLAGS.no_writes,
+            guard_slots: !S::STANDALONE_ONLY && !S::FLAGS.no_cluster,
+        }
+    }
+
+    /// The span of one invocation (nothing without the `tracing` feature); invocation paths
+    /// call `record_fallback` on it when they answer `NOSCRIPT` with `EVAL`.
+    #[inline]
+    pub(crate) fn span(&self, evalsha: &Cmd) -> crate::observe::Span {
+        crate::observe::Span::invocation(self.name, self.sha1, evalsha)
+    }
+
+    /// The runtime slot guard, run before any network I/O.
+    #[inline]
+    pub(crate) fn check_slots(&self, command: &Cmd) -> Result<(), Error> {
+        if self.guard_slots {
+            crate::slot_guard::check(command, self.name)
+        } else {
+            Ok(())
         }
     }
 
     /// `EVAL source numkeys keys... args...`, from the `EVALSHA sha1 ...` command.
-    fn eval_command(&self, evalsha: &Cmd) -> Cmd {
+    pub(crate) fn eval_command(&self, evalsha: &Cmd) -> Cmd {
         let mut eval = redis::cmd(if self.read_only { "EVAL_RO" } else { "EVAL" });
         eval.arg(self.source);
         for arg in evalsha.args_iter().skip(2) {
@@ -40,7 +65,7 @@ impl Details {
         eval
     }
 
-    fn convert<T: FromRedisValue>(&self, reply: RedisResult<Value>) -> Result<T, Error> {
+    pub(crate) fn convert<T: FromRedisValue>(&self, reply: RedisResult<Value>) -> Result<T, Error> {
         let value = reply.map_err(|error| Error::from_reply(error, self.path, self.source))?;
         T::from_redis_value(value).map_err(|error| Error::Conversion {
             path: self.path,
@@ -50,11 +75,11 @@ impl Details {
     }
 }
 
-fn is_noscript(reply: &RedisResult<Value>) -> bool {
+pub(crate) fn is_noscript(reply: &RedisResult<Value>) -> bool {
     matches!(reply, Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript))
 }
 
-fn server_error_as_err(reply: RedisResult<Value>) -> RedisResult<Value> {
+pub(crate) fn server_error_as_err(reply: RedisResult<Value>) -> RedisResult<Value> {
     reply.and_then(Value::extract_error)
 }
 
@@ -63,8 +88,12 @@ where
     T: FromRedisValue,
     C: redis::ConnectionLike + ?Sized,
 {
+    let span = details.span(evalsha);
+    let _entered = span.entered_guard();
+    details.check_slots(evalsha)?;
     let mut reply = server_error_as_err(connection.req_command(evalsha));
     if is_noscript(&reply) {
+        span.record_fallback();
         reply = server_error_as_err(connection.req_command(&details.eval_command(evalsha)));
     }
     details.convert(reply)
@@ -79,10 +108,16 @@ where
     T: FromRedisValue,
     C: redis::aio::ConnectionLike + Send,
 {
-    let mut reply = server_error_as_err(connection.req_packed_command(&evalsha).await);
-    if is_noscript(&reply) {
-        let eval = details.eval_command(&evalsha);
-        reply = server_error_as_err(connection.req_packed_command(&eval).await);
-    }
-    details.convert(reply)
+    let span = details.span(&evalsha);
+    let run = async {
+        details.check_slots(&evalsha)?;
+        let mut reply = server_error_as_err(connection.req_packed_command(&evalsha).await);
+        if is_noscript(&reply) {
+            span.record_fallback();
+            let eval = details.eval_command(&evalsha);
+            reply = server_error_as_err(connection.req_packed_command(&eval).await);
+        }
+        details.convert(reply)
+    };
+    span.instrument(run).await
 }

@@ -30,6 +30,14 @@
 //! precomputed SHA1, and `EVAL` once when the server answers `NOSCRIPT`. Scripts declaring
 //! `#!lua flags=no-writes` are sent as `EVALSHA_RO` / `EVAL_RO`.
 //!
+//! In bulk, with the same exactly-once promise whatever `SCRIPT FLUSH` does (see
+//! [`pipeline`] for why each is safe): [`ScriptPipeline`] (plain pipelines, mixed with ordinary
+//! commands, replies typed through [`Ticket`]s), [`ScriptTransaction`] (`MULTI`/`EXEC`),
+//! [`PipelineExt`] (invocations in a [`redis::Pipeline`]) and, on a Redis Cluster,
+//! `batch::ClusterBatch` (feature `cluster`, on by default). Every derived script is listed by
+//! [`scripts()`]; [`registry`] loads them all at start-up and reports the missing ones. The
+//! `tracing` feature adds a span per invocation.
+//!
 //! # The derive
 //!
 //! - `#[redis_script(path = "...")]` names the Lua file; `returns = T` the reply type, any
@@ -40,16 +48,78 @@
 //!   `Vec<T>` or `&[T]` that spreads into any number of entries. The script must then read the
 //!   table dynamically (`#KEYS`, `ipairs(KEYS)`, `unpack(ARGV, 2)`, ...).
 //! - A unit struct serves a script with no keys and no arguments.
+//! - `#[key("template")]` builds the key from a template in `format!` syntax: `{}` is the
+//!   field's own value, `{name}` another field's (formatted with `Display`), `{{` / `}}` literal
+//!   braces, so a Redis hash tag is written `{{...}}`. A field with neither `#[key]` nor
+//!   `#[arg]` that a template uses is a template parameter: it is not sent itself. A template
+//!   combines with `variadic` (`#[key("{{cart:{user}}}:item:{}", variadic)]`): it is rendered
+//!   once per entry, `{}` being the entry. Keys are written straight into the command's buffer:
+//!   no `String` per key.
+//! - `#[redis_script(standalone_only)]` declares that the script never runs on a Redis
+//!   Cluster: the struct-level twin of `#!lua flags=no-cluster`, for scripts that must also run
+//!   on Redis 6, where a `#!` line is a syntax error.
 //!
 //! The derive implements [`Script`] and adds inherent `invoke` / `invoke_async` methods, so
 //! calling a script needs no trait import.
+//!
+//! # Redis Cluster
+//!
+//! A cluster refuses (`CROSSSLOT`) a script whose keys are in different hash slots, so a script
+//! with two or more keys (a variadic key counts as two) must **prove at compile time** that its
+//! keys share a slot, unless it opts out with `#!lua flags=no-cluster` or `standalone_only`.
+//! The proof reads the key templates' hash tags: keys whose tags are the same expression share
+//! a slot; literal tags are hashed at compile time; anything else (a plain `#[key]`, a template
+//! without a tag, different tags) is a compile error that explains the fixes. The rule is
+//! written out in `redis_script_analysis::check_key_slots`. `#!lua flags=allow-cross-slot-keys`
+//! does not relax it: Redis still refuses declared keys of different slots (that flag only lets
+//! the script touch undeclared keys of other slots on the same node).
+//!
+//! ```
+//! use redis_script::RedisScript;
+//!
+//! #[derive(RedisScript)]
+//! #[redis_script(path = "lua/doc_transfer.lua", returns = i64)]
+//! struct Transfer<'a> {
+//!     bank: &'a str, // fills the templates; not sent
+//!     #[key("{{bank:{bank}}}:acct:{}")]
+//!     from: &'a str, // KEYS[1] = "{bank:<bank>}:acct:<from>"
+//!     #[key("{{bank:{bank}}}:acct:{}")]
+//!     to: &'a str, // KEYS[2], in the same slot as KEYS[1]
+//!     #[arg]
+//!     amount: i64,
+//! }
+//! # fn run(connection: &mut redis::cluster::ClusterConnection) -> Result<(), redis_script::Error> {
+//! let left = Transfer { bank: "eu", from: "alice", to: "bob", amount: 5 }.invoke(connection)?;
+//! # Ok(()) }
+//! ```
+//!
+//! The proof assumes values without `{` or `}` that do not empty a tag; a value that breaks it
+//! moves the tag, so before any network I/O every invocation of such a script checks its keys'
+//! actual slots and fails with [`Error::CrossSlot`] instead of sending. [`Script::invoke`] and
+//! [`Script::invoke_async`] work on the `redis` crate's cluster connections (routed by the first
+//! key); the [`cluster`] module adds explicit routing (a keyless script to a primary), recovery
+//! of the synchronous connection after a failover, and `SCRIPT LOAD` on every node.
+//! [`Script::invoke_and_wait`] runs a script and `WAIT` in one round trip, returning how many
+//! replicas acknowledged its writes.
 
+#[cfg(feature = "cluster")]
+pub mod batch;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod error;
 mod invoke;
+mod observe;
+pub mod pipeline;
+pub mod registry;
+mod replication;
 mod script;
+mod slot_guard;
 
 pub use error::{Error, ScriptError};
+pub use pipeline::{PipelineExt, Replies, ScriptPipeline, ScriptTransaction, Ticket};
 pub use redis_script_analysis::ShebangFlags;
+pub use registry::{RegisteredScript, scripts};
+pub use replication::Replicated;
 pub use script::Script;
 
 /// Implements [`Script`] for a struct from a Lua file; see the [crate documentation](crate).
@@ -71,6 +141,8 @@ pub use redis;
 #[doc(hidden)]
 pub mod __private {
     //! Used by the code the derive generates; not part of the public API.
+    /// Registers every derived script (see `registry`).
+    pub use inventory;
     pub use redis::{Cmd, ToRedisArgs};
 
     use std::future::Future;
@@ -88,7 +160,11 @@ pub mod __private {
         S: Script + ?Sized,
         C: redis::aio::ConnectionLike + Send,
     {
-        invoke::invoke_async(script.evalsha_command(), invoke::Details::of::<S>(), connection)
+        invoke::invoke_async(
+            script.evalsha_command(),
+            invoke::Details::of::<S>(),
+            connection,
+        )
     }
 
     /// Fields that fill exactly one entry of `KEYS` or `ARGV`: checked at compile time, so that a
@@ -103,8 +179,83 @@ pub mod __private {
     )]
     pub trait SingleArgument {}
 
-    impl<T: redis::ToSingleRedisArg + ?Sized> SingleArgument for T {}
+    impl<T: redis::ToSingleRedisArg> SingleArgument for T {}
 
     #[inline(always)]
-    pub fn single_argument<T: SingleArgument + ?Sized>(_: &T) {}
+    pub fn single_argument<T: SingleArgument>(_: &T) {}
+
+    /// Values that fill key templates: formatted with `Display`, checked at the field.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot fill a key template: templates format values with `Display`",
+        label = "not `Display`",
+        note = "give the field a type that implements `std::fmt::Display` (&str, String, \
+                integers, ...), or send it as a plain #[key] / #[arg] instead of through a template"
+    )]
+    pub trait TemplateValue {
+        fn fmt_template(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result;
+    }
+
+    // No `Display` supertrait: it would make rustc report a missing `Display` twice.
+    impl<T: std::fmt::Display + ?Sized> TemplateValue for T {
+        #[inline(always)]
+        fn fmt_template(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.fmt(f)
+        }
+    }
+
+    /// Returns a type that does not depend on `T`, so a field that is not `Display` is reported
+    /// once, here, and not again where the template is formatted.
+    #[inline(always)]
+    pub fn template_value<T: TemplateValue>(value: &T) -> TemplateArgument<'_> {
+        TemplateArgument(value)
+    }
+
+    pub struct TemplateArgument<'a>(&'a dyn TemplateValue);
+
+    impl std::fmt::Display for TemplateArgument<'_> {
+        #[inline(always)]
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.0.fmt_template(f)
+        }
+    }
+
+    /// The entries of a templated `#[key("...", variadic)]` field, checked at the field.
+    #[diagnostic::on_unimplemented(
+        message = "a templated #[key(variadic)] field needs a list of values, and `{Self}` is not one",
+        label = "not a Vec, slice or array",
+        note = "use a Vec<T>, &[T] or [T; N] whose entries implement Display; the template is \
+                rendered once per entry"
+    )]
+    pub trait TemplateEntries<T> {
+        fn entries(&self) -> &[T];
+    }
+
+    impl<T, L: AsRef<[T]> + ?Sized> TemplateEntries<T> for L {
+        #[inline(always)]
+        fn entries(&self) -> &[T] {
+            self.as_ref()
+        }
+    }
+
+    #[inline(always)]
+    pub fn template_entries<T, L: TemplateEntries<T> + ?Sized>(list: &L) -> &[T] {
+        list.entries()
+    }
+
+    /// A key built from a key template, written into the command's buffer as one argument
+    /// without an intermediate `String`: `command.arg(KeyFromTemplate(format_args!(..)))`.
+    #[derive(Clone, Copy)]
+    pub struct KeyFromTemplate<'a>(pub core::fmt::Arguments<'a>);
+
+    impl ToRedisArgs for KeyFromTemplate<'_> {
+        #[inline]
+        fn write_redis_args<W>(&self, out: &mut W)
+        where
+            W: ?Sized + redis::RedisWrite,
+        {
+            out.write_arg_fmt(self.0);
+        }
+    }
+
+    impl redis::ToSingleRedisArg for KeyFromTemplate<'_> {}
 }

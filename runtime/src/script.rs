@@ -1,8 +1,9 @@
 use std::future::Future;
+use std::time::Duration;
 
 use redis::{Cmd, FromRedisValue};
 
-use crate::{Error, ShebangFlags, invoke};
+use crate::{Error, Replicated, ShebangFlags, invoke, replication};
 
 /// A Redis Lua script with typed keys, arguments and reply, implemented by
 /// `#[derive(RedisScript)]`.
@@ -50,6 +51,33 @@ pub trait Script {
     const ARG_FIELDS: &'static [&'static str];
     /// The flags of the script's `#!lua flags=...` line; all false without one.
     const FLAGS: ShebangFlags;
+    /// Each `#[key]` field's template as written, in [`KEY_FIELDS`](Self::KEY_FIELDS) order:
+    /// `Some("{{bank:{bank}}}:acct:{}")` for `#[key("{{bank:{bank}}}:acct:{}")]`, `None` for a
+    /// plain `#[key]`.
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// assert_eq!(Incr::KEY_TEMPLATES, &[None]);
+    /// ```
+    const KEY_TEMPLATES: &'static [Option<&'static str>];
+    /// `#[redis_script(standalone_only)]`: the script is declared never to run on a Redis
+    /// Cluster (the struct-level twin of `#!lua flags=no-cluster`, for scripts that must also
+    /// run on Redis 6, where a `#!` line is a syntax error), so its keys need not share a hash
+    /// slot and the runtime slot guard is off.
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// assert!(!Incr::STANDALONE_ONLY);
+    /// ```
+    const STANDALONE_ONLY: bool;
 
     /// Appends `numkeys`, the keys and the args to an `EVALSHA` command. Implemented by the
     /// derive.
@@ -69,7 +97,11 @@ pub trait Script {
     /// assert_eq!(command.args_iter().count(), 4); // EVALSHA sha1 1 c
     /// ```
     fn evalsha_command(&self) -> Cmd {
-        let mut command = redis::cmd(if Self::FLAGS.no_writes {
+        // Sized up front (as `redis::Script` does): growing the buffers costs more than the rest
+        // of building the command. Variadic fields may still grow them.
+        let fields = Self::KEY_FIELDS.len() + Self::ARG_FIELDS.len();
+        let mut command = Cmd::with_capacity(3 + fields, 64 + 32 * fields);
+        command.arg(if Self::FLAGS.no_writes {
             "EVALSHA_RO"
         } else {
             "EVALSHA"
@@ -135,5 +167,78 @@ pub trait Script {
         C: redis::aio::ConnectionLike + Send,
     {
         crate::__private::invoke_async(self, connection)
+    }
+
+    /// Runs the script, then `WAIT replicas timeout`, in one round trip (a pipeline), and
+    /// returns the script's reply with the number of replicas that acknowledged its writes, so
+    /// that callers can insist on durability before acknowledging to their own users.
+    ///
+    /// `timeout` is rounded down to milliseconds; zero means no timeout (`WAIT` blocks until
+    /// enough replicas acknowledge). On `NOSCRIPT` the fallback is the pipeline `EVAL` +
+    /// `WAIT`. On a cluster connection the pipeline goes where the script's first key routes
+    /// it, the shard's primary; a script without keys should use
+    /// [`cluster::invoke_and_wait_async`](crate::cluster::invoke_and_wait_async) there, as
+    /// the `redis` crate may send a keyless pipeline to a replica, which refuses `WAIT`.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use std::time::Duration;
+    /// use redis_script::Script;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut connection = redis::Client::open("redis://127.0.0.1/")?.get_connection()?;
+    /// let done = Incr { counter: "orders" }
+    ///     .invoke_and_wait(&mut connection, 1, Duration::from_millis(100))?;
+    /// if done.replicas < 1 {
+    ///     eprintln!("order {} is only on the primary so far", done.value);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    fn invoke_and_wait<C>(
+        &self,
+        connection: &mut C,
+        replicas: usize,
+        timeout: Duration,
+    ) -> Result<Replicated<Self::Output>, Error>
+    where
+        C: redis::ConnectionLike + ?Sized,
+    {
+        let command = self.evalsha_command();
+        let wait = replication::wait_command(replicas, timeout);
+        replication::invoke_and_wait(&command, invoke::Details::of::<Self>(), &wait, connection)
+    }
+
+    /// The asynchronous [`invoke_and_wait`](Self::invoke_and_wait). The command is built
+    /// before the future first runs, so the future borrows only the connection.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use std::time::Duration;
+    /// use redis_script::Script;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = redis::Client::open("redis://127.0.0.1/")?;
+    /// let mut connection = client.get_multiplexed_async_connection().await?;
+    /// let done = Incr { counter: "orders" }
+    ///     .invoke_and_wait_async(&mut connection, 1, Duration::from_millis(100))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    fn invoke_and_wait_async<'c, C>(
+        &self,
+        connection: &'c mut C,
+        replicas: usize,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Replicated<Self::Output>, Error>> + Send + use<'c, Self, C>
+    where
+        C: redis::aio::ConnectionLike + Send,
+    {
+        let command = self.evalsha_command();
+        let wait = replication::wait_command(replicas, timeout);
+        replication::invoke_and_wait_async(command, invoke::Details::of::<Self>(), wait, connection)
     }
 }

@@ -1,4 +1,7 @@
 //! Scripts against a real standalone `redis-server`, one throwaway server per test.
+//!
+//! Structs with several plain `#[key]`s are `standalone_only`: these tests are about the
+//! standalone protocol; `cluster.rs` covers key templates and slots.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +10,7 @@ use redis_script::{Error, RedisScript, Script};
 use throwaway_redis::RedisServer;
 
 #[derive(RedisScript)]
-#[redis_script(path = "lua/transfer.lua", returns = i64)]
+#[redis_script(path = "lua/transfer.lua", returns = i64, standalone_only)]
 struct Transfer<'a> {
     #[key]
     from: &'a str,
@@ -19,7 +22,7 @@ struct Transfer<'a> {
 
 /// Every kind of single-argument field, echoed back as bytes.
 #[derive(RedisScript)]
-#[redis_script(path = "lua/echo.lua", returns = Vec<Vec<u8>>)]
+#[redis_script(path = "lua/echo.lua", returns = Vec<Vec<u8>>, standalone_only)]
 struct EchoFieldTypes<'a> {
     #[key]
     borrowed: &'a str,
@@ -40,7 +43,7 @@ struct EchoFieldTypes<'a> {
 }
 
 #[derive(RedisScript)]
-#[redis_script(path = "lua/echo.lua", returns = Vec<String>)]
+#[redis_script(path = "lua/echo.lua", returns = Vec<String>, standalone_only)]
 struct EchoVariadic<'a> {
     #[key]
     first: &'a str,
@@ -53,7 +56,7 @@ struct EchoVariadic<'a> {
 }
 
 #[derive(RedisScript)]
-#[redis_script(path = "lua/delete_all.lua", returns = (i64, i64))]
+#[redis_script(path = "lua/delete_all.lua", returns = (i64, i64), standalone_only)]
 struct DeleteAll<'a> {
     #[key(variadic)]
     keys: &'a [&'a str],
@@ -73,7 +76,7 @@ struct ReadOnlyGet<'a> {
 }
 
 #[derive(RedisScript)]
-#[redis_script(path = "lua/count_calls.lua", returns = i64)]
+#[redis_script(path = "lua/count_calls.lua", returns = i64, standalone_only)]
 struct CountCall<'a> {
     #[key]
     counter: &'a str,
@@ -122,7 +125,9 @@ fn server() -> RedisServer {
 }
 
 fn connection(server: &RedisServer) -> redis::Connection {
-    server.connection().expect("connect to the throwaway server")
+    server
+        .connection()
+        .expect("connect to the throwaway server")
 }
 
 /// `calls` of one command in `INFO commandstats` (0 when it never ran).
@@ -144,9 +149,19 @@ fn transfer_moves_what_is_there_and_no_more() {
     let mut con = connection(&server);
     let _: () = con.set("{acct}:a", 10).unwrap();
 
-    let moved = Transfer { from: "{acct}:a", to: "{acct}:b", amount: 4 }.invoke(&mut con);
+    let moved = Transfer {
+        from: "{acct}:a",
+        to: "{acct}:b",
+        amount: 4,
+    }
+    .invoke(&mut con);
     assert_eq!(moved.unwrap(), 4);
-    let moved = Transfer { from: "{acct}:a", to: "{acct}:b", amount: 100 }.invoke(&mut con);
+    let moved = Transfer {
+        from: "{acct}:a",
+        to: "{acct}:b",
+        amount: 100,
+    }
+    .invoke(&mut con);
     assert_eq!(moved.unwrap(), 6);
 
     let balances: (i64, i64) = con.mget(&["{acct}:a", "{acct}:b"]).unwrap();
@@ -196,15 +211,23 @@ fn variadic_fields_spread_into_keys_and_args() {
     .unwrap();
     assert_eq!(echoed, ["k1", "k2", "k3", "10", "20", "30", "40"]);
 
-    let only_fixed = EchoVariadic { first: "k1", rest: vec![], head: 1, tail: &[] }
-        .invoke(&mut con)
-        .unwrap();
+    let only_fixed = EchoVariadic {
+        first: "k1",
+        rest: vec![],
+        head: 1,
+        tail: &[],
+    }
+    .invoke(&mut con)
+    .unwrap();
     assert_eq!(only_fixed, ["k1", "1"]);
 
     let _: () = con.mset(&[("d1", 1), ("d2", 2), ("d3", 3)]).unwrap();
-    let deleted = DeleteAll { keys: &["d1", "d2", "missing"], extra: vec![5, 6] }
-        .invoke(&mut con)
-        .unwrap();
+    let deleted = DeleteAll {
+        keys: &["d1", "d2", "missing"],
+        extra: vec![5, 6],
+    }
+    .invoke(&mut con)
+    .unwrap();
     assert_eq!(deleted, (2, 2));
     let left: Option<i64> = con.get("d3").unwrap();
     assert_eq!(left, Some(3));
@@ -214,17 +237,35 @@ fn variadic_fields_spread_into_keys_and_args() {
 fn each_return_type_converts() {
     let server = server();
     let mut con = connection(&server);
-    assert_eq!(ReplyInteger { shape: "integer" }.invoke(&mut con).unwrap(), 42);
-    assert_eq!(ReplyString { shape: "string" }.invoke(&mut con).unwrap(), "forty-two");
-    assert_eq!(ReplyString { shape: "status" }.invoke(&mut con).unwrap(), "FINE");
-    assert_eq!(ReplyOptional { shape: "nil" }.invoke(&mut con).unwrap(), None);
     assert_eq!(
-        ReplyOptional { shape: "string" }.invoke(&mut con).unwrap().as_deref(),
+        ReplyInteger { shape: "integer" }.invoke(&mut con).unwrap(),
+        42
+    );
+    assert_eq!(
+        ReplyString { shape: "string" }.invoke(&mut con).unwrap(),
+        "forty-two"
+    );
+    assert_eq!(
+        ReplyString { shape: "status" }.invoke(&mut con).unwrap(),
+        "FINE"
+    );
+    assert_eq!(
+        ReplyOptional { shape: "nil" }.invoke(&mut con).unwrap(),
+        None
+    );
+    assert_eq!(
+        ReplyOptional { shape: "string" }
+            .invoke(&mut con)
+            .unwrap()
+            .as_deref(),
         Some("forty-two")
     );
     assert!(ReplyBool { shape: "true" }.invoke(&mut con).unwrap());
     assert!(!ReplyBool { shape: "nil" }.invoke(&mut con).unwrap());
-    assert_eq!(ReplyList { shape: "list" }.invoke(&mut con).unwrap(), ["a", "b", "c"]);
+    assert_eq!(
+        ReplyList { shape: "list" }.invoke(&mut con).unwrap(),
+        ["a", "b", "c"]
+    );
     assert_eq!(
         ReplyPair { shape: "pair" }.invoke(&mut con).unwrap(),
         (7, "seven".to_owned())
@@ -247,17 +288,32 @@ fn a_reply_of_the_wrong_type_is_a_conversion_error() {
         }
         other => panic!("expected Conversion, got {other:?}"),
     }
-    assert!(error.to_string().starts_with("lua/reply_shapes.lua: the script's reply does not convert into `i64`"));
+    assert!(
+        error
+            .to_string()
+            .starts_with("lua/reply_shapes.lua: the script's reply does not convert into `i64`")
+    );
 }
 
 #[test]
 fn works_through_dyn_connection_like_and_generic_code() {
-    fn twice<S: Script>(script: &S, con: &mut dyn redis::ConnectionLike) -> Result<[S::Output; 2], Error> {
+    fn twice<S: Script>(
+        script: &S,
+        con: &mut dyn redis::ConnectionLike,
+    ) -> Result<[S::Output; 2], Error> {
         Ok([script.invoke(con)?, script.invoke(con)?])
     }
     let server = server();
     let mut con = connection(&server);
-    let counted = twice(&CountCall { counter: "c", log: "l", id: 1 }, &mut con).unwrap();
+    let counted = twice(
+        &CountCall {
+            counter: "c",
+            log: "l",
+            id: 1,
+        },
+        &mut con,
+    )
+    .unwrap();
     assert_eq!(counted, [1, 2]);
 }
 
@@ -268,18 +324,28 @@ fn script_constants_describe_the_script() {
     assert_eq!(Transfer::SOURCE, include_str!("../lua/transfer.lua"));
     assert_eq!(Transfer::KEY_FIELDS, ["from", "to"]);
     assert_eq!(Transfer::ARG_FIELDS, ["amount"]);
-    assert!(!Transfer::FLAGS.no_writes);
-    assert!(ReadOnlyGet::FLAGS.no_writes);
+    assert_eq!(
+        (Transfer::FLAGS.no_writes, ReadOnlyGet::FLAGS.no_writes),
+        (false, true)
+    );
     assert_eq!(EchoVariadic::KEY_FIELDS, ["first", "rest"]);
     assert_eq!(Ping::KEY_FIELDS, [] as [&str; 0]);
     assert_eq!(Ping::SHA1.len(), 40);
-    assert!(Ping::SHA1.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    assert!(
+        Ping::SHA1
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    );
 }
 
 #[test]
 fn the_compile_time_sha1_is_the_one_redis_computes() {
     fn check<S: Script>(con: &mut redis::Connection) {
-        let loaded: String = redis::cmd("SCRIPT").arg("LOAD").arg(S::SOURCE).query(con).unwrap();
+        let loaded: String = redis::cmd("SCRIPT")
+            .arg("LOAD")
+            .arg(S::SOURCE)
+            .query(con)
+            .unwrap();
         assert_eq!(S::SHA1, loaded, "{}", S::PATH);
     }
     let server = server();
@@ -307,14 +373,31 @@ fn script_flush_between_calls_costs_one_eval_per_flush_and_loses_nothing() {
         let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut admin).unwrap();
         for _ in 0..CALLS_PER_FLUSH {
             id += 1;
-            let count = CountCall { counter: "count", log: "log", id }.invoke(&mut con).unwrap();
+            let count = CountCall {
+                counter: "count",
+                log: "log",
+                id,
+            }
+            .invoke(&mut con)
+            .unwrap();
             assert_eq!(count, id as i64);
         }
     }
-    assert_eq!(command_calls(&mut con, "eval"), FLUSHES, "one EVAL per flush");
-    assert_eq!(command_calls(&mut con, "evalsha"), FLUSHES * CALLS_PER_FLUSH);
+    assert_eq!(
+        command_calls(&mut con, "eval"),
+        FLUSHES,
+        "one EVAL per flush"
+    );
+    assert_eq!(
+        command_calls(&mut con, "evalsha"),
+        FLUSHES * CALLS_PER_FLUSH
+    );
     let log: Vec<u64> = con.lrange("log", 0, -1).unwrap();
-    assert_eq!(log, (1..=id).collect::<Vec<_>>(), "each call ran once, in order");
+    assert_eq!(
+        log,
+        (1..=id).collect::<Vec<_>>(),
+        "each call ran once, in order"
+    );
 }
 
 #[tokio::test]
@@ -326,23 +409,42 @@ async fn async_connections_invoke_and_recover_from_flush() {
     let mut admin = connection(&server);
     let _: () = admin.set("{acct}:a", 10).unwrap();
 
-    let moved = Transfer { from: "{acct}:a", to: "{acct}:b", amount: 3 }
-        .invoke_async(&mut multiplexed)
-        .await
-        .unwrap();
+    let moved = Transfer {
+        from: "{acct}:a",
+        to: "{acct}:b",
+        amount: 3,
+    }
+    .invoke_async(&mut multiplexed)
+    .await
+    .unwrap();
     assert_eq!(moved, 3);
     let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut admin).unwrap();
-    let moved = Transfer { from: "{acct}:a", to: "{acct}:b", amount: 3 }
-        .invoke_async(&mut manager)
-        .await
-        .unwrap();
+    let moved = Transfer {
+        from: "{acct}:a",
+        to: "{acct}:b",
+        amount: 3,
+    }
+    .invoke_async(&mut manager)
+    .await
+    .unwrap();
     assert_eq!(moved, 3);
-    let moved = Script::invoke_async(&Transfer { from: "{acct}:a", to: "{acct}:b", amount: 10 }, &mut multiplexed)
-        .await
-        .unwrap();
+    let moved = Script::invoke_async(
+        &Transfer {
+            from: "{acct}:a",
+            to: "{acct}:b",
+            amount: 10,
+        },
+        &mut multiplexed,
+    )
+    .await
+    .unwrap();
     assert_eq!(moved, 4);
 
-    assert_eq!(command_calls(&mut admin, "eval"), 2, "the first call and the one after the flush");
+    assert_eq!(
+        command_calls(&mut admin, "eval"),
+        2,
+        "the first call and the one after the flush"
+    );
     let balances: (i64, i64) = admin.mget(&["{acct}:a", "{acct}:b"]).unwrap();
     assert_eq!(balances, (0, 10));
 }
@@ -357,7 +459,13 @@ async fn async_invocations_run_concurrently_without_loss() {
             let mut connection = connection.clone();
             // The future must be Send to be spawned: it holds only the command and connection.
             tokio::spawn(async move {
-                CountCall { counter: "count", log: "log", id }.invoke_async(&mut connection).await
+                CountCall {
+                    counter: "count",
+                    log: "log",
+                    id,
+                }
+                .invoke_async(&mut connection)
+                .await
             })
         })
         .collect();
@@ -374,10 +482,26 @@ fn no_writes_scripts_go_out_as_evalsha_ro() {
     let server = server();
     let mut con = connection(&server);
     let _: () = con.set("k", "v").unwrap();
-    assert_eq!(ReadOnlyGet { key: "k" }.invoke(&mut con).unwrap().as_deref(), Some("v"));
-    assert_eq!(ReadOnlyGet { key: "k" }.invoke(&mut con).unwrap().as_deref(), Some("v"));
+    assert_eq!(
+        ReadOnlyGet { key: "k" }
+            .invoke(&mut con)
+            .unwrap()
+            .as_deref(),
+        Some("v")
+    );
+    assert_eq!(
+        ReadOnlyGet { key: "k" }
+            .invoke(&mut con)
+            .unwrap()
+            .as_deref(),
+        Some("v")
+    );
     assert_eq!(command_calls(&mut con, "evalsha_ro"), 2);
-    assert_eq!(command_calls(&mut con, "eval_ro"), 1, "the NOSCRIPT fallback is read-only too");
+    assert_eq!(
+        command_calls(&mut con, "eval_ro"),
+        1,
+        "the NOSCRIPT fallback is read-only too"
+    );
     assert_eq!(command_calls(&mut con, "evalsha"), 0);
     assert_eq!(command_calls(&mut con, "eval"), 0);
 }
@@ -389,9 +513,19 @@ fn lua_runtime_errors_name_the_file_and_line() {
     let _: () = con.set("text", "not a number").unwrap();
 
     let cases = [
-        ("arithmetic", 4, "attempt to perform arithmetic", "return redis.call('GET', KEYS[1]) + 1"),
+        (
+            "arithmetic",
+            4,
+            "attempt to perform arithmetic",
+            "return redis.call('GET', KEYS[1]) + 1",
+        ),
         ("error", 6, "custom failure", "error('custom failure')"),
-        ("wrongtype", 8, "value is not an integer", "return redis.call('INCR', KEYS[1])"),
+        (
+            "wrongtype",
+            8,
+            "value is not an integer",
+            "return redis.call('INCR', KEYS[1])",
+        ),
     ];
     for (mode, line, message, source_line) in cases {
         let error = Failing { key: "text", mode }.invoke(&mut con).unwrap_err();
@@ -400,11 +534,26 @@ fn lua_runtime_errors_name_the_file_and_line() {
         };
         assert_eq!(script_error.path(), "lua/failing.lua", "{mode}");
         assert_eq!(script_error.line(), line, "{mode}");
-        assert_eq!(script_error.source_line().map(str::trim), Some(source_line), "{mode}");
-        assert!(script_error.message().contains(message), "{mode}: {}", script_error.message());
-        assert!(!script_error.message().contains("user_script"), "{mode}: {}", script_error.message());
+        assert_eq!(
+            script_error.source_line().map(str::trim),
+            Some(source_line),
+            "{mode}"
+        );
+        assert!(
+            script_error.message().contains(message),
+            "{mode}: {}",
+            script_error.message()
+        );
+        assert!(
+            !script_error.message().contains("user_script"),
+            "{mode}: {}",
+            script_error.message()
+        );
         let shown = error.to_string();
-        assert!(shown.starts_with(&format!("lua/failing.lua:{line}: ")), "{shown}");
+        assert!(
+            shown.starts_with(&format!("lua/failing.lua:{line}: ")),
+            "{shown}"
+        );
         assert!(shown.contains(source_line), "{shown}");
         let source = std::error::Error::source(&error).expect("keeps the redis error");
         assert!(source.to_string().contains("user_script"), "{source}");
@@ -416,10 +565,23 @@ fn wrongtype_inside_the_script_keeps_its_code() {
     let server = server();
     let mut con = connection(&server);
     let _: () = con.rpush("list", "x").unwrap();
-    let error = Failing { key: "list", mode: "wrongtype" }.invoke(&mut con).unwrap_err();
+    let error = Failing {
+        key: "list",
+        mode: "wrongtype",
+    }
+    .invoke(&mut con)
+    .unwrap_err();
     assert_eq!(error.code(), Some("WRONGTYPE"));
-    let Error::Script(script_error) = &error else { panic!("{error:?}") };
-    assert!(script_error.message().starts_with("WRONGTYPE Operation against a key"), "{}", script_error.message());
+    let Error::Script(script_error) = &error else {
+        panic!("{error:?}")
+    };
+    assert!(
+        script_error
+            .message()
+            .starts_with("WRONGTYPE Operation against a key"),
+        "{}",
+        script_error.message()
+    );
     assert_eq!(script_error.line(), 8);
 }
 
@@ -427,7 +589,9 @@ fn wrongtype_inside_the_script_keeps_its_code() {
 fn an_error_reply_of_the_script_keeps_its_code() {
     let server = server();
     let mut con = connection(&server);
-    let error = ReplyValue { shape: "unknown" }.invoke(&mut con).unwrap_err();
+    let error = ReplyValue { shape: "unknown" }
+        .invoke(&mut con)
+        .unwrap_err();
     assert_eq!(error.code(), Some("BADSHAPE"));
     assert!(matches!(error, Error::Redis(_)), "{error:?}");
 }
@@ -436,7 +600,12 @@ fn an_error_reply_of_the_script_keeps_its_code() {
 fn a_busy_server_is_a_distinct_error() {
     let server = RedisServer::start_with(&[("busy-reply-threshold", "50")]).unwrap();
     let mut runner = connection(&server);
-    let spinning = std::thread::spawn(move || Spin { iterations: 20_000_000_000 }.invoke(&mut runner));
+    let spinning = std::thread::spawn(move || {
+        Spin {
+            iterations: 20_000_000_000,
+        }
+        .invoke(&mut runner)
+    });
 
     let mut con = connection(&server);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -448,11 +617,22 @@ fn a_busy_server_is_a_distinct_error() {
         }
     };
     assert_eq!(busy.code(), Some("BUSY"));
-    assert!(busy.to_string().starts_with("lua/ping.lua: the server is busy"), "{busy}");
+    assert!(
+        busy.to_string()
+            .starts_with("lua/ping.lua: the server is busy"),
+        "{busy}"
+    );
 
     let killed: redis::RedisResult<()> = redis::cmd("SCRIPT").arg("KILL").query(&mut con);
     assert!(killed.is_ok(), "{killed:?}");
     let spun = spinning.join().unwrap();
-    assert!(spun.is_err(), "the killed script reports an error: {spun:?}");
-    assert_eq!(Ping.invoke(&mut con).unwrap(), "pong", "the server serves scripts again");
+    assert!(
+        spun.is_err(),
+        "the killed script reports an error: {spun:?}"
+    );
+    assert_eq!(
+        Ping.invoke(&mut con).unwrap(),
+        "pong",
+        "the server serves scripts again"
+    );
 }

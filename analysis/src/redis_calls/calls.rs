@@ -1,0 +1,508 @@
+//! The checks of one `redis.call` / `redis.pcall` against the command table.
+
+use super::commands::{Command, CommandFlags, find_command, similar_commands};
+use super::values::Span;
+use super::values::{KeyValue, Prefix, Value};
+use super::walker::or_list;
+use super::{Code, Context};
+use crate::{Blame, Diagnostic, Field, HashTag, Location};
+
+/// One argument of a call, as the walk found it.
+pub(crate) struct Argument {
+    pub value: Value,
+    /// The last argument, when it is a call or `...` and so gives any number of values.
+    pub multiple: bool,
+    pub location: Location,
+    /// Where it is written in the script.
+    pub text: Span,
+}
+
+/// The call itself.
+pub(crate) struct CallSite {
+    /// Where `redis.call('GET', KEYS[1])` is written.
+    pub text: Span,
+    /// Where it starts.
+    pub location: Location,
+    /// `redis.pcall`, which returns errors instead of raising them.
+    pub protected: bool,
+}
+
+const NEVER_ON_A_CLUSTER: &str = "if the script never runs on a Redis Cluster, say so with \
+     `#!lua flags=no-cluster` on its first line (or `#[redis_script(standalone_only)]` on the \
+     struct, for a script that must also run on Redis 6)";
+
+/// Every problem with one call.
+pub(crate) fn check_call(
+    site: &CallSite,
+    arguments: &[Argument],
+    context: &Context<'_>,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let call = context.code(site.text);
+    let function = if site.protected {
+        "redis.pcall"
+    } else {
+        "redis.call"
+    };
+    let (fixed, rest) = match arguments.split_last() {
+        Some((last, fixed)) if last.multiple => (fixed, Some(last)),
+        _ => (arguments, None),
+    };
+
+    let Some(name) = fixed.first() else {
+        match rest.map(|rest| rest.value.clone().single()) {
+            Some(Value::Argv) if context.cluster => {
+                diagnostics.push(non_literal_name(call, rest, "ARGV", context));
+            }
+            Some(_) => {}
+            None => diagnostics.push(Diagnostic {
+                location: Some(site.location),
+                message: format!("`{call}` names no command"),
+                help: format!(
+                    "Redis answers \"Please specify at least one argument for this redis lib \
+                     call\"; pass the command and its arguments, e.g. `{function}('GET', KEYS[1])`"
+                ),
+                blame: Blame::Script,
+            }),
+        }
+        return diagnostics;
+    };
+
+    match &name.value {
+        Value::Literal(alternatives) => {
+            for alternative in alternatives {
+                check_command(
+                    &mut diagnostics,
+                    alternative,
+                    name,
+                    &fixed[1..],
+                    rest,
+                    call,
+                    context,
+                );
+            }
+        }
+        Value::Argv if context.cluster => {
+            diagnostics.push(non_literal_name(call, Some(name), "ARGV", context));
+        }
+        Value::Key(_) if context.cluster => {
+            diagnostics.push(non_literal_name(call, Some(name), "KEYS", context));
+        }
+        _ => {}
+    }
+    diagnostics
+}
+
+fn non_literal_name(
+    call: Code<'_>,
+    name: Option<&Argument>,
+    source: &str,
+    context: &Context<'_>,
+) -> Diagnostic {
+    let written = name.map_or_else(String::new, |name| {
+        format!(" (`{}`)", context.code(name.text))
+    });
+    Diagnostic {
+        location: name.map(|name| name.location),
+        message: format!(
+            "`{call}` takes its command name from {source}{written}, so which keys the call \
+             touches cannot be known: on a cluster Redis cannot route it, and nobody reading the \
+             struct can see what the script does"
+        ),
+        help: format!(
+            "call each command with a literal name, e.g. `if ARGV[1] == 'INCR' then \
+             redis.call('INCR', KEYS[1]) end`; {NEVER_ON_A_CLUSTER}"
+        ),
+        blame: Blame::Script,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_command(
+    diagnostics: &mut Vec<Diagnostic>,
+    name: &str,
+    name_argument: &Argument,
+    after_name: &[Argument],
+    rest: Option<&Argument>,
+    call: Code<'_>,
+    context: &Context<'_>,
+) {
+    let Some(command) = find_command(name) else {
+        let similar = similar_commands(name, None);
+        let suggestion = if similar.is_empty() {
+            String::new()
+        } else {
+            format!("; did you mean {}?", or_list(&as_strs(&similar)))
+        };
+        diagnostics.push(Diagnostic {
+            location: Some(name_argument.location),
+            message: format!("unknown Redis command `{name}` in `{call}`{suggestion}"),
+            help: format!(
+                "Redis answers \"Unknown Redis command called from script\"; use a command of \
+                 Redis {} (command names are case-insensitive)",
+                super::command_table::REDIS_VERSION
+            ),
+            blame: Blame::Script,
+        });
+        return;
+    };
+
+    // A container command (`OBJECT`, `XINFO`, ...) is resolved to its subcommand.
+    let mut resolved = command;
+    let mut after_names = after_name;
+    if !command.subcommands.is_empty() {
+        let Some(sub_argument) = after_name.first() else {
+            if rest.is_none() {
+                diagnostics.push(Diagnostic {
+                    location: Some(name_argument.location),
+                    message: format!(
+                        "`{call}` calls `{}` without a subcommand",
+                        command.display_name()
+                    ),
+                    help: format!(
+                        "Redis answers \"Wrong number of args calling Redis command from \
+                         script\"; name one of its subcommands: {}",
+                        subcommand_list(command)
+                    ),
+                    blame: Blame::Script,
+                });
+            }
+            return;
+        };
+        let Some(sub_name) = sub_argument.value.as_literal() else {
+            return; // which subcommand cannot be known
+        };
+        match command.subcommand(sub_name) {
+            Some(sub) => {
+                resolved = sub;
+                after_names = &after_name[1..];
+            }
+            None => {
+                let similar = similar_commands(sub_name, Some(command));
+                let suggestion = if similar.is_empty() {
+                    String::new()
+                } else {
+                    format!("; did you mean {}?", or_list(&as_strs(&similar)))
+                };
+                diagnostics.push(Diagnostic {
+                    location: Some(sub_argument.location),
+                    message: format!(
+                        "`{}` has no subcommand `{sub_name}` (in `{call}`){suggestion}",
+                        command.display_name()
+                    ),
+                    help: format!(
+                        "Redis answers \"Unknown Redis command called from script\"; its \
+                         subcommands are {}",
+                        subcommand_list(command)
+                    ),
+                    blame: Blame::Script,
+                });
+                return;
+            }
+        }
+    }
+    let display = resolved.display_name();
+
+    if resolved.flags.contains(CommandFlags::NOSCRIPT) {
+        diagnostics.push(Diagnostic {
+            location: Some(name_argument.location),
+            message: format!(
+                "`{display}` cannot be called from a script (Redis flags it `noscript`): `{call}`"
+            ),
+            help: format!(
+                "Redis answers \"This Redis command is not allowed from script\"; {}",
+                noscript_advice(resolved)
+            ),
+            blame: Blame::Script,
+        });
+        return;
+    }
+
+    let name_words = resolved.name.split('|').count();
+    let words = name_words + after_names.len();
+    let wrong_count = match rest {
+        None => !resolved.accepts_word_count(words),
+        // The spread may be empty, so only a fixed arity that is already exceeded is certain.
+        Some(_) => resolved.arity >= 0 && words > resolved.arity as usize,
+    };
+    if wrong_count {
+        let required = resolved.arity.unsigned_abs() as usize
+            - name_words.min(resolved.arity.unsigned_abs() as usize);
+        let takes = if resolved.arity >= 0 {
+            format!("exactly {required}")
+        } else {
+            format!("at least {required}")
+        };
+        let passed = words - name_words;
+        let passes = match rest {
+            None => format!("{passed}"),
+            Some(_) => format!("{passed} or more"),
+        };
+        diagnostics.push(Diagnostic {
+            location: Some(name_argument.location),
+            message: format!(
+                "`{display}` takes {takes} argument{} after its name, but `{call}` passes {passes}",
+                if required == 1 { "" } else { "s" }
+            ),
+            help: format!(
+                "Redis answers \"Wrong number of args calling Redis command from script\"; the \
+                 syntax is `{}`",
+                resolved.syntax
+            ),
+            blame: Blame::Script,
+        });
+    }
+
+    if context.no_writes
+        && resolved
+            .flags
+            .intersects(CommandFlags::WRITE.union(CommandFlags::MAY_REPLICATE))
+    {
+        let what = if resolved.flags.contains(CommandFlags::WRITE) {
+            "writes"
+        } else {
+            "may replicate (Redis counts it as a write in scripts)"
+        };
+        diagnostics.push(Diagnostic {
+            location: Some(name_argument.location),
+            message: format!(
+                "`{display}` {what}, but the script declares `#!lua flags=no-writes`: `{call}`"
+            ),
+            help: "Redis answers \"Write commands are not allowed from read-only scripts\"; \
+                   remove `no-writes` from the first line (the script then runs with EVALSHA, on \
+                   primaries only), or leave the write out"
+                .to_owned(),
+            blame: Blame::Script,
+        });
+    }
+
+    if context.cluster {
+        check_keys(diagnostics, resolved, name, after_name, rest, call, context);
+    }
+}
+
+/// The key arguments: each must be a declared key, or derived from one in the same slot.
+#[allow(clippy::too_many_arguments)]
+fn check_keys(
+    diagnostics: &mut Vec<Diagnostic>,
+    command: &Command,
+    name: &str,
+    after_name: &[Argument],
+    rest: Option<&Argument>,
+    call: Code<'_>,
+    context: &Context<'_>,
+) {
+    let mut words: Vec<Option<&str>> = Vec::with_capacity(after_name.len() + 1);
+    words.push(Some(name));
+    words.extend(
+        after_name
+            .iter()
+            .map(|argument| argument.value.as_literal()),
+    );
+    let found = command.key_positions(&words, rest.is_some());
+    for position in found.positions {
+        if let Some(argument) = position
+            .checked_sub(1)
+            .and_then(|index| after_name.get(index))
+        {
+            check_key(diagnostics, &argument.value, argument, call, context);
+        }
+    }
+    if let (Some(from), Some(rest)) = (found.open_from, rest)
+        && from <= words.len()
+        && let Value::Spread(each) = &rest.value
+    {
+        check_key(diagnostics, each, rest, call, context);
+    }
+}
+
+fn check_key(
+    diagnostics: &mut Vec<Diagnostic>,
+    value: &Value,
+    argument: &Argument,
+    call: Code<'_>,
+    context: &Context<'_>,
+) {
+    let written = context.code(argument.text);
+    let (message, help) = match value {
+        Value::Literal(alternatives) => {
+            let names = alternatives
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>();
+            let names = or_list(&as_strs(&names));
+            (
+                format!(
+                    "`{call}` accesses the key {names}, which the script does not receive in \
+                     KEYS: on a cluster Redis refuses undeclared keys, and nobody reading the \
+                     struct can see that the script touches it"
+                ),
+                format!(
+                    "pass the key in a #[key] field and read it as `KEYS[n]`; {NEVER_ON_A_CLUSTER}"
+                ),
+            )
+        }
+        Value::Argv => (
+            format!(
+                "`{call}` accesses a key built from ARGV (`{written}`), which the script does not \
+                 receive in KEYS: on a cluster Redis refuses undeclared keys, and nobody reading \
+                 the struct can see which keys the script touches"
+            ),
+            format!(
+                "pass the key itself in a #[key] field (not an #[arg]) and read it as `KEYS[n]`; \
+                 {NEVER_ON_A_CLUSTER}"
+            ),
+        ),
+        Value::Key(key) if !key.exact() => match derived_key_problem(key, context) {
+            Some(problem) => (
+                format!(
+                    "`{call}` accesses `{written}`, a key derived from `{}`: {problem}",
+                    context.code(key.written)
+                ),
+                derived_key_help(key, context),
+            ),
+            None => return,
+        },
+        _ => return,
+    };
+    diagnostics.push(Diagnostic {
+        location: Some(argument.location),
+        message,
+        help,
+        blame: Blame::Script,
+    });
+}
+
+/// Why a key derived from a declared key may hash to another slot, or `None` when it cannot.
+fn derived_key_problem(key: &KeyValue, context: &Context<'_>) -> Option<String> {
+    match &key.prefix {
+        Prefix::Braced(text) => {
+            return Some(format!(
+                "the text put before it, `{text}`, contains `{{`, so Redis may hash another part \
+                 of the derived key than of the declared one, which puts it in another slot; on a \
+                 cluster Redis refuses it"
+            ));
+        }
+        Prefix::FromArgv => {
+            return Some(
+                "the value from ARGV put before it may contain `{`, so Redis may hash another \
+                 part of the derived key than of the declared one, which puts it in another \
+                 slot; on a cluster Redis refuses it"
+                    .to_owned(),
+            );
+        }
+        Prefix::None | Prefix::BraceFree => {}
+    }
+    let fields = fields_of(key.index, &context.declaration.keys);
+    if fields.is_empty() {
+        return None; // an index the struct does not fill: reported by the KEYS checks
+    }
+    let unproven: Vec<String> = fields
+        .iter()
+        .filter(|field| !has_hash_tag(field))
+        .map(|field| format!("`{}`", field.name))
+        .collect();
+    if unproven.is_empty() {
+        return None;
+    }
+    let which = if key.index.is_some() {
+        format!("its field {}", unproven.join(", "))
+    } else {
+        format!("the key fields {}", or_list(&as_strs(&unproven)))
+    };
+    Some(format!(
+        "{which} has no key template with a hash tag, so the derived key may hash to another \
+         slot than the declared key, and on a cluster Redis refuses it (\"keys that do not hash \
+         to the same slot\")"
+    ))
+}
+
+fn derived_key_help(key: &KeyValue, context: &Context<'_>) -> String {
+    let field = fields_of(key.index, &context.declaration.keys)
+        .first()
+        .map_or_else(
+            || "the field".to_owned(),
+            |field| format!("`{}`", field.name),
+        );
+    match key.prefix {
+        Prefix::Braced(_) | Prefix::FromArgv => format!(
+            "append to the declared key instead of prepending (`{} .. ':suffix'`), give {field} a \
+             key template with a hash tag, or pass the derived key in a #[key] field of its own; \
+             {NEVER_ON_A_CLUSTER}",
+            context.code(key.written)
+        ),
+        _ => format!(
+            "give {field} a key template with a hash tag, e.g. #[key(\"{{{{user:{{}}}}}}\")], so \
+             that keys derived from it share its slot; or pass the derived key in a #[key] field \
+             of its own; {NEVER_ON_A_CLUSTER}"
+        ),
+    }
+}
+
+/// The fields that `KEYS[index]` may be (`None`: any).
+fn fields_of(index: Option<u64>, keys: &[Field]) -> Vec<&Field> {
+    match index {
+        None => keys.iter().collect(),
+        Some(index) => {
+            let fixed = keys.iter().filter(|field| !field.variadic).count() as u64;
+            if index >= 1 && index <= fixed {
+                keys.get(index as usize - 1).into_iter().collect()
+            } else {
+                keys.iter().filter(|field| field.variadic).collect()
+            }
+        }
+    }
+}
+
+/// Whether every key the field's template builds has a hash tag: text appended to such a key,
+/// or text without `{` put before it, leaves the tag, and so the slot, unchanged.
+fn has_hash_tag(field: &Field) -> bool {
+    field
+        .template
+        .as_ref()
+        .is_some_and(|template| matches!(template.hash_tag(&field.name), HashTag::Tag(_)))
+}
+
+fn subcommand_list(command: &Command) -> String {
+    command
+        .subcommands
+        .iter()
+        .map(|sub| {
+            sub.name
+                .split('|')
+                .nth(1)
+                .unwrap_or(sub.name)
+                .to_ascii_uppercase()
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn noscript_advice(command: &Command) -> &'static str {
+    let base = command.name.split('|').next().unwrap_or(command.name);
+    match base {
+        "multi" | "exec" | "discard" | "watch" | "unwatch" => {
+            "a script already runs atomically, with no other command in between: leave the \
+             transaction commands out"
+        }
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" | "script"
+        | "function" => {
+            "a script cannot run other scripts: call the commands directly, or a local Lua \
+             function"
+        }
+        "subscribe" | "psubscribe" | "ssubscribe" | "unsubscribe" | "punsubscribe"
+        | "sunsubscribe" => {
+            "subscriptions need a connection of their own; a script may PUBLISH, and the \
+             subscriber subscribes from the client"
+        }
+        "blpop" | "brpop" | "blmove" | "brpoplpush" | "bzpopmin" | "bzpopmax" | "blmpop"
+        | "bzmpop" | "xread" | "xreadgroup" | "wait" | "waitaof" => {
+            "a script cannot block; use the non-blocking form, or block from the client"
+        }
+        _ => "run it from the client, outside the script",
+    }
+}
+
+fn as_strs(strings: &[String]) -> Vec<&str> {
+    strings.iter().map(String::as_str).collect()
+}

@@ -1,0 +1,503 @@
+//! Each check, on scripts that must fail and on valid scripts that must pass.
+
+use super::check_redis_calls;
+use crate::{Declaration, Diagnostic, Field, KeyTemplate, Location, parse_shebang};
+
+fn keys(count: usize) -> Declaration {
+    Declaration {
+        name: "Script".into(),
+        keys: (1..=count)
+            .map(|n| Field::single(format!("key{n}")))
+            .collect(),
+        args: vec![Field::variadic("args")],
+        standalone_only: false,
+    }
+}
+
+fn tagged(template: &str) -> Declaration {
+    Declaration {
+        name: "Script".into(),
+        keys: vec![Field::single("user").with_template(KeyTemplate::parse(template).unwrap())],
+        args: vec![Field::variadic("args")],
+        standalone_only: false,
+    }
+}
+
+fn check_with(source: &str, declaration: &Declaration) -> Vec<Diagnostic> {
+    let ast = full_moon::parse(source).expect("test scripts are valid Lua");
+    let shebang = parse_shebang(source).expect("test shebangs are valid");
+    check_redis_calls(&ast, source, declaration, shebang.as_ref())
+}
+
+fn check(source: &str) -> Vec<Diagnostic> {
+    check_with(source, &keys(2))
+}
+
+#[track_caller]
+fn passes(source: &str) {
+    let diagnostics = check(source);
+    assert!(diagnostics.is_empty(), "{source}\n{diagnostics:#?}");
+}
+
+#[track_caller]
+fn passes_with(source: &str, declaration: &Declaration) {
+    let diagnostics = check_with(source, declaration);
+    assert!(diagnostics.is_empty(), "{source}\n{diagnostics:#?}");
+}
+
+/// The one diagnostic of a script, which must contain every `expected` text.
+#[track_caller]
+fn fails_with(source: &str, declaration: &Declaration, expected: &[&str]) -> Diagnostic {
+    let diagnostics = check_with(source, declaration);
+    assert_eq!(diagnostics.len(), 1, "{source}\n{diagnostics:#?}");
+    let diagnostic = diagnostics.into_iter().next().unwrap();
+    let text = format!("{}\n{}", diagnostic.message, diagnostic.help);
+    for part in expected {
+        assert!(text.contains(part), "{source}\nmissing {part:?} in\n{text}");
+    }
+    diagnostic
+}
+
+#[track_caller]
+fn fails(source: &str, expected: &[&str]) -> Diagnostic {
+    fails_with(source, &keys(2), expected)
+}
+
+// --- 1. Unknown commands ---------------------------------------------------------------------
+
+#[test]
+fn unknown_command_suggests_the_closest_names() {
+    let diagnostic = fails(
+        "local n = 1\nreturn redis.call('HINCRBYY', KEYS[1], 'f', 1)",
+        &[
+            "unknown Redis command `HINCRBYY`",
+            "did you mean HINCRBY?",
+            "redis.call('HINCRBYY', KEYS[1], 'f', 1)",
+        ],
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 2,
+            column: 19
+        })
+    );
+    fails("redis.pcall('lpsuh', KEYS[1], 'x')", &["`lpsuh`", "LPUSH"]);
+    fails(
+        "redis.call('frobnicate')",
+        &["unknown Redis command `frobnicate`"],
+    );
+}
+
+#[test]
+fn command_names_are_case_insensitive_and_followed_through_locals() {
+    passes("return redis.call('hIncrBy', KEYS[1], 'f', 1)");
+    passes(
+        "local cmd = ARGV[1] == 'left' and 'LPUSH' or 'RPUSH'\nreturn redis.call(cmd, KEYS[1], 'x')",
+    );
+    fails(
+        "local cmd = 'GTE'\nreturn redis.call(cmd, KEYS[1])",
+        &["`GTE`", "GET"],
+    );
+    fails(
+        "local call = redis.call\nreturn call('GETT', KEYS[1])",
+        &["`GETT`"],
+    );
+}
+
+#[test]
+fn unknown_subcommand_lists_the_known_ones() {
+    let diagnostic = fails(
+        "return redis.call('OBJECT', 'ENCODNG', KEYS[1])",
+        &[
+            "`OBJECT` has no subcommand `ENCODNG`",
+            "did you mean ENCODING?",
+            "FREQ",
+        ],
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 1,
+            column: 29
+        })
+    );
+    passes("return redis.call('object', 'encoding', KEYS[1])");
+    passes("return redis.call('XINFO', 'STREAM', KEYS[1])");
+    passes("return redis.call('OBJECT', ARGV[1], KEYS[1])"); // which subcommand cannot be known
+}
+
+// --- 2. Arity --------------------------------------------------------------------------------
+
+#[test]
+fn wrong_argument_counts() {
+    fails(
+        "return redis.call('GET', KEYS[1], KEYS[2])",
+        &[
+            "`GET` takes exactly 1 argument after its name",
+            "passes 2",
+            "`GET key`",
+        ],
+    );
+    fails(
+        "redis.call('SET', KEYS[1])",
+        &["at least 2 arguments", "passes 1", "SET key value"],
+    );
+    fails(
+        "redis.call('HSET', KEYS[1], (ARGV[1]))",
+        &["`HSET` takes at least 3"],
+    );
+    fails(
+        "return redis.call('OBJECT', 'ENCODING')",
+        &["`OBJECT ENCODING` takes exactly 1"],
+    );
+    fails(
+        "return redis.call('OBJECT')",
+        &["without a subcommand", "ENCODING"],
+    );
+    fails("return redis.call()", &["names no command"]);
+    fails(
+        "return redis.call('GET', KEYS[1], KEYS[2], unpack(ARGV))",
+        &["passes 2 or more"],
+    );
+}
+
+#[test]
+fn counts_that_are_not_static_pass() {
+    passes("return redis.call('DEL', unpack(KEYS))");
+    passes("return redis.call('GET', KEYS[1], unpack(ARGV))"); // ARGV may be empty
+    passes("return redis.call('HSET', KEYS[1], unpack(ARGV))");
+    passes("local function f(...) return redis.call('RPUSH', KEYS[1], ...) end return f('a')");
+    passes("return redis.call('SET', KEYS[1], ARGV[1], 'EX', 10)");
+    passes("return redis.call 'PING'");
+}
+
+// --- 3. noscript -----------------------------------------------------------------------------
+
+#[test]
+fn noscript_commands() {
+    fails(
+        "redis.call('WATCH', KEYS[1])",
+        &[
+            "`WATCH` cannot be called from a script",
+            "noscript",
+            "atomically",
+        ],
+    );
+    fails("redis.call('MULTI')", &["`MULTI`"]);
+    fails(
+        "return redis.call('EVAL', 'return 1', 0)",
+        &["`EVAL`", "other scripts"],
+    );
+    fails(
+        "redis.call('SUBSCRIBE', 'news')",
+        &["`SUBSCRIBE`", "PUBLISH"],
+    );
+    fails(
+        "redis.call('CLIENT', 'KILL', '1.2.3.4:5')",
+        &["`CLIENT KILL`"],
+    );
+    fails(
+        "return redis.call('BLPOP', KEYS[1], 0)",
+        &["`BLPOP`", "cannot block"],
+    );
+    passes("return redis.call('PUBLISH', 'news', ARGV[1])");
+    passes("return redis.call('CLIENT', 'HELP')");
+}
+
+// --- 4. no-writes ----------------------------------------------------------------------------
+
+#[test]
+fn writes_in_a_read_only_script() {
+    let diagnostic = fails(
+        "#!lua flags=no-writes\nreturn redis.call('SET', KEYS[1], ARGV[1])",
+        &[
+            "`SET` writes",
+            "no-writes",
+            "Write commands are not allowed from read-only scripts",
+        ],
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 2,
+            column: 19
+        })
+    );
+    passes("#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])");
+    passes("return redis.call('SET', KEYS[1], ARGV[1])");
+    passes("#!lua flags=no-writes\nreturn redis.call('XINFO', 'STREAM', KEYS[1])");
+}
+
+// --- 5. Undeclared keys ----------------------------------------------------------------------
+
+#[test]
+fn literal_keys_are_undeclared() {
+    let diagnostic = fails(
+        "local v = redis.call('GET', KEYS[1])\nreturn redis.call('GET', 'config:flags')",
+        &[
+            "accesses the key `config:flags`",
+            "not receive in KEYS",
+            "no-cluster",
+            "standalone_only",
+        ],
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 2,
+            column: 26
+        })
+    );
+    fails(
+        "redis.call('MSET', KEYS[1], 'v', 'other', 'v')",
+        &["`other`"],
+    );
+    fails(
+        "return redis.call('XREAD', 'STREAMS', 'events', '0')",
+        &["`events`"],
+    );
+    fails(
+        "return redis.call('ZUNIONSTORE', KEYS[1], 2, KEYS[2], 'z')",
+        &["`z`"],
+    );
+    fails(
+        "local key = 'counter'\nreturn redis.call('INCR', key)",
+        &["`counter`"],
+    );
+}
+
+#[test]
+fn keys_built_from_argv_are_undeclared() {
+    fails(
+        "return redis.call('GET', ARGV[1])",
+        &["a key built from ARGV (`ARGV[1]`)"],
+    );
+    fails(
+        "return redis.call('SET', 'lock:' .. ARGV[1], 1)",
+        &["built from ARGV", "'lock:' .. ARGV[1]"],
+    );
+    fails(
+        "local k = string.format('lock:%s', ARGV[1])\nreturn redis.call('DEL', k)",
+        &["from ARGV"],
+    );
+    fails(
+        "for _, k in ipairs(ARGV) do redis.call('DEL', k) end",
+        &["from ARGV"],
+    );
+    fails("return redis.call('DEL', unpack(ARGV))", &["from ARGV"]);
+    fails("return redis.call('GET', ARGV[1]:lower())", &["from ARGV"]);
+}
+
+#[test]
+fn values_that_are_not_keys_pass() {
+    passes("return redis.call('SET', KEYS[1], 'literal value', 'EX', ARGV[1])");
+    passes("return redis.call('MSET', KEYS[1], ARGV[1], KEYS[2], ARGV[2])");
+    passes("return redis.call('PUBLISH', 'channel', ARGV[1])");
+    passes("return redis.call('SPUBLISH', 'channel', ARGV[1])"); // a shard channel is not a key
+    passes("return redis.call('ZADD', KEYS[1], 'NX', 1, 'member')");
+    passes("return redis.call('XREAD', 'COUNT', 10, 'STREAMS', KEYS[1], '0')");
+}
+
+#[test]
+fn declared_keys_pass_however_they_travel() {
+    passes("local k = KEYS[1]\nlocal alias = k\nreturn redis.call('GET', alias)");
+    passes("for _, key in ipairs(KEYS) do redis.call('DEL', key) end");
+    passes("for i = 1, #KEYS do redis.call('DEL', KEYS[i]) end");
+    passes("return redis.call('DEL', unpack(KEYS))");
+    passes("local a, b = KEYS[1], KEYS[2]\nreturn redis.call('RENAME', a, b)");
+    passes("return redis.call('GET', tostring(KEYS[1]))");
+    passes("local k = KEYS[2] or KEYS[1]\nreturn redis.call('GET', k)");
+}
+
+#[test]
+fn what_the_analysis_cannot_follow_passes() {
+    passes("local function get(key) return redis.call('GET', key) end\nreturn get(KEYS[1])");
+    passes("local t = cjson.decode(ARGV[1])\nreturn redis.call('GET', t.key)");
+    passes("local k = redis.call('GET', KEYS[1])\nreturn redis.call('GET', k)");
+    passes("local keys = {KEYS[1]}\nreturn redis.call('GET', keys[1])");
+    // Reassigned in a loop, a branch, or after a function that captured it: unknown.
+    passes(
+        "local k = 'x'\nfor i = 1, 2 do\n  if i == 2 then redis.call('GET', k) end\n  k = KEYS[1]\nend",
+    );
+    passes("local k = KEYS[1]\nif ARGV[1] then k = 'other' end\nreturn redis.call('GET', k)");
+    passes(
+        "local k = 'x'\nlocal function f() return redis.call('GET', k) end\nk = KEYS[1]\nreturn f()",
+    );
+}
+
+#[test]
+fn derived_keys_need_a_hash_tag() {
+    let diagnostic = fails(
+        "local k = KEYS[1]\nlocal meta = k .. ':meta'\nreturn redis.call('HGETALL', meta)",
+        &[
+            "a key derived from `KEYS[1]`",
+            "`key1`",
+            "no key template with a hash tag",
+            "#[key(\"{{user:{}}}\")]",
+        ],
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 3,
+            column: 30
+        })
+    );
+    passes_with(
+        "return redis.call('GET', KEYS[1] .. ':meta')",
+        &tagged("{{user:{}}}"),
+    );
+    passes_with(
+        "return redis.call('GET', KEYS[1] .. ':meta')",
+        &tagged("cart:{{{}}}"),
+    );
+    passes_with(
+        "return redis.call('GET', 'v2:' .. KEYS[1])",
+        &tagged("{{user:{}}}"),
+    );
+    passes_with(
+        "return redis.call('GET', string.format('%s:meta', KEYS[1]))",
+        &tagged("{{u{}}}"),
+    );
+    passes_with(
+        "return redis.call('GET', KEYS[1] .. ARGV[1])",
+        &tagged("{{user:{}}}"),
+    );
+    fails_with(
+        "return redis.call('GET', KEYS[1] .. ':meta')",
+        &tagged("{}:x"),
+        &["no key template"],
+    );
+    fails_with(
+        "return redis.call('GET', '{v2}' .. KEYS[1])",
+        &tagged("{{user:{}}}"),
+        &["`{v2}`", "contains `{`"],
+    );
+    fails_with(
+        "return redis.call('GET', ARGV[1] .. KEYS[1])",
+        &tagged("{{user:{}}}"),
+        &["from ARGV put before it"],
+    );
+    fails(
+        "for _, k in ipairs(KEYS) do redis.call('DEL', k .. ':x') end",
+        &["the key fields `key1` or `key2`"],
+    );
+}
+
+#[test]
+fn never_on_a_cluster_silences_key_checks() {
+    passes("#!lua flags=no-cluster\nreturn redis.call('GET', 'config')");
+    passes("#!lua flags=no-cluster\nreturn redis.call('GET', KEYS[1] .. ':meta')");
+    passes("#!lua flags=no-cluster\nreturn redis.call(ARGV[1], KEYS[1])");
+    let mut standalone = keys(1);
+    standalone.standalone_only = true;
+    passes_with("return redis.call('GET', ARGV[1])", &standalone);
+}
+
+// --- 6. Non-literal command names ------------------------------------------------------------
+
+#[test]
+fn command_names_from_argv() {
+    let diagnostic = fails(
+        "return redis.call(ARGV[1], KEYS[1])",
+        &[
+            "takes its command name from ARGV (`ARGV[1]`)",
+            "literal name",
+        ],
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 1,
+            column: 19
+        })
+    );
+    fails(
+        "local c = ARGV[1]:upper()\nreturn redis.call(c, KEYS[1])",
+        &["from ARGV"],
+    );
+    fails("return redis.call(unpack(ARGV))", &["from ARGV"]);
+    passes(
+        "local function run(cmd, key) return redis.call(cmd, key) end\nreturn run('GET', KEYS[1])",
+    );
+}
+
+// --- 7. Sandbox --------------------------------------------------------------------------------
+
+#[test]
+fn assigning_globals() {
+    let diagnostic = fails(
+        "local x = 1\ncounter = 1",
+        &[
+            "`counter = 1` assigns the global variable `counter`",
+            "readonly table",
+            "local counter",
+        ],
+    );
+    assert_eq!(diagnostic.location, Some(Location { line: 2, column: 1 }));
+    fails(
+        "function helper() return 1 end",
+        &[
+            "`function helper` assigns the global",
+            "local function helper",
+        ],
+    );
+    // Assigned, then read: one diagnostic, for the assignment.
+    fails(
+        "total = 0\ntotal = total + 1\nreturn total",
+        &["`total = 0` assigns"],
+    );
+    fails(
+        "string.trim = function(s) return s end",
+        &["modifies `string`", "read-only"],
+    );
+    fails("_G.x = 1", &["modifies `_G`"]);
+    fails("function redis.helper() end", &["modifies `redis`"]);
+    passes("local x\nx = 1\nlocal function helper() end\nhelper = nil");
+    passes("local t = {}\nt.x = 1\nfunction t.m() end\nfunction t:n() return self end");
+    passes("KEYS[1] = 'x'\nARGV[2] = 'y'");
+}
+
+#[test]
+fn reading_globals_the_sandbox_lacks() {
+    fails(
+        "return os.time()",
+        &["`os` is not available", "redis.call('TIME')"],
+    );
+    fails("print('x')", &["`print`", "redis.log"]);
+    fails("local json = require('cjson')", &["`require`", "preloaded"]);
+    fails("return io.read()", &["`io`"]);
+    fails("return debug.traceback()", &["`debug`"]);
+    fails("return dofile('x')", &["`dofile`"]);
+    fails("return loadfile('x')", &["`loadfile`"]);
+    fails(
+        "return tostrin(1)",
+        &[
+            "`tostrin` is neither a local variable nor a global",
+            "did you mean tostring?",
+        ],
+    );
+    // Once per name.
+    assert_eq!(check("print(1) print(2)").len(), 1);
+}
+
+#[test]
+fn locals_shadow_globals() {
+    passes("local print = function() end\nprint(1)");
+    passes("local function f(os) return os end\nreturn f(1)");
+    passes("local os = {}\nos.time = 1");
+    passes("repeat local done = true until done");
+    passes("for i, v in ipairs({}) do local w = v end");
+    passes("local function f(...) local a, b = ... return a, b, select('#', ...) end");
+    passes("local t = setmetatable({}, {__index = function(t, k) return k end})");
+    passes(
+        "return {cjson.encode({}), cmsgpack.pack(1), bit.band(1, 1), struct.pack('B', 1), math.floor(1.5), table.concat({}), string.len(''), _VERSION, type(nil), next({}), rawget(_G, 'x'), pcall(error), xpcall(error, tostring), assert(true), loadstring('return 1'), coroutine.create(tostring), gcinfo()}",
+    );
+}
+
+#[test]
+fn global_reads_after_a_later_local_are_still_globals() {
+    fails("local a = foo\nlocal foo = 1", &["`foo`"]);
+    fails("local x = x", &["`x`"]);
+}

@@ -1,0 +1,1019 @@
+//! The walk over a script: scopes, the values of locals, the sandbox rules, and every
+//! `redis.call` / `redis.pcall` handed to [`super::calls`].
+
+use std::collections::{HashMap, HashSet};
+
+use full_moon::ast::punctuated::Punctuated;
+use full_moon::ast::{
+    self, Block, Call, Expression, FunctionArgs, FunctionBody, FunctionCall, Index, LastStmt,
+    Parameter, Prefix, Stmt, Suffix, Var,
+};
+use full_moon::node::Node;
+use full_moon::tokenizer::{Position, Symbol, Token, TokenReference, TokenType};
+
+use super::calls::{self, Argument, CallSite};
+use super::command_table::LUA_GLOBALS;
+use super::lua_text::{number_text, string_value};
+use super::values::{Builtin, KeyValue, Prefix as KeyPrefix, Span, Value};
+use super::{Code, Context, edit_distance_within};
+use crate::{Blame, Diagnostic, Location};
+
+/// What the first pass learns for the second.
+#[derive(Default)]
+pub(crate) struct Assignments {
+    /// Byte offsets at which each local (named by the byte offset of its declaration) is
+    /// assigned after being declared.
+    locals: HashMap<usize, Vec<usize>>,
+    /// Globals the script assigns: reported there, so their reads are not reported again.
+    globals: HashSet<String>,
+}
+
+pub(crate) struct Walker<'a, 'c> {
+    pub(crate) source: &'a str,
+    pub(crate) context: &'c Context<'c>,
+    scopes: Vec<Vec<Local<'a>>>,
+    function_depth: usize,
+    /// From the first pass, in the second; `None` while collecting them.
+    known_assignments: Option<&'c Assignments>,
+    pub(crate) assignments: Assignments,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    reported_globals: HashSet<&'a str>,
+}
+
+struct Local<'a> {
+    name: &'a str,
+    id: usize,
+    value: Value,
+    block_depth: usize,
+    function_depth: usize,
+}
+
+/// Globals that Redis's sandbox leaves out on purpose, with what to do instead.
+const SANDBOXED: &[(&str, &str)] = &[
+    (
+        "os",
+        "Redis 7.0 gives scripts no `os` library; for the time, use `redis.call('TIME')`",
+    ),
+    (
+        "io",
+        "scripts cannot read or write files; pass data in ARGV and return results",
+    ),
+    (
+        "require",
+        "scripts cannot load modules; cjson, cmsgpack, bit and struct are preloaded, and other \
+         code must be inlined",
+    ),
+    (
+        "module",
+        "scripts cannot define modules; keep helpers in local functions",
+    ),
+    (
+        "package",
+        "scripts cannot load modules; keep helpers in local functions",
+    ),
+    (
+        "loadfile",
+        "scripts cannot read files; `loadstring` compiles code given as a string",
+    ),
+    (
+        "dofile",
+        "scripts cannot read files; `loadstring` compiles code given as a string",
+    ),
+    (
+        "debug",
+        "there is no `debug` library; debug scripts with `redis-cli --ldb` and `redis.debug(...)`",
+    ),
+    (
+        "print",
+        "there is no `print`; log with `redis.log(redis.LOG_NOTICE, ...)`",
+    ),
+    (
+        "setfenv",
+        "the sandbox does not let scripts change environments",
+    ),
+    (
+        "getfenv",
+        "the sandbox does not let scripts read environments",
+    ),
+    ("newproxy", "the sandbox does not provide `newproxy`"),
+];
+
+impl<'a, 'c> Walker<'a, 'c> {
+    pub(crate) fn new(
+        source: &'a str,
+        context: &'c Context<'c>,
+        known_assignments: Option<&'c Assignments>,
+    ) -> Self {
+        Walker {
+            source,
+            context,
+            scopes: vec![Vec::new()],
+            function_depth: 0,
+            known_assignments,
+            assignments: Assignments::default(),
+            diagnostics: Vec::new(),
+            reported_globals: HashSet::new(),
+        }
+    }
+
+    fn report(&mut self, diagnostic: Diagnostic) {
+        if self.known_assignments.is_some() {
+            self.diagnostics.push(diagnostic);
+        }
+    }
+
+    // --- Scopes -------------------------------------------------------------------------
+
+    fn declare(&mut self, token: &'a TokenReference, value: Value) {
+        let Some(name) = identifier(token) else {
+            return;
+        };
+        let local = Local {
+            name,
+            id: token.token().start_position().bytes(),
+            value,
+            block_depth: self.scopes.len(),
+            function_depth: self.function_depth,
+        };
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push(local);
+        }
+    }
+
+    fn lookup(&mut self, name: &str) -> Option<&mut Local<'a>> {
+        self.scopes
+            .iter_mut()
+            .rev()
+            .flat_map(|scope| scope.iter_mut().rev())
+            .find(|local| local.name == name)
+    }
+
+    fn is_local(&mut self, name: &str) -> bool {
+        self.lookup(name).is_some()
+    }
+
+    fn with_scope(&mut self, walk: impl FnOnce(&mut Self)) {
+        self.scopes.push(Vec::new());
+        walk(self);
+        self.scopes.pop();
+    }
+
+    /// At the start of a loop: a local assigned inside the loop may hold, on a later round,
+    /// what it is assigned there, so it is unknown throughout.
+    fn enter_loop(&mut self, node: &impl Node) {
+        let Some(known) = self.known_assignments else {
+            return;
+        };
+        let Some((start, end)) = node.range() else {
+            return;
+        };
+        let range = start.bytes()..end.bytes();
+        for local in self.scopes.iter_mut().flatten() {
+            if known
+                .locals
+                .get(&local.id)
+                .is_some_and(|offsets| offsets.iter().any(|offset| range.contains(offset)))
+            {
+                local.value = Value::Unknown;
+            }
+        }
+    }
+
+    // --- Names --------------------------------------------------------------------------
+
+    fn read_name(&mut self, token: &'a TokenReference) -> Value {
+        let Some(name) = identifier(token) else {
+            return Value::Unknown;
+        };
+        let function_depth = self.function_depth;
+        let known = self.known_assignments;
+        if let Some(local) = self.lookup(name) {
+            // Inside a function, a captured local may have been reassigned before the call.
+            let reassigned = known
+                .and_then(|known| known.locals.get(&local.id))
+                .is_some();
+            if local.function_depth < function_depth && reassigned {
+                return Value::Unknown;
+            }
+            return local.value.clone();
+        }
+        if LUA_GLOBALS.binary_search(&name).is_err() {
+            let assigned = known.is_some_and(|known| known.globals.contains(name));
+            if !assigned {
+                self.unknown_global(name, token);
+            }
+            return Value::Unknown;
+        }
+        match name {
+            "KEYS" => Value::KeysTable,
+            "ARGV" => Value::ArgvTable,
+            "redis" => Value::Builtin(Builtin::Redis),
+            "unpack" => Value::Builtin(Builtin::Unpack),
+            "tostring" => Value::Builtin(Builtin::ToString),
+            "tonumber" => Value::Builtin(Builtin::ToNumber),
+            "ipairs" | "pairs" => Value::Builtin(Builtin::Ipairs),
+            "string" => Value::Builtin(Builtin::StringLibrary),
+            _ => Value::Unknown,
+        }
+    }
+
+    fn unknown_global(&mut self, name: &'a str, token: &TokenReference) {
+        if !self.reported_globals.insert(name) {
+            return;
+        }
+        let location = location_of(token.token());
+        let (message, help) = match SANDBOXED.iter().find(|(known, _)| *known == name) {
+            Some((_, instead)) => (
+                format!(
+                    "`{name}` is not available in Redis scripts: Redis's Lua sandbox does not \
+                     provide it (the script fails with \"Script attempted to access nonexistent \
+                     global variable '{name}'\")"
+                ),
+                (*instead).to_owned(),
+            ),
+            None => {
+                let similar: Vec<&str> = LUA_GLOBALS
+                    .iter()
+                    .copied()
+                    .filter(|known| edit_distance_within(name, known, 2))
+                    .take(3)
+                    .collect();
+                let suggestion = if similar.is_empty() {
+                    String::new()
+                } else {
+                    format!("did you mean {}? ", or_list(&similar))
+                };
+                (
+                    format!(
+                        "`{name}` is neither a local variable nor a global of Redis's Lua sandbox \
+                         (the script fails with \"Script attempted to access nonexistent global \
+                         variable '{name}'\")"
+                    ),
+                    format!(
+                        "{suggestion}declare it with `local {name} = ...` before its use, or fix \
+                         the name; the sandbox's globals are {}",
+                        LUA_GLOBALS.join(", ")
+                    ),
+                )
+            }
+        };
+        self.report(Diagnostic {
+            location: Some(location),
+            message,
+            help,
+            blame: Blame::Script,
+        });
+    }
+
+    fn assign_name(&mut self, token: &'a TokenReference, value: Value, statement: Span) {
+        let Some(name) = identifier(token) else {
+            return;
+        };
+        let offset = token.token().start_position().bytes();
+        let depth = self.scopes.len();
+        let function_depth = self.function_depth;
+        let collecting = self.known_assignments.is_none();
+        if let Some(local) = self.lookup(name) {
+            let id = local.id;
+            if !collecting {
+                if local.block_depth < depth || local.function_depth < function_depth {
+                    // Assigned in a branch, a loop or a function: either value may be there.
+                    let old = std::mem::replace(&mut local.value, Value::Unknown);
+                    local.value = old.merge(value);
+                } else {
+                    local.value = value;
+                }
+            }
+            if collecting {
+                self.assignments.locals.entry(id).or_default().push(offset);
+            }
+            return;
+        }
+        if collecting {
+            self.assignments.globals.insert(name.to_owned());
+        }
+        if !self.reported_globals.insert(name) {
+            return;
+        }
+        let statement = self.code(statement);
+        let help = if statement.to_string().starts_with("function ") {
+            format!("declare it as a local function: `local function {name}(...)`")
+        } else {
+            format!("declare it as a local variable: `local {name} = ...`")
+        };
+        self.report(Diagnostic {
+            location: Some(location_of(token.token())),
+            message: format!(
+                "`{statement}` assigns the global variable `{name}`; Redis 7 scripts cannot \
+                 create or change globals (the script fails with \"Attempt to modify a readonly \
+                 table\")"
+            ),
+            help,
+            blame: Blame::Script,
+        });
+    }
+
+    /// `string.x = ...`, `_G[k] = ...`, `function redis.helper() end`: the sandbox's tables are
+    /// read-only (`KEYS` and `ARGV` excepted).
+    fn assign_field_of_global(&mut self, root: &'a TokenReference, statement: Span) {
+        let Some(name) = identifier(root) else { return };
+        if self.is_local(name) || name == "KEYS" || name == "ARGV" {
+            return;
+        }
+        if LUA_GLOBALS.binary_search(&name).is_err() {
+            return; // reported as an unknown global when read
+        }
+        let statement = self.code(statement);
+        self.report(Diagnostic {
+            location: Some(location_of(root.token())),
+            message: format!(
+                "`{statement}` modifies `{name}`, a table of Redis's Lua sandbox, which Redis 7 \
+                 makes read-only (the script fails with \"Attempt to modify a readonly table\")"
+            ),
+            help: "keep your own table in a local variable, e.g. `local util = {}` and \
+                   `function util.helper() ... end`"
+                .to_owned(),
+            blame: Blame::Script,
+        });
+    }
+
+    // --- Statements ---------------------------------------------------------------------
+
+    pub(crate) fn walk_block(&mut self, block: &'a Block) {
+        for statement in block.stmts() {
+            self.walk_statement(statement);
+        }
+        if let Some(last) = block.last_stmt() {
+            match last {
+                LastStmt::Return(returned) => {
+                    for expression in returned.returns().iter() {
+                        self.eval(expression);
+                    }
+                }
+                LastStmt::Break(_) => {}
+                _ => {}
+            }
+        }
+    }
+
+    fn walk_statement(&mut self, statement: &'a Stmt) {
+        match statement {
+            Stmt::LocalAssignment(local) => {
+                let values = self.eval_list(local.expressions(), local.names().len());
+                for (name, value) in local.names().iter().zip(values) {
+                    self.declare(name, value);
+                }
+            }
+            Stmt::Assignment(assignment) => {
+                let targets = assignment.variables();
+                let values = self.eval_list(assignment.expressions(), targets.len());
+                let text = span(assignment.start_position(), assignment.end_position());
+                for (target, value) in targets.iter().zip(values) {
+                    match target {
+                        Var::Name(name) => self.assign_name(name, value, text),
+                        Var::Expression(expression) => {
+                            let only_indexes = expression
+                                .suffixes()
+                                .all(|suffix| matches!(suffix, Suffix::Index(_)));
+                            if let (Prefix::Name(root), true) = (expression.prefix(), only_indexes)
+                            {
+                                self.assign_field_of_global(root, text);
+                            }
+                            self.eval_chain(expression.prefix(), expression.suffixes());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Stmt::FunctionCall(call) => {
+                self.eval_call(call);
+            }
+            Stmt::Do(block) => self.with_scope(|walker| walker.walk_block(block.block())),
+            Stmt::While(node) => {
+                self.enter_loop(node.as_ref());
+                self.eval(node.condition());
+                self.with_scope(|walker| walker.walk_block(node.block()));
+            }
+            Stmt::Repeat(node) => {
+                self.enter_loop(node.as_ref());
+                self.with_scope(|walker| {
+                    walker.walk_block(node.block());
+                    walker.eval(node.until());
+                });
+            }
+            Stmt::If(node) => {
+                self.eval(node.condition());
+                self.with_scope(|walker| walker.walk_block(node.block()));
+                for branch in node.else_if().into_iter().flatten() {
+                    self.eval(branch.condition());
+                    self.with_scope(|walker| walker.walk_block(branch.block()));
+                }
+                if let Some(block) = node.else_block() {
+                    self.with_scope(|walker| walker.walk_block(block));
+                }
+            }
+            Stmt::NumericFor(node) => {
+                self.eval(node.start());
+                self.eval(node.end());
+                if let Some(step) = node.step() {
+                    self.eval(step);
+                }
+                self.enter_loop(node.as_ref());
+                self.with_scope(|walker| {
+                    walker.declare(node.index_variable(), Value::Unknown);
+                    walker.walk_block(node.block());
+                });
+            }
+            Stmt::GenericFor(node) => {
+                let mut values: Vec<Value> = node
+                    .expressions()
+                    .iter()
+                    .map(|expression| self.eval(expression))
+                    .collect();
+                let entry = match (values.len(), values.pop()) {
+                    (1, Some(Value::Entries(entry))) => *entry,
+                    _ => Value::Unknown,
+                };
+                self.enter_loop(node.as_ref());
+                self.with_scope(|walker| {
+                    for (position, name) in node.names().iter().enumerate() {
+                        let value = if position == 1 {
+                            entry.clone()
+                        } else {
+                            Value::Unknown
+                        };
+                        walker.declare(name, value);
+                    }
+                    walker.walk_block(node.block());
+                });
+            }
+            Stmt::FunctionDeclaration(declaration) => {
+                let name = declaration.name();
+                let names: Vec<&'a TokenReference> = name.names().iter().collect();
+                let text = span(
+                    Some(declaration.function_token().token().start_position()),
+                    name.end_position(),
+                );
+                match (names.as_slice(), name.method_name()) {
+                    ([single], None) => self.assign_name(single, Value::Unknown, text),
+                    ([root, ..], _) => {
+                        self.assign_field_of_global(root, text);
+                        self.read_name(root);
+                    }
+                    ([], _) => {}
+                }
+                let method = name.method_name().is_some();
+                self.walk_function(declaration.body(), method);
+            }
+            Stmt::LocalFunction(function) => {
+                self.declare(function.name(), Value::Unknown);
+                self.walk_function(function.body(), false);
+            }
+            _ => {}
+        }
+    }
+
+    fn walk_function(&mut self, body: &'a FunctionBody, method: bool) {
+        self.function_depth += 1;
+        self.with_scope(|walker| {
+            if method {
+                // `self` is a parameter; it has no token of its own, so it is declared with the
+                // body's.
+                walker.declare_self(body);
+            }
+            for parameter in body.parameters().iter() {
+                if let Parameter::Name(name) = parameter {
+                    walker.declare(name, Value::Unknown);
+                }
+            }
+            walker.walk_block(body.block());
+        });
+        self.function_depth -= 1;
+    }
+
+    fn declare_self(&mut self, body: &FunctionBody) {
+        let id = body
+            .parameters_parentheses()
+            .tokens()
+            .0
+            .token()
+            .start_position()
+            .bytes();
+        let local = Local {
+            name: "self",
+            id,
+            value: Value::Unknown,
+            block_depth: self.scopes.len(),
+            function_depth: self.function_depth,
+        };
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push(local);
+        }
+    }
+
+    /// The values an expression list gives `wanted` names: one per expression, the last one
+    /// spread over the remaining names when it is a call or `...`.
+    fn eval_list(&mut self, expressions: &'a Punctuated<Expression>, wanted: usize) -> Vec<Value> {
+        let count = expressions.len();
+        let mut values = Vec::with_capacity(wanted.max(count));
+        for (position, expression) in expressions.iter().enumerate() {
+            let value = self.eval(expression);
+            if position + 1 == count && is_multiple(expression) {
+                let each = match &value {
+                    Value::Spread(each) => (**each).clone(),
+                    _ => Value::Unknown,
+                };
+                values.push(value.single());
+                while values.len() < wanted {
+                    values.push(each.clone());
+                }
+            } else {
+                values.push(value.single());
+            }
+        }
+        while values.len() < wanted {
+            values.push(Value::Nil);
+        }
+        values
+    }
+
+    // --- Expressions --------------------------------------------------------------------
+
+    /// The value of an expression, walking all of it. Operator chains are walked with an
+    /// explicit stack, so that a long `a + b + c + ...` does not recurse.
+    pub(crate) fn eval(&mut self, expression: &'a Expression) -> Value {
+        if !matches!(
+            expression,
+            Expression::BinaryOperator { .. }
+                | Expression::UnaryOperator { .. }
+                | Expression::Parentheses { .. }
+        ) {
+            return self.eval_leaf(expression);
+        }
+        enum Work<'e> {
+            Visit(&'e Expression),
+            Binary(&'e ast::BinOp),
+            Unary,
+            Parentheses,
+        }
+        let mut work = vec![Work::Visit(expression)];
+        let mut values: Vec<Value> = Vec::new();
+        while let Some(item) = work.pop() {
+            match item {
+                Work::Visit(Expression::BinaryOperator { lhs, binop, rhs }) => {
+                    work.push(Work::Binary(binop));
+                    work.push(Work::Visit(rhs));
+                    work.push(Work::Visit(lhs));
+                }
+                Work::Visit(Expression::UnaryOperator { expression, .. }) => {
+                    work.push(Work::Unary);
+                    work.push(Work::Visit(expression));
+                }
+                Work::Visit(Expression::Parentheses { expression, .. }) => {
+                    work.push(Work::Parentheses);
+                    work.push(Work::Visit(expression));
+                }
+                Work::Visit(leaf) => {
+                    let value = self.eval_leaf(leaf);
+                    values.push(value);
+                }
+                Work::Binary(operator) => {
+                    let right = values.pop().unwrap_or(Value::Unknown);
+                    let left = values.pop().unwrap_or(Value::Unknown);
+                    values.push(match operator {
+                        ast::BinOp::TwoDots(_) => left.concat(right),
+                        ast::BinOp::And(_) => right.single(),
+                        ast::BinOp::Or(_) => left.single().merge(right.single()),
+                        _ => Value::Unknown,
+                    });
+                }
+                Work::Unary => {
+                    values.pop();
+                    values.push(Value::Unknown);
+                }
+                Work::Parentheses => {
+                    let value = values.pop().unwrap_or(Value::Unknown);
+                    values.push(value.single());
+                }
+            }
+        }
+        values.pop().unwrap_or(Value::Unknown)
+    }
+
+    fn eval_leaf(&mut self, expression: &'a Expression) -> Value {
+        match expression {
+            Expression::Function(function) => {
+                self.walk_function(function.body(), false);
+                Value::Unknown
+            }
+            Expression::FunctionCall(call) => self.eval_call(call),
+            Expression::TableConstructor(table) => {
+                for field in table.fields().iter() {
+                    match field {
+                        ast::Field::ExpressionKey { key, value, .. } => {
+                            self.eval(key);
+                            self.eval(value);
+                        }
+                        ast::Field::NameKey { value, .. } => {
+                            self.eval(value);
+                        }
+                        ast::Field::NoKey(value) => {
+                            self.eval(value);
+                        }
+                        _ => {}
+                    }
+                }
+                Value::Unknown
+            }
+            Expression::Number(token) => number_token_text(token)
+                .and_then(number_text)
+                .map_or(Value::Unknown, Value::literal),
+            Expression::String(token) => {
+                string_value(token.token_type()).map_or(Value::Unknown, Value::literal)
+            }
+            Expression::Symbol(token) => match token.token_type() {
+                TokenType::Symbol {
+                    symbol: Symbol::Nil,
+                } => Value::Nil,
+                _ => Value::Unknown,
+            },
+            Expression::Var(Var::Name(name)) => self.read_name(name),
+            Expression::Var(Var::Expression(expression)) => {
+                self.eval_chain(expression.prefix(), expression.suffixes())
+            }
+            _ => Value::Unknown,
+        }
+    }
+
+    fn eval_call(&mut self, call: &'a FunctionCall) -> Value {
+        self.eval_chain(call.prefix(), call.suffixes())
+    }
+
+    /// `prefix.a[b](c):d(e)`, suffix by suffix.
+    fn eval_chain(
+        &mut self,
+        prefix: &'a Prefix,
+        suffixes: impl Iterator<Item = &'a Suffix>,
+    ) -> Value {
+        let start = prefix.start_position();
+        let mut value = match prefix {
+            Prefix::Name(name) => self.read_name(name),
+            Prefix::Expression(expression) => self.eval(expression).single(),
+            _ => Value::Unknown,
+        };
+        for suffix in suffixes {
+            let end = suffix_end(suffix);
+            value = match suffix {
+                Suffix::Index(Index::Dot { name, .. }) => field(value.single(), name),
+                Suffix::Index(Index::Brackets { expression, .. }) => {
+                    self.eval(expression);
+                    match value.single() {
+                        Value::KeysTable => Value::Key(KeyValue {
+                            index: literal_index(expression),
+                            prefix: KeyPrefix::None,
+                            suffixed: false,
+                            written: span(start, end),
+                        }),
+                        Value::ArgvTable => Value::Argv,
+                        _ => Value::Unknown,
+                    }
+                }
+                Suffix::Call(Call::AnonymousCall(arguments)) => {
+                    let site_text = span(start, end);
+                    let location = start.map_or(Location { line: 1, column: 1 }, position_location);
+                    self.call(value.single(), arguments, site_text, location)
+                }
+                Suffix::Call(Call::MethodCall(method)) => {
+                    self.arguments(method.args());
+                    match (value.single(), identifier(method.name())) {
+                        (
+                            Value::Argv,
+                            Some("lower" | "upper" | "sub" | "rep" | "reverse" | "format"),
+                        ) => Value::Argv,
+                        _ => Value::Unknown,
+                    }
+                }
+                _ => Value::Unknown,
+            };
+        }
+        value
+    }
+
+    /// Evaluates a call's arguments: each one's value, where it is and how it is written.
+    fn arguments(&mut self, arguments: &'a FunctionArgs) -> Vec<Argument> {
+        match arguments {
+            FunctionArgs::Parentheses { arguments, .. } => {
+                let count = arguments.len();
+                arguments
+                    .iter()
+                    .enumerate()
+                    .map(|(position, expression)| {
+                        let value = self.eval(expression);
+                        // A call known to give one value (`tostring(x)`, `s:lower()`) is one.
+                        let multiple = position + 1 == count
+                            && is_multiple(expression)
+                            && matches!(value, Value::Spread(_) | Value::Unknown);
+                        Argument {
+                            value: if multiple { value } else { value.single() },
+                            multiple,
+                            location: expression
+                                .start_position()
+                                .map_or(Location { line: 1, column: 1 }, position_location),
+                            text: span(expression.start_position(), expression_end(expression)),
+                        }
+                    })
+                    .collect()
+            }
+            FunctionArgs::String(token) => vec![Argument {
+                value: string_value(token.token_type()).map_or(Value::Unknown, Value::literal),
+                multiple: false,
+                location: location_of(token.token()),
+                text: span(
+                    Some(token.token().start_position()),
+                    Some(token.token().end_position()),
+                ),
+            }],
+            FunctionArgs::TableConstructor(table) => {
+                let expression_start = table.start_position();
+                let expression_end = Some(table.braces().tokens().1.token().end_position());
+                for field in table.fields().iter() {
+                    match field {
+                        ast::Field::ExpressionKey { key, value, .. } => {
+                            self.eval(key);
+                            self.eval(value);
+                        }
+                        ast::Field::NameKey { value, .. } => {
+                            self.eval(value);
+                        }
+                        ast::Field::NoKey(value) => {
+                            self.eval(value);
+                        }
+                        _ => {}
+                    }
+                }
+                vec![Argument {
+                    value: Value::Unknown,
+                    multiple: false,
+                    location: expression_start
+                        .map_or(Location { line: 1, column: 1 }, position_location),
+                    text: span(expression_start, expression_end),
+                }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn call(
+        &mut self,
+        callee: Value,
+        arguments: &'a FunctionArgs,
+        site_text: Span,
+        location: Location,
+    ) -> Value {
+        let arguments = self.arguments(arguments);
+        let first = || {
+            arguments
+                .first()
+                .map_or(Value::Unknown, |argument| argument.value.clone().single())
+        };
+        match callee {
+            Value::Builtin(Builtin::RedisCall { protected }) => {
+                let site = CallSite {
+                    text: site_text,
+                    location,
+                    protected,
+                };
+                // The first pass reports nothing: checking there would be wasted.
+                if self.known_assignments.is_some() {
+                    let diagnostics = calls::check_call(&site, &arguments, self.context);
+                    self.diagnostics.extend(diagnostics);
+                }
+                Value::Unknown
+            }
+            Value::Builtin(Builtin::Unpack) => match first() {
+                Value::KeysTable => Value::Spread(Box::new(Value::Key(KeyValue {
+                    index: None,
+                    prefix: KeyPrefix::None,
+                    suffixed: false,
+                    written: site_text,
+                }))),
+                Value::ArgvTable => Value::Spread(Box::new(Value::Argv)),
+                _ => Value::Unknown,
+            },
+            Value::Builtin(Builtin::ToString) => match first() {
+                value @ (Value::Key(_) | Value::Argv | Value::Literal(_)) => value,
+                _ => Value::Unknown,
+            },
+            Value::Builtin(Builtin::ToNumber) => match first() {
+                Value::Argv => Value::Argv,
+                _ => Value::Unknown,
+            },
+            Value::Builtin(Builtin::Ipairs) => match first() {
+                Value::KeysTable => Value::Entries(Box::new(Value::Key(KeyValue {
+                    index: None,
+                    prefix: KeyPrefix::None,
+                    suffixed: false,
+                    written: site_text,
+                }))),
+                Value::ArgvTable => Value::Entries(Box::new(Value::Argv)),
+                _ => Value::Unknown,
+            },
+            Value::Builtin(Builtin::StringFormat) => format(&arguments),
+            Value::Builtin(Builtin::StringTransform) => first().transformed(),
+            _ => Value::Unknown,
+        }
+    }
+
+    fn code(&self, span: Span) -> Code<'a> {
+        Code(self.source.get(span.start..span.end).unwrap_or_default())
+    }
+}
+
+fn span(start: Option<Position>, end: Option<Position>) -> Span {
+    match (start, end) {
+        (Some(start), Some(end)) => Span {
+            start: start.bytes(),
+            end: end.bytes(),
+        },
+        _ => Span::default(),
+    }
+}
+
+/// `string.format` with a literal format: `%s` places the argument as it is, other
+/// conversions keep only where the text comes from.
+fn format(arguments: &[Argument]) -> Value {
+    let Some(format) = arguments
+        .first()
+        .and_then(|argument| argument.value.as_literal())
+    else {
+        return Value::Unknown;
+    };
+    let mut pieces: Vec<Value> = Vec::new();
+    let mut literal = String::new();
+    let mut next_argument = 1;
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            literal.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'%') {
+            chars.next();
+            literal.push('%');
+            continue;
+        }
+        // Flags, width and precision, then the conversion.
+        let mut conversion = None;
+        for c in chars.by_ref() {
+            if c.is_ascii_alphabetic() {
+                conversion = Some(c);
+                break;
+            }
+        }
+        let Some(argument) = arguments.get(next_argument) else {
+            return Value::Unknown;
+        };
+        next_argument += 1;
+        if !literal.is_empty() {
+            pieces.push(Value::literal(std::mem::take(&mut literal)));
+        }
+        let value = argument.value.clone().single();
+        pieces.push(match (conversion, value) {
+            (Some('s'), value) => value,
+            (_, Value::Argv) => Value::Argv,
+            _ => Value::Unknown,
+        });
+    }
+    if !literal.is_empty() {
+        pieces.push(Value::literal(literal));
+    }
+    let mut pieces = pieces.into_iter();
+    let first = pieces
+        .next()
+        .unwrap_or_else(|| Value::literal(String::new()));
+    pieces.fold(first, Value::concat)
+}
+
+fn field(value: Value, name: &TokenReference) -> Value {
+    match (value, identifier(name)) {
+        (Value::Builtin(Builtin::Redis), Some("call")) => {
+            Value::Builtin(Builtin::RedisCall { protected: false })
+        }
+        (Value::Builtin(Builtin::Redis), Some("pcall")) => {
+            Value::Builtin(Builtin::RedisCall { protected: true })
+        }
+        (Value::Builtin(Builtin::StringLibrary), Some("format")) => {
+            Value::Builtin(Builtin::StringFormat)
+        }
+        (
+            Value::Builtin(Builtin::StringLibrary),
+            Some("lower" | "upper" | "sub" | "rep" | "reverse"),
+        ) => Value::Builtin(Builtin::StringTransform),
+        _ => Value::Unknown,
+    }
+}
+
+/// Where a suffix ends. (The derived `Node::end_position` of some suffixes ends at their
+/// inner expression, not at the closing bracket.)
+fn suffix_end(suffix: &Suffix) -> Option<Position> {
+    let token = match suffix {
+        Suffix::Index(Index::Brackets { brackets, .. }) => brackets.tokens().1,
+        Suffix::Index(Index::Dot { name, .. }) => name,
+        Suffix::Call(Call::AnonymousCall(arguments)) => return arguments_end(arguments),
+        Suffix::Call(Call::MethodCall(method)) => return arguments_end(method.args()),
+        _ => return suffix.end_position(),
+    };
+    Some(token.token().end_position())
+}
+
+fn arguments_end(arguments: &FunctionArgs) -> Option<Position> {
+    let token = match arguments {
+        FunctionArgs::Parentheses { parentheses, .. } => parentheses.tokens().1,
+        FunctionArgs::String(token) => token,
+        FunctionArgs::TableConstructor(table) => table.braces().tokens().1,
+        _ => return arguments.end_position(),
+    };
+    Some(token.token().end_position())
+}
+
+/// Where an expression ends (see [`suffix_end`]).
+fn expression_end(mut expression: &Expression) -> Option<Position> {
+    loop {
+        match expression {
+            Expression::BinaryOperator { rhs, .. } => expression = rhs,
+            Expression::UnaryOperator {
+                expression: operand,
+                ..
+            } => expression = operand,
+            Expression::Parentheses { contained, .. } => {
+                return Some(contained.tokens().1.token().end_position());
+            }
+            Expression::FunctionCall(call) => {
+                return call.suffixes().last().and_then(suffix_end);
+            }
+            Expression::Var(Var::Expression(var)) => {
+                return var.suffixes().last().and_then(suffix_end);
+            }
+            other => return other.end_position(),
+        }
+    }
+}
+
+/// `KEYS[2]`'s index when it is a positive whole number literal.
+fn literal_index(expression: &Expression) -> Option<u64> {
+    let Expression::Number(token) = expression else {
+        return None;
+    };
+    number_token_text(token)
+        .and_then(number_text)
+        .and_then(|text| text.parse::<u64>().ok())
+        .filter(|&index| index > 0)
+}
+
+fn number_token_text(token: &TokenReference) -> Option<&str> {
+    match token.token_type() {
+        TokenType::Number { text } => Some(text.as_str()),
+        _ => None,
+    }
+}
+
+/// Whether an expression can give several values: a call or `...`, not in parentheses.
+fn is_multiple(expression: &Expression) -> bool {
+    match expression {
+        Expression::FunctionCall(_) => true,
+        Expression::Symbol(token) => matches!(
+            token.token_type(),
+            TokenType::Symbol {
+                symbol: Symbol::Ellipsis
+            }
+        ),
+        _ => false,
+    }
+}
+
+fn identifier(token: &TokenReference) -> Option<&str> {
+    match token.token_type() {
+        TokenType::Identifier { identifier } => Some(identifier.as_str()),
+        _ => None,
+    }
+}
+
+fn location_of(token: &Token) -> Location {
+    position_location(token.start_position())
+}
+
+fn position_location(position: Position) -> Location {
+    Location {
+        line: position.line(),
+        column: position.character(),
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+pub(crate) fn or_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}

@@ -1,0 +1,563 @@
+//! The compile-time proof that a script's keys share one Redis Cluster hash slot.
+//!
+//! A Redis Cluster runs a script on the node that owns its keys, and refuses outright
+//! (`CROSSSLOT Keys in request don't hash to the same slot`) a script whose declared `KEYS` hash
+//! to different slots. [`check_key_slots`] proves, from the struct's [`Declaration`] alone, that
+//! this cannot happen, or says why it cannot be proven.
+//!
+//! # The rule
+//!
+//! The proof applies to a script that sends **two or more keys** (a variadic key counts as two
+//! or more, whatever else there is), unless it is declared never to run on a cluster:
+//! `#!lua flags=no-cluster` in the Lua file, or `#[redis_script(standalone_only)]` on the struct
+//! (the same promise for scripts that must also run on Redis 6, where a `#!` line is a syntax
+//! error).
+//!
+//! Each key's hash tag is worked out from its template with [`KeyTemplate::hash_tag`], which
+//! applies Redis's rule (the first `{`, the first `}` after it, non-empty content in between;
+//! otherwise the whole key) to the template's literal braces. Then:
+//!
+//! - keys whose tags are **the same expression** (the same literal text and the same fields in
+//!   the same order; `{}` counts as the name of the field that carries the template) share a
+//!   slot whatever the values;
+//! - keys whose tags are **literal text** are hashed now, with [`hash_slot`]: equal slots are
+//!   proven co-located, different slots are an error naming both keys and both slots;
+//! - anything else cannot be proven and is an error: a plain `#[key]` (its whole value is
+//!   hashed), a template with no hash tag or an empty one (`{}:x`, `{{}}{}`: the whole key is
+//!   hashed), tags that are different expressions (`{{user:{}}}` on two keys is the value of
+//!   each), a literal tag next to one made of values, and a variadic key whose tag depends on the
+//!   entry (`{}` inside the tag).
+//!
+//! The proof assumes, as [`KeyTemplate::hash_tag`] does, that field values contain neither `{`
+//! nor `}` and do not leave a tag empty (`{{{}}}` with the value `""` renders `{}`, which hashes
+//! the whole key). A value that breaks the assumption moves or removes the tag, so the runtime
+//! computes every invocation's slots again before sending anything, and refuses a cross-slot
+//! invocation without network I/O.
+//!
+//! # What `allow-cross-slot-keys` changes: nothing here
+//!
+//! Checked against Redis 7.0.15 in cluster mode (replies verbatim):
+//!
+//! - declared `KEYS` of two slots are refused before the script runs, by `EVAL` and `EVALSHA`
+//!   alike, with or without the flag, even when the owning node of both slots is the same:
+//!   `CROSSSLOT Keys in request don't hash to the same slot`;
+//! - the flag lets the script itself touch, with `redis.call`, keys it did not declare that
+//!   live in **other slots of the same node** (without it, a script with a `#!lua` line gets
+//!   `ERR Script attempted to access keys that do not hash to the same slot`; a script without
+//!   a `#!` line is in compatibility mode and may already do so);
+//! - no flag lets a script touch a key owned by **another node**:
+//!   `ERR Script attempted to access a non local key in a cluster node`;
+//! - one `redis.call` whose own keys span two slots (`MSET a 1 b 2`) is still `CROSSSLOT`.
+//!
+//! So the proof, which is about the declared keys, and the runtime guard apply to
+//! `allow-cross-slot-keys` scripts exactly as to the others.
+
+use crate::{
+    Blame, Declaration, Diagnostic, Field, HashTag, ShebangFlags, TemplatePiece, hash_slot,
+};
+
+/// Checks that the declared keys of a script provably share one hash slot; see the
+/// [module documentation](self) for the rule. Returns one diagnostic per key at fault, blamed
+/// on that key ([`Blame::Key`]), each explaining `CROSSSLOT` and how to fix it.
+///
+/// ```
+/// use redis_script_analysis::{check_key_slots, Declaration, Field, KeyTemplate, ShebangFlags};
+///
+/// let template = KeyTemplate::parse("{{bank:{bank}}}:acct:{}").unwrap();
+/// let mut transfer = Declaration {
+///     name: "Transfer".into(),
+///     keys: vec![
+///         Field::single("from").with_template(template.clone()),
+///         Field::single("to").with_template(template),
+///     ],
+///     args: vec![],
+///     standalone_only: false,
+/// };
+/// assert!(check_key_slots(&transfer, ShebangFlags::default()).is_empty());
+///
+/// // A plain #[key] is hashed whole: nothing proves it shares the other key's slot.
+/// transfer.keys[1] = Field::single("to");
+/// let diagnostics = check_key_slots(&transfer, ShebangFlags::default());
+/// assert_eq!(diagnostics.len(), 1);
+/// assert!(diagnostics[0].message.contains("CROSSSLOT"));
+///
+/// // ... unless the script never runs on a cluster.
+/// transfer.standalone_only = true;
+/// assert!(check_key_slots(&transfer, ShebangFlags::default()).is_empty());
+/// ```
+pub fn check_key_slots(declaration: &Declaration, flags: ShebangFlags) -> Vec<Diagnostic> {
+    if declaration.standalone_only || flags.no_cluster || !sends_several_keys(&declaration.keys) {
+        return Vec::new();
+    }
+    let classes: Vec<Class> = declaration.keys.iter().map(Class::of).collect();
+    let mut diagnostics = Vec::new();
+    let opt_out = opt_out_help(flags);
+
+    // Keys whose co-location cannot be proven at all, each on its own; the ways out are spelled
+    // out once, on the first of them.
+    let mut unprovable = false;
+    for (index, (field, class)) in declaration.keys.iter().zip(&classes).enumerate() {
+        let Class::Unprovable(reason) = class else {
+            continue;
+        };
+        let help = if unprovable {
+            format!(
+                "give `{}` the same hash tag as the other keys (the first of these errors lists \
+                 the ways to fix it)",
+                field.name
+            )
+        } else {
+            let suggestion = suggest_template(declaration, &classes, field);
+            format!(
+                "give every key the same hash tag (Redis hashes only the text between the first \
+                 `{{` and the next `}}`), e.g. {suggestion}; {opt_out}"
+            )
+        };
+        unprovable = true;
+        diagnostics.push(Diagnostic {
+            location: None,
+            message: format!(
+                "`{}` sends {}, but nothing proves that they share a Redis Cluster hash slot: \
+                 {reason}; a cluster refuses a script whose keys are in different slots \
+                 (CROSSSLOT)",
+                declaration.name,
+                count_keys(&declaration.keys),
+            ),
+            help,
+            blame: Blame::Key(index),
+        });
+    }
+    if unprovable {
+        return diagnostics;
+    }
+
+    // Every key has a tag: group them, and blame the keys outside the largest group.
+    let mut groups: Vec<(&Class, Vec<usize>)> = Vec::new();
+    for (index, class) in classes.iter().enumerate() {
+        match groups
+            .iter_mut()
+            .find(|(other, _)| class.same_slot_as(other))
+        {
+            Some((_, members)) => members.push(index),
+            None => groups.push((class, vec![index])),
+        }
+    }
+    let Some(reference) = groups
+        .iter()
+        .enumerate()
+        .max_by_key(|(position, (_, members))| (members.len(), std::cmp::Reverse(*position)))
+        .map(|(_, (class, members))| (*class, members[0]))
+    else {
+        return diagnostics;
+    };
+    let (reference_class, reference_index) = reference;
+    let reference_field = &declaration.keys[reference_index];
+    for (index, class) in classes.iter().enumerate() {
+        if class.same_slot_as(reference_class) {
+            continue;
+        }
+        let field = &declaration.keys[index];
+        let message = match (class, reference_class) {
+            (
+                Class::Literal { text, slot },
+                Class::Literal {
+                    text: other_text,
+                    slot: other_slot,
+                },
+            ) => {
+                format!(
+                    "`{}` and `{}` are in different Redis Cluster hash slots: `{}`'s hash tag \
+                     `{{{text}}}` is slot {slot} and `{}`'s `{{{other_text}}}` is slot \
+                     {other_slot}, so a cluster refuses the script (CROSSSLOT)",
+                    field.name, reference_field.name, field.name, reference_field.name,
+                )
+            }
+            _ => format!(
+                "`{}`'s hash tag `{}` is not the same expression as `{}`'s `{}`, so nothing \
+                 proves that they share a Redis Cluster hash slot; a cluster refuses a script \
+                 whose keys are in different slots (CROSSSLOT)",
+                field.name,
+                class.describe(),
+                reference_field.name,
+                reference_class.describe(),
+            ),
+        };
+        diagnostics.push(Diagnostic {
+            location: None,
+            message,
+            help: format!(
+                "use `{}`'s hash tag in `{}`'s template too, e.g. `#[key(\"{}:{}:{{}}\")]`; {opt_out}",
+                reference_field.name,
+                field.name,
+                reference_class.as_template(),
+                field.name,
+            ),
+            blame: Blame::Key(index),
+        });
+    }
+    diagnostics
+}
+
+/// Two or more keys, counting a variadic key as two or more.
+fn sends_several_keys(keys: &[Field]) -> bool {
+    keys.iter().any(|field| field.variadic) || keys.len() >= 2
+}
+
+fn count_keys(keys: &[Field]) -> String {
+    if keys.iter().any(|field| field.variadic) {
+        format!("{} or more keys", keys.len().max(2))
+    } else {
+        format!("{} keys", keys.len())
+    }
+}
+
+/// What is known of a key's hash slot.
+enum Class {
+    /// A literal tag, hashed at compile time.
+    Literal { text: String, slot: u16 },
+    /// A tag made of values: equal expressions share a slot.
+    Expression(Vec<TemplatePiece>),
+    /// Nothing can be said; the reason, phrased to follow "but".
+    Unprovable(String),
+}
+
+impl Class {
+    fn of(field: &Field) -> Class {
+        let Some(template) = &field.template else {
+            let what = if field.variadic {
+                "each entry of the variadic"
+            } else {
+                "the whole value of the plain"
+            };
+            return Class::Unprovable(format!(
+                "{what} #[key] `{}` is hashed (it has no key template with a hash tag)",
+                field.name
+            ));
+        };
+        match template.hash_tag(&field.name) {
+            HashTag::WholeKey => Class::Unprovable(format!(
+                "the template of `{}` has no hash tag (or an empty one): Redis hashes the whole \
+                 key",
+                field.name
+            )),
+            HashTag::Tag(pieces) => {
+                if let [TemplatePiece::Literal(text)] = pieces.as_slice() {
+                    return Class::Literal {
+                        slot: hash_slot(text.as_bytes()),
+                        text: text.clone(),
+                    };
+                }
+                let own = TemplatePiece::Field(field.name.clone());
+                if field.variadic && pieces.contains(&own) {
+                    return Class::Unprovable(format!(
+                        "the hash tag of variadic `{}` contains `{{}}`: each entry is hashed by \
+                         its own value",
+                        field.name
+                    ));
+                }
+                Class::Expression(pieces)
+            }
+        }
+    }
+
+    fn same_slot_as(&self, other: &Class) -> bool {
+        match (self, other) {
+            (Class::Literal { slot, .. }, Class::Literal { slot: other, .. }) => slot == other,
+            (Class::Expression(pieces), Class::Expression(other)) => pieces == other,
+            _ => false,
+        }
+    }
+
+    /// The tag for messages, braces included: `{bank:{bank}}` is the literal `bank:` followed
+    /// by the value of the field `bank`.
+    fn describe(&self) -> String {
+        let text: String = self
+            .pieces()
+            .iter()
+            .map(|piece| match piece {
+                TemplatePiece::Literal(text) => text.clone(),
+                TemplatePiece::Field(name) => format!("{{{name}}}"),
+                TemplatePiece::OwnValue => "{}".to_owned(),
+            })
+            .collect();
+        format!("{{{text}}}")
+    }
+
+    /// The tag as key template text: `{{bank:{bank}}}`.
+    fn as_template(&self) -> String {
+        let text: String = self
+            .pieces()
+            .iter()
+            .map(|piece| match piece {
+                TemplatePiece::Literal(text) => text.replace('{', "{{").replace('}', "}}"),
+                TemplatePiece::Field(name) => format!("{{{name}}}"),
+                TemplatePiece::OwnValue => "{}".to_owned(),
+            })
+            .collect();
+        format!("{{{{{text}}}}}")
+    }
+
+    fn pieces(&self) -> Vec<TemplatePiece> {
+        match self {
+            Class::Literal { text, .. } => vec![TemplatePiece::Literal(text.clone())],
+            Class::Expression(pieces) => pieces.clone(),
+            Class::Unprovable(_) => Vec::new(),
+        }
+    }
+}
+
+/// A concrete `#[key("...")]` for `field`: the hash tag of another key if one has a tag, else
+/// a new template parameter shared by every key.
+fn suggest_template(declaration: &Declaration, classes: &[Class], field: &Field) -> String {
+    if let Some((other, class)) =
+        declaration.keys.iter().zip(classes).find(|(other, class)| {
+            other.name != field.name && !matches!(class, Class::Unprovable(_))
+        })
+    {
+        return format!(
+            "`#[key(\"{}:{}:{{}}\")] {}`, the hash tag `{}` uses",
+            class.as_template(),
+            field.name,
+            field.name,
+            other.name
+        );
+    }
+    let taken = |name: &str| {
+        declaration
+            .keys
+            .iter()
+            .chain(&declaration.args)
+            .any(|field| field.name == name)
+    };
+    let parameter = ["shard", "group", "tag", "hash_tag"]
+        .into_iter()
+        .find(|name| !taken(name))
+        .unwrap_or("shard_name");
+    let keys = declaration
+        .keys
+        .iter()
+        .map(|key| {
+            format!(
+                "`#[key(\"{{{{{{{parameter}}}}}}}:{}:{{}}\")] {}`",
+                key.name, key.name
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "a field `{parameter}` that names the keys' group (a field with neither #[key] nor \
+         #[arg] only fills templates) and {keys}"
+    )
+}
+
+fn opt_out_help(flags: ShebangFlags) -> String {
+    let mut help = "or, for a script that never runs on a Redis Cluster, add `#!lua \
+                    flags=no-cluster` as the Lua file's first line, or \
+                    `#[redis_script(standalone_only)]` on the struct if the script must also run \
+                    on Redis 6 (where a `#!` line is a syntax error)"
+        .to_owned();
+    if flags.allow_cross_slot_keys {
+        help.push_str(
+            "; `allow-cross-slot-keys` does not help: it lets the script touch undeclared keys \
+             of other slots on the same node, but Redis still refuses declared KEYS of \
+             different slots with CROSSSLOT",
+        );
+    }
+    help
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::KeyTemplate;
+
+    fn key(name: &str, template: &str) -> Field {
+        Field::single(name).with_template(KeyTemplate::parse(template).unwrap())
+    }
+
+    fn declaration(keys: Vec<Field>) -> Declaration {
+        Declaration {
+            name: "S".into(),
+            keys,
+            args: vec![Field::single("amount")],
+            standalone_only: false,
+        }
+    }
+
+    fn check(keys: Vec<Field>) -> Vec<Diagnostic> {
+        check_key_slots(&declaration(keys), ShebangFlags::default())
+    }
+
+    #[test]
+    fn zero_or_one_key_needs_no_proof() {
+        assert!(check(vec![]).is_empty());
+        assert!(check(vec![Field::single("only")]).is_empty());
+    }
+
+    #[test]
+    fn same_expression_is_proven() {
+        let template = "{{bank:{bank}}}:acct:{}";
+        assert!(check(vec![key("from", template), key("to", template)]).is_empty());
+        // `{from}` in another key is the same expression as `{}` in `from`'s own template.
+        assert!(check(vec![key("from", "{{{}}}:a"), key("to", "{{{from}}}:b:{}")]).is_empty());
+    }
+
+    #[test]
+    fn literal_tags_are_hashed_at_compile_time() {
+        assert!(check(vec![key("a", "{{x}}:{}"), key("b", "{{x}}:{}:y")]).is_empty());
+        // Different texts, same slot: `foo` and `{foo}` hash `foo` alike is not the case here,
+        // but two tags with equal CRC16 mod 16384 are co-located.
+        let same_slot = (0..)
+            .map(|n| format!("t{n}"))
+            .find(|text| text != "t0" && hash_slot(text.as_bytes()) == hash_slot(b"t0"))
+            .unwrap();
+        assert!(
+            check(vec![
+                key("a", "{{t0}}"),
+                key("b", &format!("{{{{{same_slot}}}}}"))
+            ])
+            .is_empty()
+        );
+
+        let diagnostics = check(vec![key("a", "{{a}}:{}"), key("b", "{{b}}:{}")]);
+        assert_eq!(diagnostics.len(), 1);
+        let message = &diagnostics[0].message;
+        assert!(
+            message.contains("slot 15495") && message.contains("slot 3300"),
+            "{message}"
+        );
+        assert!(
+            message.contains("`b`") && message.contains("`a`"),
+            "{message}"
+        );
+        assert_eq!(diagnostics[0].blame, Blame::Key(1));
+    }
+
+    #[test]
+    fn plain_keys_are_unprovable_and_each_is_blamed() {
+        let diagnostics = check(vec![Field::single("from"), Field::single("to")]);
+        assert_eq!(diagnostics.len(), 2);
+        assert_eq!(diagnostics[0].blame, Blame::Key(0));
+        assert_eq!(diagnostics[1].blame, Blame::Key(1));
+        let first = &diagnostics[0];
+        assert!(first.message.contains("CROSSSLOT"), "{}", first.message);
+        assert!(
+            first.help.contains(r#"#[key("{{{shard}}}:from:{}")] from"#),
+            "{}",
+            first.help
+        );
+        assert!(first.help.contains("no-cluster") && first.help.contains("standalone_only"));
+        assert!(!first.help.contains("allow-cross-slot-keys"));
+        assert!(
+            diagnostics[1]
+                .help
+                .starts_with("give `to` the same hash tag"),
+            "{}",
+            diagnostics[1].help
+        );
+    }
+
+    #[test]
+    fn a_plain_key_next_to_a_tagged_one_gets_its_tag_suggested() {
+        let diagnostics = check(vec![key("from", "{{bank:{bank}}}:{}"), Field::single("to")]);
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].blame, Blame::Key(1));
+        assert!(
+            diagnostics[0]
+                .help
+                .contains(r#"#[key("{{bank:{bank}}}:to:{}")] to"#),
+            "{}",
+            diagnostics[0].help
+        );
+    }
+
+    #[test]
+    fn whole_key_templates_are_unprovable() {
+        for template in ["{}:x", "{{}}{}", "{{a{}"] {
+            let diagnostics = check(vec![key("a", "{{t}}"), key("b", template)]);
+            assert_eq!(diagnostics.len(), 1, "{template}");
+            assert!(diagnostics[0].message.contains("no hash tag"), "{template}");
+        }
+    }
+
+    #[test]
+    fn different_expressions_blame_the_odd_one_out() {
+        let diagnostics = check(vec![
+            key("a", "{{u:{user}}}:a"),
+            key("b", "{{u:{}}}"),
+            key("c", "{{u:{user}}}:c"),
+        ]);
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].blame, Blame::Key(1));
+        assert!(
+            diagnostics[0].message.contains("`{u:{b}}`"),
+            "{}",
+            diagnostics[0].message
+        );
+        assert!(
+            diagnostics[0].message.contains("`{u:{user}}`"),
+            "{}",
+            diagnostics[0].message
+        );
+        assert!(
+            diagnostics[0]
+                .help
+                .contains(r#"#[key("{{u:{user}}}:b:{}")]"#),
+            "{}",
+            diagnostics[0].help
+        );
+        // A literal tag is not the same expression as a value's.
+        assert_eq!(check(vec![key("a", "{{x}}"), key("b", "{{{}}}")]).len(), 1);
+    }
+
+    #[test]
+    fn variadic_keys_count_as_several() {
+        let items = |template: Option<&str>| {
+            let field = Field::variadic("items");
+            match template {
+                Some(text) => field.with_template(KeyTemplate::parse(text).unwrap()),
+                None => field,
+            }
+        };
+        assert_eq!(check(vec![items(None)]).len(), 1);
+        assert!(check(vec![items(Some("{{cart:{user}}}:{}"))]).is_empty());
+        let own = check(vec![items(Some("{{{}}}"))]);
+        assert_eq!(own.len(), 1);
+        assert!(own[0].message.contains("each entry"), "{}", own[0].message);
+        assert!(
+            check(vec![
+                key("a", "{{cart:{user}}}"),
+                items(Some("{{cart:{user}}}:{}"))
+            ])
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn opt_outs_and_the_cross_slot_flag() {
+        let keys = vec![Field::single("a"), Field::single("b")];
+        let mut standalone = declaration(keys.clone());
+        standalone.standalone_only = true;
+        assert!(check_key_slots(&standalone, ShebangFlags::default()).is_empty());
+        let no_cluster = ShebangFlags {
+            no_cluster: true,
+            ..ShebangFlags::default()
+        };
+        assert!(check_key_slots(&declaration(keys.clone()), no_cluster).is_empty());
+        let cross = ShebangFlags {
+            allow_cross_slot_keys: true,
+            ..ShebangFlags::default()
+        };
+        let diagnostics = check_key_slots(&declaration(keys), cross);
+        assert_eq!(
+            diagnostics.len(),
+            2,
+            "allow-cross-slot-keys does not relax declared keys"
+        );
+        assert!(
+            diagnostics[0]
+                .help
+                .contains("`allow-cross-slot-keys` does not help")
+        );
+    }
+}

@@ -1,0 +1,2 @@
+-- Increments KEYS[1]; returns the new value.
+return redis.call('INCR', KEYS[1])

@@ -1,0 +1,130 @@
+//! Spans for the `tracing` feature. Without the feature every type here is empty and every
+//! function does nothing and is inlined away: invoking a script costs nothing extra.
+//!
+//! With the feature, each [`Script::invoke`](crate::Script::invoke) /
+//! [`invoke_async`](crate::Script::invoke_async) runs in an `INFO` span named
+//! `redis_script.invoke` with the fields `script` (the struct's name), `sha1`, `keys` (the number
+//! of keys) and `noscript_fallback` (`true` when the server answered `NOSCRIPT` and the script was
+//! sent again with `EVAL`). Pipelines, transactions and cluster batches run in one span each,
+//! `redis_script.batch`, with `kind`, `invocations` and `commands` (and for cluster batches
+//! `nodes` and `retried`).
+
+#[cfg(feature = "tracing")]
+mod imp {
+    use std::future::Future;
+
+    use tracing::Instrument;
+
+    pub(crate) struct Span(tracing::Span);
+
+    pub(crate) struct Entered<'a>(#[allow(dead_code)] tracing::span::Entered<'a>);
+
+    impl Span {
+        #[inline]
+        pub(crate) fn invocation(
+            script: &'static str,
+            sha1: &'static str,
+            command: &redis::Cmd,
+        ) -> Self {
+            let keys = super::key_count(command);
+            Span(tracing::info_span!(
+                "redis_script.invoke",
+                script,
+                sha1,
+                keys,
+                noscript_fallback = false,
+            ))
+        }
+
+        #[inline]
+        pub(crate) fn batch(kind: &'static str, invocations: usize, commands: usize) -> Self {
+            Span(tracing::info_span!(
+                "redis_script.batch",
+                kind,
+                invocations,
+                commands,
+                nodes = tracing::field::Empty,
+                retried = tracing::field::Empty,
+            ))
+        }
+
+        #[inline]
+        pub(crate) fn record_fallback(&self) {
+            self.0.record("noscript_fallback", true);
+        }
+
+        #[inline]
+        #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+        pub(crate) fn record_nodes(&self, nodes: usize, retried: usize) {
+            self.0.record("nodes", nodes);
+            self.0.record("retried", retried);
+        }
+
+        #[inline]
+        pub(crate) fn entered_guard(&self) -> Entered<'_> {
+            Entered(self.0.enter())
+        }
+
+        #[inline]
+        pub(crate) fn instrument<F: Future>(&self, future: F) -> impl Future<Output = F::Output> {
+            future.instrument(self.0.clone())
+        }
+    }
+}
+
+#[cfg(not(feature = "tracing"))]
+mod imp {
+    use std::future::Future;
+    use std::marker::PhantomData;
+
+    pub(crate) struct Span;
+
+    pub(crate) struct Entered<'a>(PhantomData<&'a ()>);
+
+    impl Span {
+        #[inline(always)]
+        pub(crate) fn invocation(
+            _script: &'static str,
+            _sha1: &'static str,
+            _command: &redis::Cmd,
+        ) -> Self {
+            Span
+        }
+
+        #[inline(always)]
+        pub(crate) fn batch(_kind: &'static str, _invocations: usize, _commands: usize) -> Self {
+            Span
+        }
+
+        #[inline(always)]
+        pub(crate) fn record_fallback(&self) {}
+
+        #[inline(always)]
+        #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+        pub(crate) fn record_nodes(&self, _nodes: usize, _retried: usize) {}
+
+        #[inline(always)]
+        pub(crate) fn entered_guard(&self) -> Entered<'_> {
+            Entered(PhantomData)
+        }
+
+        #[inline(always)]
+        pub(crate) fn instrument<F: Future>(&self, future: F) -> F {
+            future
+        }
+    }
+}
+
+pub(crate) use imp::Span;
+
+/// The `numkeys` of an `EVALSHA`/`EVAL` command (its third argument), for the span; 0 if absent.
+#[cfg(feature = "tracing")]
+fn key_count(command: &redis::Cmd) -> usize {
+    match command.args_iter().nth(2) {
+        Some(redis::Arg::Simple(bytes)) => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(0),
+        _ => 0,
+    }
+}

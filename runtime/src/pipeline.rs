@@ -1,0 +1,884 @@
+//! Scripts in pipelines and transactions, exactly once and in order whatever `SCRIPT FLUSH` does.
+//!
+//! # What can go wrong, and what each type does about it
+//!
+//! Redis keeps scripts in a cache that any client can empty with `SCRIPT FLUSH` (a restart or a
+//! failover empties it too). `EVALSHA` of a script that is not cached fails with `NOSCRIPT` and
+//! runs nothing. For one command at a time that is harmless: [`Script::invoke`] answers it with
+//! one `EVAL`. In a pipeline it is not:
+//!
+//! - A plain pipeline is not atomic. The server reads it in chunks (16 KB at a time) and serves
+//!   other clients between them, so another client's `SCRIPT FLUSH` can land between any two of
+//!   its commands, including between a `SCRIPT LOAD` sent first and the `EVALSHA`s after it.
+//! - When an `EVALSHA` fails there, the commands after it have still run. Sending the failed
+//!   invocation again afterwards keeps it exactly once but runs it after commands it came
+//!   before; and a later `EVALSHA` of the same script may even have succeeded (another client
+//!   reloaded it in between), so the failures are not a suffix that could be replayed in order.
+//!
+//! So no reply-driven retry can keep both promises. What this module does instead, measured on
+//! Redis 7.0 and proven by `tests/tests/exactly_once.rs` under a `SCRIPT FLUSH` every few
+//! milliseconds:
+//!
+//! - [`ScriptPipeline`] (plain) sends every invocation as `EVAL` with the source (`EVAL_RO` for
+//!   `no-writes` scripts). `EVAL` never answers `NOSCRIPT`: it caches the script itself if it has
+//!   to. So no invocation can fail for a missing script; every invocation and command runs
+//!   exactly once, in the order added, as Redis runs any pipeline. The price is the source's bytes
+//!   on the wire and the server hashing them on every call: with a one-line script, pipelines of
+//!   16 to 64 from 50 connections reach about 80 % of the `EVALSHA` throughput (`BENCHMARKS.md`),
+//!   and the gap grows with the script's size.
+//! - [`ScriptTransaction`] sends `MULTI`, then for each script the first time it appears a
+//!   `SCRIPT LOAD` of its source, its invocations as `EVALSHA`, the other commands, then `EXEC`.
+//!   `SCRIPT LOAD` is allowed inside `MULTI`; Redis queues an `EVALSHA` whether or not the script
+//!   is cached (7.0 only looks it up then for its flags) and decides `NOSCRIPT` when `EXEC` runs
+//!   it; and `EXEC` runs the whole queue atomically, so no other client's `SCRIPT FLUSH` can land
+//!   between the `SCRIPT LOAD` and the `EVALSHA`s (all three checked on Redis 7.0.15). So
+//!   `NOSCRIPT` cannot happen, and the transaction stays atomic. It reaches over 90 % of the
+//!   throughput of bare `EVALSHA` pipelines (`BENCHMARKS.md`): the faster choice for bulk work
+//!   that may run atomically. A `SCRIPT FLUSH` added to the transaction itself is noticed and
+//!   the next invocation of each script is preceded by a new `SCRIPT LOAD`. The `SCRIPT LOAD`
+//!   replies are dropped: the [`Replies`] hold only what was added.
+//! - [`PipelineExt::eval_script`] adds an invocation to a plain [`redis::Pipeline`] (atomic or
+//!   not) as `EVAL`, for code that builds `redis` pipelines and reads their replies as tuples.
+//!
+//! Why a plain pipeline does not wrap its invocations in `MULTI`/`EXEC` to use `EVALSHA` safely
+//! too: `EXEC` ends any `WATCH` the connection holds (and runs nothing if a watched key
+//! changed), which would silently change the caller's optimistic locking. A transaction is
+//! what [`ScriptTransaction`] is, chosen explicitly.
+//!
+//! A failed invocation (a Lua error, a `redis.call` that fails, `WRONGTYPE`, ...) behaves as Redis
+//! defines for pipelines and transactions: the other commands still run and its error comes back
+//! in its place, as an [`Error`] with the Lua file and line.
+//!
+//! What none of this covers: a connection that breaks while the pipeline is in flight. Then some,
+//! all or none of it may have run, and the query returns an I/O error ([`Error::is_io_error`]).
+
+use std::any::type_name;
+use std::borrow::Borrow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, Value};
+
+use crate::{Error, Script};
+
+/// What the replies need to know of a script: constants of its [`Script`] implementation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ScriptInfo {
+    pub(crate) name: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) source: &'static str,
+    /// Whether the runtime slot guard applies (see [`crate::invoke::Details`]).
+    pub(crate) guard_slots: bool,
+}
+
+impl ScriptInfo {
+    pub(crate) fn of<S: Script + ?Sized>() -> Self {
+        ScriptInfo {
+            name: S::NAME,
+            path: S::PATH,
+            source: S::SOURCE,
+            guard_slots: !S::STANDALONE_ONLY && !S::FLAGS.no_cluster,
+        }
+    }
+
+    /// The runtime slot guard for one invocation (`EVAL` or `EVALSHA`), before any I/O.
+    pub(crate) fn check_slots(&self, command: &Cmd) -> Result<(), Error> {
+        if self.guard_slots {
+            crate::slot_guard::check(command, self.name)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Runs the slot guard over every invocation of a pipeline, so that a cross-slot invocation
+/// refuses the whole pipeline before anything is sent (as it refuses a single invocation).
+fn check_all_slots<'a>(
+    commands: impl Iterator<Item = &'a Cmd>,
+    scripts: impl Iterator<Item = Option<&'a ScriptInfo>>,
+) -> Result<(), Error> {
+    for (command, script) in commands.zip(scripts) {
+        if let Some(script) = script {
+            script.check_slots(command)?;
+        }
+    }
+    Ok(())
+}
+
+/// `EVAL source numkeys keys... args...` (`EVAL_RO` for a `no-writes` script).
+pub(crate) fn eval_command<S: Script + ?Sized>(script: &S) -> Cmd {
+    let fields = S::KEY_FIELDS.len() + S::ARG_FIELDS.len();
+    let mut command = Cmd::with_capacity(3 + fields, 32 + S::SOURCE.len() + 32 * fields);
+    command.arg(if S::FLAGS.no_writes {
+        "EVAL_RO"
+    } else {
+        "EVAL"
+    });
+    command.arg(S::SOURCE);
+    script.write_keys_and_args(&mut command);
+    command
+}
+
+/// `SCRIPT LOAD source`.
+pub(crate) fn load_command(source: &str) -> Cmd {
+    let mut command = redis::cmd("SCRIPT");
+    command.arg("LOAD").arg(source);
+    command
+}
+
+/// Whether a command is `SCRIPT FLUSH` (in any case, with or without `SYNC`/`ASYNC`).
+fn is_script_flush(command: &Cmd) -> bool {
+    let mut args = command.args_iter();
+    let is = |arg: Option<redis::Arg<&[u8]>>, word: &str| matches!(arg, Some(redis::Arg::Simple(bytes)) if bytes.eq_ignore_ascii_case(word.as_bytes()));
+    is(args.next(), "SCRIPT") && is(args.next(), "FLUSH")
+}
+
+fn client_error(message: &'static str, detail: String) -> Error {
+    Error::Redis(RedisError::from((ErrorKind::Client, message, detail)))
+}
+
+/// Converts one reply: a server error becomes the script's [`Error`] (located in its Lua file)
+/// or [`Error::Redis`] for a plain command; a value is converted into `T`.
+pub(crate) fn convert_reply<T: FromRedisValue>(
+    reply: &Result<Value, RedisError>,
+    script: Option<&ScriptInfo>,
+) -> Result<T, Error> {
+    let value = match reply {
+        Err(error) => {
+            return Err(match script {
+                Some(info) => Error::from_reply(error.clone(), info.path, info.source),
+                None => Error::Redis(error.clone()),
+            });
+        }
+        Ok(value) => value,
+    };
+    let value = match value {
+        Value::ServerError(error) => {
+            let error = RedisError::from(error.clone());
+            return Err(match script {
+                Some(info) => Error::from_reply(error, info.path, info.source),
+                None => Error::Redis(error),
+            });
+        }
+        // An error nested in a script's table reply fails the conversion, as in `invoke`.
+        Value::Array(_) | Value::Map(_) => match value.clone().extract_error() {
+            Ok(value) => value,
+            Err(error) => {
+                return Err(match script {
+                    Some(info) => Error::from_reply(error, info.path, info.source),
+                    None => Error::Redis(error),
+                });
+            }
+        },
+        _ => return convert_plain(value, script),
+    };
+    convert_plain(&value, script)
+}
+
+fn convert_plain<T: FromRedisValue>(
+    value: &Value,
+    script: Option<&ScriptInfo>,
+) -> Result<T, Error> {
+    T::from_redis_value_ref(value).map_err(|error| match script {
+        Some(info) => Error::Conversion {
+            path: info.path,
+            expected: type_name::<T>(),
+            source: error.into(),
+        },
+        None => Error::Redis(error.into()),
+    })
+}
+
+/// The place of one added invocation or command in [`Replies`], and the type its reply converts
+/// into.
+///
+/// Returned by [`ScriptPipeline::invoke`], [`ScriptPipeline::command`] and their
+/// [`ScriptTransaction`] twins; give it to [`Replies::get`]. It is `Copy`.
+///
+/// ```
+/// # #[derive(redis_script::RedisScript)]
+/// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+/// # struct Incr<'a> { #[key] counter: &'a str }
+/// use redis_script::{ScriptPipeline, Ticket};
+///
+/// let mut pipeline = ScriptPipeline::new();
+/// let count: Ticket<i64> = pipeline.invoke(&Incr { counter: "visits" });
+/// assert_eq!(count.index(), 0);
+/// ```
+pub struct Ticket<T> {
+    index: usize,
+    output: PhantomData<fn() -> T>,
+}
+
+impl<T> Ticket<T> {
+    pub(crate) fn new(index: usize) -> Self {
+        Ticket {
+            index,
+            output: PhantomData,
+        }
+    }
+
+    /// The position of the invocation or command among those added, from 0.
+    ///
+    /// ```
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// let first = pipeline.command::<()>(redis::cmd("PING"));
+    /// let second = pipeline.command::<()>(redis::cmd("PING"));
+    /// assert_eq!((first.index(), second.index()), (0, 1));
+    /// ```
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+impl<T> Clone for Ticket<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Ticket<T> {}
+
+impl<T> fmt::Debug for Ticket<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ticket<{}>({})", type_name::<T>(), self.index)
+    }
+}
+
+/// The replies of a [`ScriptPipeline`] or [`ScriptTransaction`], one per invocation or command
+/// added, in the order added.
+///
+/// ```no_run
+/// # #[derive(redis_script::RedisScript)]
+/// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+/// # struct Incr<'a> { #[key] counter: &'a str }
+/// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+/// let mut pipeline = redis_script::ScriptPipeline::new();
+/// let count = pipeline.invoke(&Incr { counter: "visits" });
+/// let replies = pipeline.query(connection)?;
+/// let count: i64 = replies.get(count)?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Replies {
+    values: Vec<Result<Value, RedisError>>,
+    scripts: Vec<Option<ScriptInfo>>,
+}
+
+impl Replies {
+    pub(crate) fn new(values: Vec<Value>, scripts: Vec<Option<ScriptInfo>>) -> Self {
+        Replies {
+            values: values.into_iter().map(Ok).collect(),
+            scripts,
+        }
+    }
+
+    /// Replies some of which are errors of the request rather than of the command (a cluster
+    /// node that could not be reached).
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn from_results(
+        values: Vec<Result<Value, RedisError>>,
+        scripts: Vec<Option<ScriptInfo>>,
+    ) -> Self {
+        Replies { values, scripts }
+    }
+
+    /// The reply for `ticket`, converted: the script's or command's own error if it failed
+    /// (a Lua error becomes [`Error::Script`] with the file and line), [`Error::Conversion`] if the
+    /// reply does not convert. A ticket of another pipeline that is out of range is an
+    /// [`Error::Redis`] of kind `Client`.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// let set = pipeline.command::<()>(redis::cmd("SET").arg("visits").arg("many"));
+    /// let count = pipeline.invoke(&Incr { counter: "visits" });
+    /// let replies = pipeline.query(connection)?;
+    /// replies.get(set)?;
+    /// assert!(replies.get(count).is_err()); // value is not an integer, at lua/doc_incr.lua:1
+    /// # Ok(()) }
+    /// ```
+    pub fn get<T: FromRedisValue>(&self, ticket: Ticket<T>) -> Result<T, Error> {
+        let Some(value) = self.values.get(ticket.index) else {
+            return Err(client_error(
+                "ticket out of range",
+                format!(
+                    "ticket {} of a pipeline with {} replies: it belongs to another pipeline",
+                    ticket.index,
+                    self.values.len()
+                ),
+            ));
+        };
+        let script = self.scripts.get(ticket.index).and_then(Option::as_ref);
+        convert_reply(value, script)
+    }
+
+    /// The raw reply at `index` (a failed command's is [`Value::ServerError`]); `None` out of
+    /// range, or for a cluster batch invocation whose node could not be reached.
+    ///
+    /// ```no_run
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// pipeline.command::<String>(redis::cmd("PING"));
+    /// let replies = pipeline.query(connection)?;
+    /// assert!(matches!(replies.value(0), Some(redis::Value::SimpleString(_))));
+    /// # Ok(()) }
+    /// ```
+    pub fn value(&self, index: usize) -> Option<&Value> {
+        self.values.get(index).and_then(|reply| reply.as_ref().ok())
+    }
+
+    /// The number of replies: one per invocation or command added.
+    ///
+    /// ```no_run
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// pipeline.command::<String>(redis::cmd("PING"));
+    /// assert_eq!(pipeline.query(connection)?.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are no replies (nothing was added).
+    ///
+    /// ```no_run
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// assert!(redis_script::ScriptPipeline::new().query(connection)?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// A plain (non-atomic) pipeline of typed script invocations and ordinary commands.
+///
+/// Invocations are sent as `EVAL` with the script's source, which cannot fail with `NOSCRIPT`:
+/// whatever `SCRIPT FLUSH` another client sends, every invocation and command runs exactly once,
+/// in the order added, and each reply comes back typed through its [`Ticket`]. See the
+/// [module documentation](crate::pipeline) for why a plain pipeline cannot safely use
+/// `EVALSHA`; [`ScriptTransaction`] does, atomically.
+///
+/// ```no_run
+/// # #[derive(redis_script::RedisScript)]
+/// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+/// # struct Incr<'a> { #[key] counter: &'a str }
+/// use redis_script::ScriptPipeline;
+///
+/// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+/// let mut pipeline = ScriptPipeline::new();
+/// let first = pipeline.invoke(&Incr { counter: "visits" });
+/// let name = pipeline.command::<Option<String>>(redis::cmd("GET").arg("name"));
+/// let second = pipeline.invoke(&Incr { counter: "visits" });
+/// let replies = pipeline.query(connection)?;
+/// assert_eq!(replies.get(second)?, replies.get(first)? + 1);
+/// let name: Option<String> = replies.get(name)?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ScriptPipeline {
+    pipeline: redis::Pipeline,
+    scripts: Vec<Option<ScriptInfo>>,
+    invocations: usize,
+}
+
+impl ScriptPipeline {
+    /// An empty pipeline.
+    ///
+    /// ```
+    /// assert!(redis_script::ScriptPipeline::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an invocation of `script` (sent as `EVAL`); its reply converts into the script's
+    /// `returns` type.
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// let count = pipeline.invoke(&Incr { counter: "visits" });
+    /// assert_eq!(pipeline.len(), 1);
+    /// ```
+    pub fn invoke<S: Script + ?Sized>(&mut self, script: &S) -> Ticket<S::Output> {
+        let index = self.scripts.len();
+        self.pipeline.add_command(eval_command(script));
+        self.scripts.push(Some(ScriptInfo::of::<S>()));
+        self.invocations += 1;
+        Ticket::new(index)
+    }
+
+    /// Adds an ordinary command (a [`Cmd`], `&Cmd` or `&mut Cmd`, as `redis::cmd(..).arg(..)`
+    /// gives); its reply converts into `T` (use [`redis::Value`] to keep it raw, `()` to ignore
+    /// it).
+    ///
+    /// ```
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// let length = pipeline.command::<usize>(redis::cmd("LLEN").arg("queue"));
+    /// assert_eq!(length.index(), 0);
+    /// ```
+    pub fn command<T: FromRedisValue>(&mut self, command: impl Borrow<Cmd>) -> Ticket<T> {
+        let command = command.borrow();
+        let index = self.scripts.len();
+        self.pipeline.add_command(command.clone());
+        self.scripts.push(None);
+        Ticket::new(index)
+    }
+
+    /// The number of invocations and commands added.
+    ///
+    /// ```
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// pipeline.command::<()>(redis::cmd("PING"));
+    /// assert_eq!(pipeline.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.scripts.len()
+    }
+
+    /// Whether nothing was added.
+    ///
+    /// ```
+    /// assert!(redis_script::ScriptPipeline::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.scripts.is_empty()
+    }
+
+    /// The commands exactly as they go to the server.
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// pipeline.invoke(&Incr { counter: "visits" });
+    /// let sent = pipeline.as_pipeline().cmd_iter().next().unwrap();
+    /// assert_eq!(sent.args_iter().count(), 4); // EVAL <source> 1 visits
+    /// ```
+    pub fn as_pipeline(&self) -> &redis::Pipeline {
+        &self.pipeline
+    }
+
+    /// Sends the pipeline on a synchronous connection and returns the replies. The pipeline is
+    /// kept and can be sent again.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// let count = pipeline.invoke(&Incr { counter: "visits" });
+    /// let count = pipeline.query(connection)?.get(count)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn query<C>(&self, connection: &mut C) -> Result<Replies, Error>
+    where
+        C: redis::ConnectionLike + ?Sized,
+    {
+        let span = self.span("pipeline");
+        let _entered = span.entered_guard();
+        if self.is_empty() {
+            return Ok(Replies::new(Vec::new(), Vec::new()));
+        }
+        self.check_slots()?;
+        let packed = self.pipeline.get_packed_pipeline();
+        let values = connection.req_packed_commands(&packed, 0, self.len())?;
+        self.replies(values)
+    }
+
+    /// Sends the pipeline on an asynchronous connection and returns the replies.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # async fn run(connection: &mut redis::aio::MultiplexedConnection) -> Result<(), redis_script::Error> {
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// let count = pipeline.invoke(&Incr { counter: "visits" });
+    /// let count = pipeline.query_async(connection).await?.get(count)?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn query_async<C>(&self, connection: &mut C) -> Result<Replies, Error>
+    where
+        C: redis::aio::ConnectionLike,
+    {
+        let span = self.span("pipeline");
+        let run = async {
+            if self.is_empty() {
+                return Ok(Replies::new(Vec::new(), Vec::new()));
+            }
+            self.check_slots()?;
+            let values = connection
+                .req_packed_commands(&self.pipeline, 0, self.len())
+                .await?;
+            self.replies(values)
+        };
+        span.instrument(run).await
+    }
+
+    fn replies(&self, values: Vec<Value>) -> Result<Replies, Error> {
+        if values.len() != self.len() {
+            return Err(client_error(
+                "unexpected number of pipeline replies",
+                format!("sent {} commands, got {} replies", self.len(), values.len()),
+            ));
+        }
+        Ok(Replies::new(values, self.scripts.clone()))
+    }
+
+    fn check_slots(&self) -> Result<(), Error> {
+        check_all_slots(
+            self.pipeline.cmd_iter(),
+            self.scripts.iter().map(Option::as_ref),
+        )
+    }
+
+    fn span(&self, kind: &'static str) -> crate::observe::Span {
+        crate::observe::Span::batch(kind, self.invocations, self.len())
+    }
+}
+
+/// A transaction (`MULTI` ... `EXEC`) of typed script invocations and ordinary commands: atomic,
+/// and immune to `SCRIPT FLUSH`.
+///
+/// Sent as `MULTI`, a `SCRIPT LOAD` of each script before its first invocation, the invocations
+/// as `EVALSHA`, the commands, `EXEC`. `EXEC` runs everything at once, so no other client's
+/// `SCRIPT FLUSH` can come between the load and the invocations: none of them can fail with
+/// `NOSCRIPT`. As Redis defines for transactions, a command or invocation that fails while
+/// `EXEC` runs them does not stop the others; its error comes back in its place.
+///
+/// [`query`](Self::query) returns `Ok(None)` when the transaction did not run because a key the
+/// connection `WATCH`es changed (Redis's nil `EXEC` reply).
+///
+/// ```no_run
+/// # #[derive(redis_script::RedisScript)]
+/// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+/// # struct Incr<'a> { #[key] counter: &'a str }
+/// use redis_script::ScriptTransaction;
+///
+/// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+/// let mut transaction = ScriptTransaction::new();
+/// let count = transaction.invoke(&Incr { counter: "visits" });
+/// transaction.command::<()>(redis::cmd("EXPIRE").arg("visits").arg(60));
+/// if let Some(replies) = transaction.query(connection)? {
+///     println!("{} visits", replies.get(count)?);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ScriptTransaction {
+    /// `MULTI`/`EXEC` are added by `redis::Pipeline` itself (atomic mode).
+    pipeline: redis::Pipeline,
+    /// One entry per command sent between `MULTI` and `EXEC`: `None` for a `SCRIPT LOAD` this
+    /// type added, `Some(script)` for what the caller added.
+    sent: Vec<Option<Option<ScriptInfo>>>,
+    /// SHA1s of the scripts loaded since the start or the last `SCRIPT FLUSH` in the transaction.
+    loaded: Vec<&'static str>,
+    added: usize,
+    invocations: usize,
+}
+
+impl Default for ScriptTransaction {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScriptTransaction {
+    /// An empty transaction.
+    ///
+    /// ```
+    /// assert!(redis_script::ScriptTransaction::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        let mut pipeline = redis::Pipeline::new();
+        pipeline.atomic();
+        ScriptTransaction {
+            pipeline,
+            sent: Vec::new(),
+            loaded: Vec::new(),
+            added: 0,
+            invocations: 0,
+        }
+    }
+
+    /// Adds an invocation of `script` (sent as `EVALSHA`, after a `SCRIPT LOAD` the first time
+    /// the script appears).
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// let mut transaction = redis_script::ScriptTransaction::new();
+    /// transaction.invoke(&Incr { counter: "a" });
+    /// transaction.invoke(&Incr { counter: "b" });
+    /// assert_eq!(transaction.len(), 2);
+    /// assert_eq!(transaction.as_pipeline().len(), 3); // SCRIPT LOAD, EVALSHA, EVALSHA
+    /// ```
+    pub fn invoke<S: Script + ?Sized>(&mut self, script: &S) -> Ticket<S::Output> {
+        if !self.loaded.contains(&S::SHA1) {
+            self.pipeline.add_command(load_command(S::SOURCE));
+            self.sent.push(None);
+            self.loaded.push(S::SHA1);
+        }
+        self.pipeline.add_command(script.evalsha_command());
+        self.sent.push(Some(Some(ScriptInfo::of::<S>())));
+        self.invocations += 1;
+        self.added += 1;
+        Ticket::new(self.added - 1)
+    }
+
+    /// Adds an ordinary command; its reply converts into `T`.
+    ///
+    /// ```
+    /// let mut transaction = redis_script::ScriptTransaction::new();
+    /// let moved = transaction.command::<bool>(redis::cmd("RENAMENX").arg("a").arg("b"));
+    /// assert_eq!(moved.index(), 0);
+    /// ```
+    pub fn command<T: FromRedisValue>(&mut self, command: impl Borrow<Cmd>) -> Ticket<T> {
+        let command = command.borrow();
+        if is_script_flush(command) {
+            self.loaded.clear();
+        }
+        self.pipeline.add_command(command.clone());
+        self.sent.push(Some(None));
+        self.added += 1;
+        Ticket::new(self.added - 1)
+    }
+
+    /// The number of invocations and commands added.
+    ///
+    /// ```
+    /// let mut transaction = redis_script::ScriptTransaction::new();
+    /// transaction.command::<()>(redis::cmd("PING"));
+    /// assert_eq!(transaction.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.added
+    }
+
+    /// Whether nothing was added.
+    ///
+    /// ```
+    /// assert!(redis_script::ScriptTransaction::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.added == 0
+    }
+
+    /// The commands exactly as they go to the server between `MULTI` and `EXEC` (the pipeline is
+    /// atomic, so `redis` adds those two).
+    ///
+    /// ```
+    /// let transaction = redis_script::ScriptTransaction::new();
+    /// assert!(transaction.as_pipeline().is_transaction());
+    /// ```
+    pub fn as_pipeline(&self) -> &redis::Pipeline {
+        &self.pipeline
+    }
+
+    /// Runs the transaction on a synchronous connection. `Ok(None)` means it did not run because
+    /// a `WATCH`ed key changed. A command Redis rejects while queueing (an unknown command, a
+    /// wrong number of arguments) aborts the whole transaction, as Redis defines, and is returned
+    /// as an [`Error::Redis`] (`EXECABORT`).
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// let mut transaction = redis_script::ScriptTransaction::new();
+    /// let count = transaction.invoke(&Incr { counter: "visits" });
+    /// let replies = transaction.query(connection)?.expect("nothing is WATCHed");
+    /// # Ok(()) }
+    /// ```
+    pub fn query<C>(&self, connection: &mut C) -> Result<Option<Replies>, Error>
+    where
+        C: redis::ConnectionLike + ?Sized,
+    {
+        let span = self.span();
+        let _entered = span.entered_guard();
+        if self.is_empty() {
+            return Ok(Some(Replies::new(Vec::new(), Vec::new())));
+        }
+        self.check_slots()?;
+        let packed = self.pipeline.get_packed_pipeline();
+        let mut values = connection.req_packed_commands(&packed, self.sent.len() + 1, 1)?;
+        self.replies(values.pop())
+    }
+
+    /// Runs the transaction on an asynchronous connection; see [`query`](Self::query). On a
+    /// multiplexed connection, `WATCH` is shared by every user of the connection: use a
+    /// dedicated connection for optimistic locking.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # async fn run(connection: &mut redis::aio::MultiplexedConnection) -> Result<(), redis_script::Error> {
+    /// let mut transaction = redis_script::ScriptTransaction::new();
+    /// let count = transaction.invoke(&Incr { counter: "visits" });
+    /// if let Some(replies) = transaction.query_async(connection).await? {
+    ///     println!("{}", replies.get(count)?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn query_async<C>(&self, connection: &mut C) -> Result<Option<Replies>, Error>
+    where
+        C: redis::aio::ConnectionLike,
+    {
+        let span = self.span();
+        let run = async {
+            if self.is_empty() {
+                return Ok(Some(Replies::new(Vec::new(), Vec::new())));
+            }
+            self.check_slots()?;
+            let mut values = connection
+                .req_packed_commands(&self.pipeline, self.sent.len() + 1, 1)
+                .await?;
+            self.replies(values.pop())
+        };
+        span.instrument(run).await
+    }
+
+    /// Turns `EXEC`'s reply into the caller's replies, dropping those of the added `SCRIPT LOAD`s.
+    fn replies(&self, exec: Option<Value>) -> Result<Option<Replies>, Error> {
+        let items = match exec {
+            Some(Value::Nil) => return Ok(None),
+            Some(Value::Array(items)) if items.len() == self.sent.len() => items,
+            Some(Value::ServerError(error)) => return Err(Error::Redis(error.into())),
+            other => {
+                return Err(client_error(
+                    "unexpected EXEC reply",
+                    format!(
+                        "expected {} replies in an array, got {other:?}",
+                        self.sent.len()
+                    ),
+                ));
+            }
+        };
+        let mut values = Vec::with_capacity(self.added);
+        let mut scripts = Vec::with_capacity(self.added);
+        for (value, sent) in items.into_iter().zip(&self.sent) {
+            if let Some(script) = sent {
+                values.push(value);
+                scripts.push(*script);
+            }
+        }
+        Ok(Some(Replies::new(values, scripts)))
+    }
+
+    fn check_slots(&self) -> Result<(), Error> {
+        check_all_slots(
+            self.pipeline.cmd_iter(),
+            self.sent
+                .iter()
+                .map(|sent| sent.as_ref().and_then(Option::as_ref)),
+        )
+    }
+
+    fn span(&self) -> crate::observe::Span {
+        crate::observe::Span::batch("transaction", self.invocations, self.added)
+    }
+}
+
+/// Adds typed script invocations to a plain [`redis::Pipeline`], for code that reads pipeline
+/// replies as tuples.
+///
+/// The invocation is added as `EVAL` with the script's source (`EVAL_RO` for `no-writes`), which
+/// never fails with `NOSCRIPT`, in a plain pipeline or an atomic one: `redis`'s own
+/// `query` then needs no fallback, and every invocation runs exactly once, in order. Replies are
+/// read with `redis`'s conversions, so a script's error is a plain [`redis::RedisError`], and the
+/// runtime slot guard does not run (the `redis` pipeline is sent as it is); use
+/// [`ScriptPipeline`] for both, and [`ScriptTransaction`] for `EVALSHA` in transactions.
+///
+/// ```no_run
+/// # #[derive(redis_script::RedisScript)]
+/// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+/// # struct Incr<'a> { #[key] counter: &'a str }
+/// use redis_script::PipelineExt;
+///
+/// # fn run(connection: &mut redis::Connection) -> redis::RedisResult<()> {
+/// let (first, second): (i64, i64) = redis::pipe()
+///     .atomic()
+///     .eval_script(&Incr { counter: "visits" })
+///     .cmd("SET").arg("seen").arg(1).ignore()
+///     .eval_script(&Incr { counter: "visits" })
+///     .query(connection)?;
+/// assert_eq!(second, first + 1);
+/// # Ok(()) }
+/// ```
+pub trait PipelineExt {
+    /// Adds one invocation of `script` as `EVAL`; see the [trait documentation](PipelineExt).
+    /// (`redis::Pipeline::invoke_script` is `redis`'s own, for [`redis::Script`].)
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::PipelineExt;
+    ///
+    /// let mut pipeline = redis::pipe();
+    /// pipeline.eval_script(&Incr { counter: "visits" });
+    /// assert_eq!(pipeline.len(), 1);
+    /// ```
+    fn eval_script<S: Script + ?Sized>(&mut self, script: &S) -> &mut Self;
+}
+
+impl PipelineExt for redis::Pipeline {
+    fn eval_script<S: Script + ?Sized>(&mut self, script: &S) -> &mut Self {
+        self.add_command(eval_command(script))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognizes_script_flush() {
+        assert!(is_script_flush(redis::cmd("SCRIPT").arg("FLUSH")));
+        assert!(is_script_flush(
+            redis::cmd("script").arg("flush").arg("ASYNC")
+        ));
+        assert!(!is_script_flush(
+            redis::cmd("SCRIPT").arg("LOAD").arg("return 1")
+        ));
+        assert!(!is_script_flush(&redis::cmd("FLUSHALL")));
+    }
+
+    #[test]
+    fn server_errors_and_conversions() {
+        let info = ScriptInfo {
+            name: "X",
+            path: "lua/x.lua",
+            source: "return 1",
+            guard_slots: true,
+        };
+        assert_eq!(
+            convert_reply::<i64>(&Ok(Value::Int(3)), Some(&info)).ok(),
+            Some(3)
+        );
+        let text = Ok(Value::BulkString(b"x".to_vec()));
+        let error = convert_reply::<i64>(&text, Some(&info));
+        assert!(matches!(
+            error,
+            Err(Error::Conversion {
+                path: "lua/x.lua",
+                ..
+            })
+        ));
+        let error = convert_reply::<i64>(&text, None);
+        assert!(matches!(error, Err(Error::Redis(_))));
+    }
+}

@@ -1,0 +1,305 @@
+//! Every script of the program, registered at link time: list them, load them all at start-up,
+//! ask which ones a server is missing.
+//!
+//! `#[derive(RedisScript)]` registers each struct it is applied to with the
+//! [`inventory`](https://docs.rs/inventory) crate, so [`scripts()`] knows every script linked
+//! into the program, in every crate, without a list to maintain. (A struct declared inside a
+//! function registers too; a struct in a crate that is not linked in does not.)
+//!
+//! ```no_run
+//! # fn main() -> Result<(), redis_script::Error> {
+//! let client = redis::Client::open("redis://127.0.0.1/")?;
+//! let mut connection = client.get_connection()?;
+//! redis_script::registry::load_all(&mut connection)?; // at start-up: one round trip
+//! assert!(redis_script::registry::missing(&mut connection)?.is_empty());
+//! # Ok(()) }
+//! ```
+//!
+//! Loading is an optimization, never a requirement: every invocation answers `NOSCRIPT` by
+//! sending the source, and pipelines cannot fail with it at all. Loading up front saves that
+//! one extra round trip per script after a start, a flush or a failover.
+
+use redis::{FromRedisValue, RedisError, Value};
+
+use crate::{Error, ShebangFlags};
+
+/// One script, as registered by `#[derive(RedisScript)]`: its [`Script`](crate::Script)
+/// constants.
+///
+/// ```
+/// for script in redis_script::scripts() {
+///     println!("{} ({}): {}", script.name, script.path, script.sha1);
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegisteredScript {
+    /// The struct's name.
+    pub name: &'static str,
+    /// The Lua file, as written in `#[redis_script(path = "...")]`.
+    pub path: &'static str,
+    /// The lowercase hex SHA1 of the source.
+    pub sha1: &'static str,
+    /// The source, exactly as sent with `EVAL` / `SCRIPT LOAD`.
+    pub source: &'static str,
+    /// The flags of its `#!lua flags=...` line.
+    pub flags: ShebangFlags,
+}
+
+inventory::collect!(RegisteredScript);
+
+/// Every registered script, sorted by Lua file then struct name. Several structs may share a
+/// Lua file (and so a SHA1); each is listed.
+///
+/// ```
+/// #[derive(redis_script::RedisScript)]
+/// #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+/// struct Incr<'a> {
+///     #[key]
+///     counter: &'a str,
+/// }
+///
+/// let listed = redis_script::scripts();
+/// assert!(listed.iter().any(|script| script.name == "Incr" && script.path == "lua/doc_incr.lua"));
+/// ```
+pub fn scripts() -> Vec<&'static RegisteredScript> {
+    let mut scripts: Vec<&'static RegisteredScript> =
+        inventory::iter::<RegisteredScript>.into_iter().collect();
+    scripts.sort_by(|a, b| (a.path, a.name).cmp(&(b.path, b.name)));
+    scripts
+}
+
+/// The registered scripts with distinct sources, in [`scripts()`] order.
+fn distinct() -> Vec<&'static RegisteredScript> {
+    let mut seen: Vec<&'static str> = Vec::new();
+    scripts()
+        .into_iter()
+        .filter(|script| {
+            let new = !seen.contains(&script.sha1);
+            if new {
+                seen.push(script.sha1);
+            }
+            new
+        })
+        .collect()
+}
+
+fn load_pipeline(scripts: &[&'static RegisteredScript]) -> redis::Pipeline {
+    let mut pipeline = redis::Pipeline::with_capacity(scripts.len());
+    for script in scripts {
+        pipeline.add_command(crate::pipeline::load_command(script.source));
+    }
+    pipeline
+}
+
+fn exists_command(scripts: &[&'static RegisteredScript]) -> redis::Cmd {
+    let mut command = redis::cmd("SCRIPT");
+    command.arg("EXISTS");
+    for script in scripts {
+        command.arg(script.sha1);
+    }
+    command
+}
+
+/// Checks each `SCRIPT LOAD` reply against the script's SHA1.
+fn check_loaded(
+    scripts: &[&'static RegisteredScript],
+    replies: Vec<Value>,
+) -> Result<usize, Error> {
+    if replies.len() != scripts.len() {
+        return Err(Error::Redis(RedisError::from((
+            redis::ErrorKind::Client,
+            "unexpected number of SCRIPT LOAD replies",
+            format!("sent {}, got {}", scripts.len(), replies.len()),
+        ))));
+    }
+    for (script, reply) in scripts.iter().zip(replies) {
+        let sha1 = String::from_redis_value(reply.extract_error()?)
+            .map_err(|error| Error::Redis(error.into()))?;
+        if !sha1.eq_ignore_ascii_case(script.sha1) {
+            return Err(Error::Redis(RedisError::from((
+                redis::ErrorKind::Client,
+                "SCRIPT LOAD answered another SHA1 than the script's",
+                format!("{}: expected {}, got {sha1}", script.path, script.sha1),
+            ))));
+        }
+    }
+    Ok(scripts.len())
+}
+
+/// Picks the scripts whose `SCRIPT EXISTS` answer is false.
+fn pick_missing(
+    scripts: Vec<&'static RegisteredScript>,
+    reply: Value,
+) -> Result<Vec<&'static RegisteredScript>, Error> {
+    let exists = Vec::<bool>::from_redis_value(reply.extract_error()?)
+        .map_err(|error| Error::Redis(error.into()))?;
+    if exists.len() != scripts.len() {
+        return Err(Error::Redis(RedisError::from((
+            redis::ErrorKind::Client,
+            "unexpected SCRIPT EXISTS reply",
+            format!(
+                "asked about {}, got {} answers",
+                scripts.len(),
+                exists.len()
+            ),
+        ))));
+    }
+    Ok(scripts
+        .into_iter()
+        .zip(exists)
+        .filter_map(|(script, exists)| (!exists).then_some(script))
+        .collect())
+}
+
+/// Sends `SCRIPT LOAD` for every registered script (each distinct source once) in one
+/// pipeline, and returns how many were loaded.
+///
+/// Meant for a standalone server (or a `ConnectionManager` to one). On a cluster connection the
+/// `redis` crate sends `SCRIPT LOAD` to every node and fails if any node does; use
+/// `load_all_cluster` there (feature `cluster`), which reports per node.
+///
+/// ```no_run
+/// # fn main() -> Result<(), redis_script::Error> {
+/// let client = redis::Client::open("redis://127.0.0.1/")?;
+/// let loaded = redis_script::registry::load_all(&mut client.get_connection()?)?;
+/// println!("{loaded} scripts loaded");
+/// # Ok(()) }
+/// ```
+pub fn load_all<C>(connection: &mut C) -> Result<usize, Error>
+where
+    C: redis::ConnectionLike + ?Sized,
+{
+    let scripts = distinct();
+    if scripts.is_empty() {
+        return Ok(0);
+    }
+    let pipeline = load_pipeline(&scripts);
+    let replies =
+        connection.req_packed_commands(&pipeline.get_packed_pipeline(), 0, scripts.len())?;
+    check_loaded(&scripts, replies)
+}
+
+/// The asynchronous [`load_all`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), redis_script::Error> {
+/// let client = redis::Client::open("redis://127.0.0.1/")?;
+/// let mut connection = client.get_multiplexed_async_connection().await?;
+/// redis_script::registry::load_all_async(&mut connection).await?;
+/// # Ok(()) }
+/// ```
+pub async fn load_all_async<C>(connection: &mut C) -> Result<usize, Error>
+where
+    C: redis::aio::ConnectionLike,
+{
+    let scripts = distinct();
+    if scripts.is_empty() {
+        return Ok(0);
+    }
+    let pipeline = load_pipeline(&scripts);
+    let replies = connection
+        .req_packed_commands(&pipeline, 0, scripts.len())
+        .await?;
+    check_loaded(&scripts, replies)
+}
+
+/// The registered scripts the server does not have cached (`SCRIPT EXISTS`, one round trip),
+/// each distinct source once.
+///
+/// On a cluster connection the `redis` crate asks every primary and a script counts as present
+/// only if all of them have it.
+///
+/// ```no_run
+/// # fn main() -> Result<(), redis_script::Error> {
+/// let client = redis::Client::open("redis://127.0.0.1/")?;
+/// for script in redis_script::registry::missing(&mut client.get_connection()?)? {
+///     eprintln!("not loaded: {} ({})", script.name, script.path);
+/// }
+/// # Ok(()) }
+/// ```
+pub fn missing<C>(connection: &mut C) -> Result<Vec<&'static RegisteredScript>, Error>
+where
+    C: redis::ConnectionLike + ?Sized,
+{
+    let scripts = distinct();
+    if scripts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reply = connection.req_command(&exists_command(&scripts))?;
+    pick_missing(scripts, reply)
+}
+
+/// The asynchronous [`missing`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), redis_script::Error> {
+/// let client = redis::Client::open("redis://127.0.0.1/")?;
+/// let mut connection = client.get_multiplexed_async_connection().await?;
+/// let missing = redis_script::registry::missing_async(&mut connection).await?;
+/// # Ok(()) }
+/// ```
+pub async fn missing_async<C>(connection: &mut C) -> Result<Vec<&'static RegisteredScript>, Error>
+where
+    C: redis::aio::ConnectionLike,
+{
+    let scripts = distinct();
+    if scripts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reply = connection
+        .req_packed_command(&exists_command(&scripts))
+        .await?;
+    pick_missing(scripts, reply)
+}
+
+#[cfg(feature = "cluster")]
+fn sources() -> Vec<crate::cluster::ScriptSource> {
+    distinct()
+        .into_iter()
+        .map(|script| crate::cluster::ScriptSource {
+            name: script.name,
+            path: script.path,
+            source: script.source,
+            sha1: script.sha1,
+        })
+        .collect()
+}
+
+/// Loads every registered script on every node of a cluster, primaries and replicas, with
+/// [`cluster::load_all`](crate::cluster::load_all): a node that is down is reported, and does
+/// not fail the others.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = redis::cluster::ClusterClient::new(vec!["redis://127.0.0.1:7000/"])?;
+/// for node in redis_script::registry::load_all_cluster(&mut client.get_connection()?)? {
+///     if let Err(error) = &node.result {
+///         eprintln!("{}: {error}", node.address);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "cluster")]
+pub fn load_all_cluster(
+    connection: &mut crate::cluster::ClusterConnection,
+) -> Result<Vec<crate::cluster::NodeLoad>, Error> {
+    crate::cluster::load_all(connection, &sources())
+}
+
+/// The asynchronous [`load_all_cluster`], with
+/// [`cluster::load_all_async`](crate::cluster::load_all_async).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = redis::cluster::ClusterClient::new(vec!["redis://127.0.0.1:7000/"])?;
+/// let mut connection = client.get_async_connection().await?;
+/// let nodes = redis_script::registry::load_all_cluster_async(&mut connection).await?;
+/// assert!(nodes.iter().all(|node| node.is_loaded()));
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "cluster")]
+pub async fn load_all_cluster_async(
+    connection: &mut crate::cluster::AsyncClusterConnection,
+) -> Result<Vec<crate::cluster::NodeLoad>, Error> {
+    crate::cluster::load_all_async(connection, &sources()).await
+}

@@ -1,0 +1,160 @@
+//! Invoking with a replication wait: `EVALSHA` then `WAIT numreplicas timeout`, pipelined in one
+//! round trip, with the `NOSCRIPT` fallback (`EVAL` then `WAIT`) still a single extra one.
+//!
+//! `WAIT` blocks until the writes of the connection so far reach `numreplicas` replicas or the
+//! timeout passes, and answers how many did. Both commands go to the same node: on a standalone
+//! connection trivially, on a cluster connection because the `redis` crate routes a pipeline by
+//! its first command, the script, hence by the script's first key.
+
+use std::time::Duration;
+
+use redis::{Cmd, FromRedisValue, RedisResult, Value};
+
+use crate::Error;
+use crate::invoke::{Details, is_noscript, server_error_as_err};
+
+/// A script's result together with the number of replicas that acknowledged its writes, as
+/// returned by [`Script::invoke_and_wait`](crate::Script::invoke_and_wait).
+///
+/// `replicas` is `WAIT`'s answer: how many replicas had received every write of the connection
+/// up to and including the script's when `WAIT` returned. Fewer than asked means the timeout
+/// passed first; the script has run regardless (`WAIT` cannot undo it), but a failover may lose
+/// its writes.
+///
+/// ```
+/// use redis_script::Replicated;
+///
+/// let replicated = Replicated { value: 42_i64, replicas: 1 };
+/// assert!(replicated.replicas >= 1, "durable on at least one replica");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replicated<T> {
+    /// The script's reply, converted.
+    pub value: T,
+    /// How many replicas acknowledged the writes (`WAIT`'s reply).
+    pub replicas: usize,
+}
+
+/// `WAIT numreplicas timeout-in-milliseconds`; a zero timeout means no timeout to Redis.
+pub(crate) fn wait_command(replicas: usize, timeout: Duration) -> Cmd {
+    let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    let mut wait = redis::cmd("WAIT");
+    wait.arg(replicas).arg(millis);
+    wait
+}
+
+/// The two replies of one `[script, WAIT]` round trip.
+pub(crate) struct Replies {
+    pub(crate) script: RedisResult<Value>,
+    pub(crate) wait: RedisResult<Value>,
+}
+
+impl Replies {
+    pub(crate) fn from_values(values: RedisResult<Vec<Value>>) -> Result<Self, Error> {
+        let mut values = match values {
+            Ok(values) => values.into_iter(),
+            // An I/O error; or, from the `redis` crate's synchronous cluster connection, the
+            // first error reply of the pipeline, which it turns into an error of the whole
+            // pipeline. That is the script's reply (`NOSCRIPT`, a script error, `MOVED`...)
+            // unless the script succeeded and `WAIT` failed, which only a replica does.
+            Err(error) => {
+                return Ok(Replies {
+                    script: Err(error.clone()),
+                    wait: Err(error),
+                });
+            }
+        };
+        match (values.next(), values.next(), values.next()) {
+            (Some(script), Some(wait), None) => Ok(Replies {
+                script: server_error_as_err(Ok(script)),
+                wait: server_error_as_err(Ok(wait)),
+            }),
+            _ => Err(Error::Redis(redis::RedisError::from((
+                redis::ErrorKind::Client,
+                "a pipeline of a script and WAIT did not get exactly two replies",
+            )))),
+        }
+    }
+
+    pub(crate) fn is_noscript(&self) -> bool {
+        is_noscript(&self.script)
+    }
+
+    pub(crate) fn finish<T: FromRedisValue>(
+        self,
+        details: &Details,
+    ) -> Result<Replicated<T>, Error> {
+        let value = details.convert(self.script)?;
+        let replicas =
+            usize::from_redis_value(self.wait?).map_err(|error| Error::Redis(error.into()))?;
+        Ok(Replicated { value, replicas })
+    }
+}
+
+fn packed(script: &Cmd, wait: &Cmd) -> Vec<u8> {
+    let mut bytes = script.get_packed_command();
+    wait.write_packed_command(&mut bytes);
+    bytes
+}
+
+/// `[EVALSHA, WAIT]`, and on `NOSCRIPT` `[EVAL, WAIT]`, on a synchronous connection.
+pub(crate) fn invoke_and_wait<T, C>(
+    evalsha: &Cmd,
+    details: Details,
+    wait: &Cmd,
+    connection: &mut C,
+) -> Result<Replicated<T>, Error>
+where
+    T: FromRedisValue,
+    C: redis::ConnectionLike + ?Sized,
+{
+    details.check_slots(evalsha)?;
+    let mut replies =
+        Replies::from_values(connection.req_packed_commands(&packed(evalsha, wait), 0, 2))?;
+    if replies.is_noscript() {
+        let eval = details.eval_command(evalsha);
+        replies = Replies::from_values(connection.req_packed_commands(&packed(&eval, wait), 0, 2))?;
+    }
+    replies.finish(&details)
+}
+
+/// The asynchronous twin of [`invoke_and_wait`].
+pub(crate) async fn invoke_and_wait_async<T, C>(
+    evalsha: Cmd,
+    details: Details,
+    wait: Cmd,
+    connection: &mut C,
+) -> Result<Replicated<T>, Error>
+where
+    T: FromRedisValue,
+    C: redis::aio::ConnectionLike + Send,
+{
+    details.check_slots(&evalsha)?;
+    let mut pipeline = redis::pipe();
+    pipeline.add_command(evalsha).add_command(wait.clone());
+    let mut replies = Replies::from_values(connection.req_packed_commands(&pipeline, 0, 2).await)?;
+    if replies.is_noscript() {
+        let eval = match pipeline.cmd_iter().next() {
+            Some(evalsha) => details.eval_command(evalsha),
+            None => return replies.finish(&details),
+        };
+        let mut pipeline = redis::pipe();
+        pipeline.add_command(eval).add_command(wait);
+        replies = Replies::from_values(connection.req_packed_commands(&pipeline, 0, 2).await)?;
+    }
+    replies.finish(&details)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_takes_milliseconds() {
+        let wait = wait_command(2, Duration::from_millis(1500));
+        assert_eq!(
+            wait.get_packed_command(),
+            b"*3\r\n$4\r\nWAIT\r\n$1\r\n2\r\n$4\r\n1500\r\n"
+        );
+    }
+}

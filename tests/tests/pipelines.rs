@@ -1,0 +1,394 @@
+//! Scripts in pipelines and transactions, the registry, against a real standalone server.
+
+use redis::Commands;
+use redis_script::{
+    Error, PipelineExt, RedisScript, Script, ScriptPipeline, ScriptTransaction, registry,
+};
+use throwaway_redis::RedisServer;
+
+/// `INCR {tag}:count`, `RPUSH {tag}:log id`; returns the count.
+#[derive(RedisScript)]
+#[redis_script(path = "lua/count_calls.lua", returns = i64)]
+struct CountCall<'a> {
+    tag: &'a str,
+    #[key("{{{tag}}}:{}")]
+    counter: &'a str,
+    #[key("{{{tag}}}:{}")]
+    log: &'a str,
+    #[arg]
+    id: u64,
+}
+
+fn count_call(tag: &str, id: u64) -> CountCall<'_> {
+    CountCall {
+        tag,
+        counter: "count",
+        log: "log",
+        id,
+    }
+}
+
+#[derive(RedisScript)]
+#[redis_script(path = "lua/failing.lua", returns = i64)]
+struct Failing<'a> {
+    #[key]
+    key: &'a str,
+    #[arg]
+    mode: &'a str,
+}
+
+#[derive(RedisScript)]
+#[redis_script(path = "lua/read_only_get.lua", returns = Option<String>)]
+struct ReadOnlyGet<'a> {
+    #[key]
+    key: &'a str,
+}
+
+fn server() -> RedisServer {
+    RedisServer::start().expect("the tests need redis-server >= 7 (see README)")
+}
+
+fn connection(server: &RedisServer) -> redis::Connection {
+    server
+        .connection()
+        .expect("connect to the throwaway server")
+}
+
+/// `calls` of one command in `INFO commandstats` (0 when it never ran).
+fn command_calls(connection: &mut redis::Connection, command: &str) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(connection)
+        .unwrap();
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |calls| calls.parse().unwrap())
+}
+
+fn flush_scripts(connection: &mut redis::Connection) {
+    redis::cmd("SCRIPT").arg("FLUSH").exec(connection).unwrap();
+}
+
+#[test]
+fn plain_pipeline_mixes_scripts_and_commands_typed_and_in_order() {
+    let server = server();
+    let mut con = connection(&server);
+    flush_scripts(&mut con); // nothing cached: EVAL still cannot fail
+
+    let mut pipeline = ScriptPipeline::new();
+    let first = pipeline.invoke(&count_call("t", 1));
+    let set = pipeline.command::<()>(redis::cmd("SET").arg("name").arg("ada"));
+    let second = pipeline.invoke(&count_call("t", 2));
+    let name = pipeline.command::<String>(redis::cmd("GET").arg("name"));
+    let read = pipeline.invoke(&ReadOnlyGet { key: "name" });
+    let third = pipeline.invoke(&count_call("t", 3));
+    assert_eq!(pipeline.len(), 6);
+    let replies = pipeline.query(&mut con).unwrap();
+
+    assert_eq!(replies.len(), 6);
+    assert_eq!(replies.get(first).unwrap(), 1);
+    replies.get(set).unwrap();
+    assert_eq!(replies.get(second).unwrap(), 2);
+    assert_eq!(replies.get(name).unwrap(), "ada");
+    assert_eq!(replies.get(read).unwrap().as_deref(), Some("ada"));
+    assert_eq!(replies.get(third).unwrap(), 3);
+    let log: Vec<u64> = con.lrange("{t}:log", 0, -1).unwrap();
+    assert_eq!(log, [1, 2, 3]);
+
+    assert_eq!(command_calls(&mut con, "evalsha"), 0);
+    assert_eq!(command_calls(&mut con, "eval"), 3);
+    assert_eq!(
+        command_calls(&mut con, "eval_ro"),
+        1,
+        "no-writes scripts go as EVAL_RO"
+    );
+
+    // The pipeline can be sent again.
+    let replies = pipeline.query(&mut con).unwrap();
+    assert_eq!(replies.get(third).unwrap(), 6);
+}
+
+#[test]
+fn a_failing_invocation_in_a_pipeline_leaves_the_others_and_says_where() {
+    let server = server();
+    let mut con = connection(&server);
+    let _: () = con.set("text", "not a number").unwrap();
+
+    let mut pipeline = ScriptPipeline::new();
+    let before = pipeline.invoke(&count_call("t", 1));
+    let failed = pipeline.invoke(&Failing {
+        key: "text",
+        mode: "arithmetic",
+    });
+    let wrong_type = pipeline.command::<i64>(redis::cmd("INCR").arg("text"));
+    let after = pipeline.invoke(&count_call("t", 2));
+    let not_a_number = pipeline.command::<i64>(redis::cmd("GET").arg("text"));
+    let replies = pipeline.query(&mut con).unwrap();
+
+    assert_eq!(replies.get(before).unwrap(), 1);
+    match replies.get(failed) {
+        Err(Error::Script(error)) => {
+            assert_eq!((error.path(), error.line()), ("lua/failing.lua", 4));
+        }
+        other => panic!("expected a script error, got {other:?}"),
+    }
+    assert!(matches!(replies.get(wrong_type), Err(Error::Redis(_))));
+    assert_eq!(replies.get(after).unwrap(), 2);
+    assert!(matches!(replies.get(not_a_number), Err(Error::Redis(_))));
+}
+
+#[test]
+fn a_transaction_loads_each_script_once_inside_multi_and_uses_evalsha() {
+    let server = server();
+    let mut con = connection(&server);
+    flush_scripts(&mut con);
+
+    let mut transaction = ScriptTransaction::new();
+    let tickets: Vec<_> = (1..=5)
+        .map(|id| transaction.invoke(&count_call("t", id)))
+        .collect();
+    let length = transaction.command::<usize>(redis::cmd("LLEN").arg("{t}:log"));
+    let read = transaction.invoke(&ReadOnlyGet { key: "{t}:count" });
+    // SCRIPT LOAD x2, 6 invocations, LLEN
+    assert_eq!(transaction.as_pipeline().len(), 9);
+    assert_eq!(transaction.len(), 7);
+
+    let replies = transaction
+        .query(&mut con)
+        .unwrap()
+        .expect("nothing WATCHed");
+    assert_eq!(
+        replies.len(),
+        7,
+        "the SCRIPT LOAD replies are not the caller's"
+    );
+    let counts: Vec<i64> = tickets.iter().map(|&t| replies.get(t).unwrap()).collect();
+    assert_eq!(counts, [1, 2, 3, 4, 5]);
+    assert_eq!(replies.get(length).unwrap(), 5);
+    assert_eq!(replies.get(read).unwrap().as_deref(), Some("5"));
+
+    assert_eq!(command_calls(&mut con, "script|load"), 2);
+    assert_eq!(command_calls(&mut con, "evalsha"), 5);
+    assert_eq!(command_calls(&mut con, "evalsha_ro"), 1);
+    assert_eq!(command_calls(&mut con, "eval"), 0);
+    assert_eq!(command_calls(&mut con, "exec"), 1);
+}
+
+#[test]
+fn a_script_flush_inside_the_transaction_is_followed_by_a_new_load() {
+    let server = server();
+    let mut con = connection(&server);
+    let mut transaction = ScriptTransaction::new();
+    let first = transaction.invoke(&count_call("t", 1));
+    transaction.command::<()>(redis::cmd("SCRIPT").arg("FLUSH"));
+    let second = transaction.invoke(&count_call("t", 2));
+    let replies = transaction.query(&mut con).unwrap().unwrap();
+    assert_eq!(replies.get(first).unwrap(), 1);
+    assert_eq!(replies.get(second).unwrap(), 2);
+    assert_eq!(command_calls(&mut con, "script|load"), 2);
+}
+
+#[test]
+fn a_failed_invocation_inside_exec_behaves_as_redis_defines() {
+    let server = server();
+    let mut con = connection(&server);
+    let _: () = con.set("text", "not a number").unwrap();
+
+    // Errors while EXEC runs: the others still run, the error comes back in its place.
+    let mut transaction = ScriptTransaction::new();
+    let before = transaction.invoke(&count_call("t", 1));
+    let failed = transaction.invoke(&Failing {
+        key: "text",
+        mode: "error",
+    });
+    let after = transaction.invoke(&count_call("t", 2));
+    let replies = transaction.query(&mut con).unwrap().unwrap();
+    assert_eq!(replies.get(before).unwrap(), 1);
+    match replies.get(failed) {
+        Err(Error::Script(error)) => {
+            assert_eq!(error.line(), 6);
+            assert!(error.message().contains("custom failure"), "{error}");
+        }
+        other => panic!("expected a script error, got {other:?}"),
+    }
+    assert_eq!(replies.get(after).unwrap(), 2);
+
+    // An error while queueing (an unknown command) aborts the whole transaction: nothing runs.
+    let mut transaction = ScriptTransaction::new();
+    transaction.invoke(&count_call("t", 3));
+    transaction.command::<()>(&redis::cmd("NO-SUCH-COMMAND"));
+    let error = transaction.query(&mut con).unwrap_err();
+    assert!(
+        error.to_string().contains("EXECABORT") || error.code() == Some("EXECABORT"),
+        "{error}"
+    );
+    let log: Vec<u64> = con.lrange("{t}:log", 0, -1).unwrap();
+    assert_eq!(log, [1, 2], "the aborted transaction ran nothing");
+}
+
+#[test]
+fn a_watched_key_that_changed_aborts_the_transaction_with_none() {
+    let server = server();
+    let mut con = connection(&server);
+    let mut other = connection(&server);
+    redis::cmd("WATCH").arg("{t}:count").exec(&mut con).unwrap();
+    let _: () = other.set("{t}:count", 100).unwrap();
+
+    let mut transaction = ScriptTransaction::new();
+    transaction.invoke(&count_call("t", 1));
+    assert!(transaction.query(&mut con).unwrap().is_none());
+    let count: i64 = con.get("{t}:count").unwrap();
+    assert_eq!(count, 100, "nothing ran");
+    let replies = transaction
+        .query(&mut con)
+        .unwrap()
+        .expect("the WATCH is spent");
+    assert_eq!(replies.len(), 1);
+}
+
+#[tokio::test]
+async fn async_pipelines_and_transactions() {
+    let server = server();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let mut admin = connection(&server);
+    flush_scripts(&mut admin);
+
+    let mut pipeline = ScriptPipeline::new();
+    let first = pipeline.invoke(&count_call("a", 1));
+    let echo = pipeline.command::<String>(redis::cmd("ECHO").arg("hi"));
+    let second = pipeline.invoke(&count_call("a", 2));
+    let replies = pipeline.query_async(&mut con).await.unwrap();
+    assert_eq!(
+        (replies.get(first).unwrap(), replies.get(second).unwrap()),
+        (1, 2)
+    );
+    assert_eq!(replies.get(echo).unwrap(), "hi");
+
+    flush_scripts(&mut admin);
+    let mut transaction = ScriptTransaction::new();
+    let third = transaction.invoke(&count_call("a", 3));
+    let length = transaction.command::<usize>(redis::cmd("LLEN").arg("{a}:log"));
+    let replies = transaction.query_async(&mut con).await.unwrap().unwrap();
+    assert_eq!(replies.get(third).unwrap(), 3);
+    assert_eq!(replies.get(length).unwrap(), 3);
+
+    let mut manager = redis::aio::ConnectionManager::new(server.client())
+        .await
+        .unwrap();
+    let replies = pipeline.query_async(&mut manager).await.unwrap();
+    assert_eq!(replies.get(second).unwrap(), 5);
+}
+
+#[test]
+fn pipeline_ext_adds_invocations_to_a_redis_pipeline() {
+    let server = server();
+    let mut con = connection(&server);
+    flush_scripts(&mut con);
+    let (first, name, second): (i64, String, i64) = redis::pipe()
+        .eval_script(&count_call("p", 1))
+        .cmd("SET")
+        .arg("name")
+        .arg("ada")
+        .ignore()
+        .cmd("GET")
+        .arg("name")
+        .eval_script(&count_call("p", 2))
+        .query(&mut con)
+        .unwrap();
+    assert_eq!((first, name.as_str(), second), (1, "ada", 2));
+
+    flush_scripts(&mut con);
+    let (third, fourth): (i64, i64) = redis::pipe()
+        .atomic()
+        .eval_script(&count_call("p", 3))
+        .eval_script(&count_call("p", 4))
+        .query(&mut con)
+        .unwrap();
+    assert_eq!((third, fourth), (3, 4));
+    assert_eq!(command_calls(&mut con, "evalsha"), 0);
+}
+
+#[test]
+fn the_slot_guard_refuses_the_whole_pipeline_before_sending_anything() {
+    let server = server();
+    let mut con = connection(&server);
+    // An empty tag: `{}:count` and `{}:log` are hashed whole, into different slots.
+    let mut pipeline = ScriptPipeline::new();
+    pipeline.invoke(&count_call("t", 1));
+    pipeline.invoke(&count_call("", 2));
+    assert!(matches!(
+        pipeline.query(&mut con),
+        Err(Error::CrossSlot { .. })
+    ));
+    let mut transaction = ScriptTransaction::new();
+    transaction.invoke(&count_call("", 3));
+    assert!(matches!(
+        transaction.query(&mut con),
+        Err(Error::CrossSlot { .. })
+    ));
+    assert_eq!(command_calls(&mut con, "eval"), 0);
+    assert_eq!(command_calls(&mut con, "exec"), 0);
+    let count: Option<i64> = con.get("{t}:count").unwrap();
+    assert_eq!(count, None);
+}
+
+#[test]
+fn the_registry_lists_loads_and_checks_every_script() {
+    let names: Vec<(&str, &str)> = redis_script::scripts()
+        .iter()
+        .map(|script| (script.name, script.path))
+        .collect();
+    for expected in [
+        ("CountCall", "lua/count_calls.lua"),
+        ("Failing", "lua/failing.lua"),
+        ("ReadOnlyGet", "lua/read_only_get.lua"),
+    ] {
+        assert!(names.contains(&expected), "{expected:?} not in {names:?}");
+    }
+    let count_call = redis_script::scripts()
+        .into_iter()
+        .find(|script| script.name == "CountCall")
+        .unwrap();
+    assert_eq!(count_call.sha1, CountCall::SHA1);
+    assert_eq!(count_call.source, CountCall::SOURCE);
+    assert!(
+        redis_script::scripts()
+            .iter()
+            .any(|s| s.name == "ReadOnlyGet" && s.flags.no_writes)
+    );
+
+    let server = server();
+    let mut con = connection(&server);
+    let distinct = {
+        let mut sha1s: Vec<&str> = redis_script::scripts().iter().map(|s| s.sha1).collect();
+        sha1s.sort_unstable();
+        sha1s.dedup();
+        sha1s.len()
+    };
+    assert_eq!(registry::missing(&mut con).unwrap().len(), distinct);
+    assert_eq!(registry::load_all(&mut con).unwrap(), distinct);
+    assert!(registry::missing(&mut con).unwrap().is_empty());
+    assert_eq!(command_calls(&mut con, "script|load"), distinct as u64);
+    flush_scripts(&mut con);
+    let missing = registry::missing(&mut con).unwrap();
+    assert!(missing.iter().any(|script| script.sha1 == CountCall::SHA1));
+}
+
+#[tokio::test]
+async fn the_registry_works_on_async_connections() {
+    let server = server();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    assert!(!registry::missing_async(&mut con).await.unwrap().is_empty());
+    assert!(registry::load_all_async(&mut con).await.unwrap() > 0);
+    assert!(registry::missing_async(&mut con).await.unwrap().is_empty());
+}

@@ -1,0 +1,2 @@
+redis.call('DECRBY', KEYS[1], ARGV[1])
+return redis.call('INCRBY', KEYS[2], ARGV[1])

@@ -1,0 +1,2 @@
+redis.call('DECR', KEYS[1])
+return redis.call('INCR', KEYS[2])

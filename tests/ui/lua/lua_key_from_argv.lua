@@ -1,0 +1,2 @@
+local lock = 'lock:' .. ARGV[1]
+return redis.call('DEL', lock)

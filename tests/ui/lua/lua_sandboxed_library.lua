@@ -1,0 +1,3 @@
+local now = os.time()
+redis.call('SET', KEYS[1], now)
+return now

@@ -1,0 +1,3 @@
+local total = 1
+local next = total +
+return next

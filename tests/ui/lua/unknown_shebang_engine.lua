@@ -1,0 +1,2 @@
+#!python
+return redis.call('PING')

@@ -1,0 +1,2 @@
+#!lua name=x
+return redis.call('PING')
