@@ -79,7 +79,7 @@ impl fmt::Display for TemplateError {
 }
 
 /// The hashed part of a key built from a template, under the assumption that values hold no
-/// braces (see the [module documentation](self)).
+/// braces (see the [module documentation](crate::key_template)).
 ///
 /// ```
 /// use redis_script_analysis::{HashTag, KeyTemplate, TemplatePiece};

@@ -22,19 +22,21 @@
 //! assert!(analysis.diagnostics.is_empty());
 //! assert_eq!(analysis.keys.highest_literal_index(), Some(1));
 //! ```
+// Without `lua` the crate documentation above names items that are not compiled in.
+#![cfg_attr(not(feature = "lua"), allow(rustdoc::broken_intra_doc_links))]
 
 #[cfg(feature = "lua")]
 mod checks;
 mod declaration;
 mod diagnostic;
 mod hash_slot;
-mod key_template;
+pub mod key_template;
 #[cfg(feature = "lua")]
 mod redis_calls;
 #[cfg(feature = "lua")]
 mod script_sha1;
 mod shebang;
-mod slot_proof;
+pub mod slot_proof;
 #[cfg(feature = "lua")]
 mod table_usage;
 

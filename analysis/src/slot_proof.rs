@@ -13,7 +13,7 @@
 //! (the same promise for scripts that must also run on Redis 6, where a `#!` line is a syntax
 //! error).
 //!
-//! Each key's hash tag is worked out from its template with [`KeyTemplate::hash_tag`], which
+//! Each key's hash tag is worked out from its template with [`KeyTemplate::hash_tag`](crate::KeyTemplate::hash_tag), which
 //! applies Redis's rule (the first `{`, the first `}` after it, non-empty content in between;
 //! otherwise the whole key) to the template's literal braces. Then:
 //!
@@ -28,7 +28,7 @@
 //!   each), a literal tag next to one made of values, and a variadic key whose tag depends on the
 //!   entry (`{}` inside the tag).
 //!
-//! The proof assumes, as [`KeyTemplate::hash_tag`] does, that field values contain neither `{`
+//! The proof assumes, as [`KeyTemplate::hash_tag`](crate::KeyTemplate::hash_tag) does, that field values contain neither `{`
 //! nor `}` and do not leave a tag empty (`{{{}}}` with the value `""` renders `{}`, which hashes
 //! the whole key). A value that breaks the assumption moves or removes the tag, so the runtime
 //! computes every invocation's slots again before sending anything, and refuses a cross-slot
@@ -57,7 +57,7 @@ use crate::{
 };
 
 /// Checks that the declared keys of a script provably share one hash slot; see the
-/// [module documentation](self) for the rule. Returns one diagnostic per key at fault, blamed
+/// [module documentation](crate::slot_proof) for the rule. Returns one diagnostic per key at fault, blamed
 /// on that key ([`Blame::Key`]), each explaining `CROSSSLOT` and how to fix it.
 ///
 /// ```

@@ -1,7 +1,7 @@
 //! `#[derive(RedisScript)]`, re-exported by the `redis-script` crate; see its documentation.
 //!
-//! The derive is three steps: [`parse`] reads the struct and its attributes, [`validate`] loads
-//! the Lua file and runs `redis-script-analysis` on it, and [`expand`] writes the `Script`
+//! The derive is three steps: `parse` reads the struct and its attributes, `validate` loads
+//! the Lua file and runs `redis-script-analysis` on it, and `expand` writes the `Script`
 //! implementation. All knowledge of Lua lives in the analysis crate.
 
 mod expand;

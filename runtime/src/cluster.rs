@@ -293,6 +293,8 @@ pub fn invoke<S: Script + ?Sized>(
 ) -> Result<S::Output, Error> {
     let evalsha = script.evalsha_command();
     let details = Details::of::<S>();
+    let span = details.span(&evalsha);
+    let _entered = span.entered_guard();
     details.check_slots(&evalsha)?;
     let routing = RoutingInfo::SingleNode(routing(&evalsha, details.read_only));
     let mut send = |command: &Cmd| {
@@ -302,6 +304,7 @@ pub fn invoke<S: Script + ?Sized>(
     };
     let mut reply = send(&evalsha);
     if is_noscript(&reply) {
+        span.record_fallback();
         reply = send(&details.eval_command(&evalsha));
     }
     details.convert(reply)
@@ -337,6 +340,8 @@ pub fn invoke_and_wait<S: Script + ?Sized>(
 ) -> Result<Replicated<S::Output>, Error> {
     let evalsha = script.evalsha_command();
     let details = Details::of::<S>();
+    let span = details.span(&evalsha);
+    let _entered = span.entered_guard();
     details.check_slots(&evalsha)?;
     let wait = replication::wait_command(replicas, timeout);
     let mut send = |command: &Cmd| {
@@ -352,6 +357,7 @@ pub fn invoke_and_wait<S: Script + ?Sized>(
     };
     let mut replies = send(&evalsha)?;
     if replies.is_noscript() {
+        span.record_fallback();
         replies = send(&details.eval_command(&evalsha))?;
     }
     replies.finish(&details)
@@ -426,7 +432,9 @@ pub fn invoke_async<'c, S: Script + ?Sized>(
 ) -> impl Future<Output = Result<S::Output, Error>> + Send + use<'c, S> {
     let evalsha = script.evalsha_command();
     let details = Details::of::<S>();
-    async move {
+    let span = details.span(&evalsha);
+    let fallback = span.clone();
+    span.instrument(async move {
         details.check_slots(&evalsha)?;
         let routing = RoutingInfo::SingleNode(routing(&evalsha, details.read_only));
         let mut reply = server_error_as_err(
@@ -435,11 +443,12 @@ pub fn invoke_async<'c, S: Script + ?Sized>(
                 .await,
         );
         if is_noscript(&reply) {
+            fallback.record_fallback();
             let eval = details.eval_command(&evalsha);
             reply = server_error_as_err(connection.route_command(eval, routing).await);
         }
         details.convert(reply)
-    }
+    })
 }
 
 /// [`Script::invoke_and_wait_async`] on an asynchronous cluster connection, with the pipeline
@@ -471,7 +480,9 @@ pub fn invoke_and_wait_async<'c, S: Script + ?Sized>(
     let evalsha = script.evalsha_command();
     let details = Details::of::<S>();
     let wait = replication::wait_command(replicas, timeout);
-    async move {
+    let span = details.span(&evalsha);
+    let fallback = span.clone();
+    span.instrument(async move {
         details.check_slots(&evalsha)?;
         // WAIT is answered by primaries only, so even a no-writes script goes to one.
         let route = routing(&evalsha, false);
@@ -483,6 +494,7 @@ pub fn invoke_and_wait_async<'c, S: Script + ?Sized>(
                 .await,
         )?;
         if replies.is_noscript() {
+            fallback.record_fallback();
             let Some(evalsha) = pipeline.cmd_iter().next() else {
                 return replies.finish(&details);
             };
@@ -493,7 +505,7 @@ pub fn invoke_and_wait_async<'c, S: Script + ?Sized>(
             replies = Replies::from_values(connection.route_pipeline(retry, 0, 2, route).await)?;
         }
         replies.finish(&details)
-    }
+    })
 }
 
 /// Where an `EVALSHA sha1 numkeys key...` goes: the first key's primary, or any node of its

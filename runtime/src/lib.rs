@@ -97,10 +97,16 @@
 //! moves the tag, so before any network I/O every invocation of such a script checks its keys'
 //! actual slots and fails with [`Error::CrossSlot`] instead of sending. [`Script::invoke`] and
 //! [`Script::invoke_async`] work on the `redis` crate's cluster connections (routed by the first
-//! key); the [`cluster`] module adds explicit routing (a keyless script to a primary), recovery
+//! key); the `cluster` module (feature `cluster`, on by default) adds explicit routing (a keyless script to a primary), recovery
 //! of the synchronous connection after a failover, and `SCRIPT LOAD` on every node.
 //! [`Script::invoke_and_wait`] runs a script and `WAIT` in one round trip, returning how many
 //! replicas acknowledged its writes.
+
+#[cfg(not(any(feature = "tokio", feature = "smol")))]
+compile_error!(
+    "redis-script needs the async runtime that `invoke_async` runs on: enable its feature \
+     `tokio` (a default feature) or `smol`"
+);
 
 #[cfg(feature = "cluster")]
 pub mod batch;

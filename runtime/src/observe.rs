@@ -15,6 +15,7 @@ mod imp {
 
     use tracing::Instrument;
 
+    #[derive(Clone)]
     pub(crate) struct Span(tracing::Span);
 
     pub(crate) struct Entered<'a>(#[allow(dead_code)] tracing::span::Entered<'a>);
@@ -66,7 +67,10 @@ mod imp {
         }
 
         #[inline]
-        pub(crate) fn instrument<F: Future>(&self, future: F) -> impl Future<Output = F::Output> {
+        pub(crate) fn instrument<F: Future>(
+            &self,
+            future: F,
+        ) -> impl Future<Output = F::Output> + use<F> {
             future.instrument(self.0.clone())
         }
     }
@@ -77,6 +81,7 @@ mod imp {
     use std::future::Future;
     use std::marker::PhantomData;
 
+    #[derive(Clone)]
     pub(crate) struct Span;
 
     pub(crate) struct Entered<'a>(PhantomData<&'a ()>);

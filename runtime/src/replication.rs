@@ -108,10 +108,13 @@ where
     T: FromRedisValue,
     C: redis::ConnectionLike + ?Sized,
 {
+    let span = details.span(evalsha);
+    let _entered = span.entered_guard();
     details.check_slots(evalsha)?;
     let mut replies =
         Replies::from_values(connection.req_packed_commands(&packed(evalsha, wait), 0, 2))?;
     if replies.is_noscript() {
+        span.record_fallback();
         let eval = details.eval_command(evalsha);
         replies = Replies::from_values(connection.req_packed_commands(&packed(&eval, wait), 0, 2))?;
     }
@@ -129,11 +132,17 @@ where
     T: FromRedisValue,
     C: redis::aio::ConnectionLike + Send,
 {
-    details.check_slots(&evalsha)?;
-    let mut pipeline = redis::pipe();
-    pipeline.add_command(evalsha).add_command(wait.clone());
-    let mut replies = Replies::from_values(connection.req_packed_commands(&pipeline, 0, 2).await)?;
-    if replies.is_noscript() {
+    let span = details.span(&evalsha);
+    let run = async {
+        details.check_slots(&evalsha)?;
+        let mut pipeline = redis::pipe();
+        pipeline.add_command(evalsha).add_command(wait.clone());
+        let mut replies =
+            Replies::from_values(connection.req_packed_commands(&pipeline, 0, 2).await)?;
+        if !replies.is_noscript() {
+            return replies.finish(&details);
+        }
+        span.record_fallback();
         let eval = match pipeline.cmd_iter().next() {
             Some(evalsha) => details.eval_command(evalsha),
             None => return replies.finish(&details),
@@ -141,8 +150,9 @@ where
         let mut pipeline = redis::pipe();
         pipeline.add_command(eval).add_command(wait);
         replies = Replies::from_values(connection.req_packed_commands(&pipeline, 0, 2).await)?;
-    }
-    replies.finish(&details)
+        replies.finish(&details)
+    };
+    span.instrument(run).await
 }
 
 #[cfg(test)]

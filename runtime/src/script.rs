@@ -177,7 +177,7 @@ pub trait Script {
     /// enough replicas acknowledge). On `NOSCRIPT` the fallback is the pipeline `EVAL` +
     /// `WAIT`. On a cluster connection the pipeline goes where the script's first key routes
     /// it, the shard's primary; a script without keys should use
-    /// [`cluster::invoke_and_wait_async`](crate::cluster::invoke_and_wait_async) there, as
+    /// `redis_script::cluster::invoke_and_wait_async` (feature `cluster`) there, as
     /// the `redis` crate may send a keyless pipeline to a replica, which refuses `WAIT`.
     ///
     /// ```no_run

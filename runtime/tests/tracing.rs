@@ -87,3 +87,69 @@ fn one_span_per_invocation_and_per_pipeline() {
     assert_eq!(field(2, "invocations"), "1");
     assert_eq!(field(2, "commands"), "2");
 }
+
+#[test]
+fn replication_waits_and_async_invocations_have_spans_too() {
+    let server = throwaway_redis::RedisServer::start().expect("redis-server");
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut connection = client.get_connection().unwrap();
+    let recorder = Recorder::default();
+    tracing::subscriber::with_default(recorder.clone(), || {
+        let timeout = std::time::Duration::from_millis(10);
+        // The first of each pair falls back to EVAL: the cache is flushed before it.
+        let done = Incr { counter: "w" }
+            .invoke_and_wait(&mut connection, 0, timeout)
+            .unwrap();
+        assert_eq!((done.value, done.replicas), (1, 0));
+        let done = Incr { counter: "w" }
+            .invoke_and_wait(&mut connection, 0, timeout)
+            .unwrap();
+        assert_eq!(done.value, 2);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+            let _: () = redis::cmd("SCRIPT")
+                .arg("FLUSH")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            let count = Incr { counter: "w" }
+                .invoke_async(&mut connection)
+                .await
+                .unwrap();
+            assert_eq!(count, 3);
+            let _: () = redis::cmd("SCRIPT")
+                .arg("FLUSH")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            let done = Incr { counter: "w" }
+                .invoke_and_wait_async(&mut connection, 0, timeout)
+                .await
+                .unwrap();
+            assert_eq!(done.value, 4);
+        });
+    });
+    let spans = recorder.spans.lock().unwrap();
+    let invocations: Vec<(&str, &str)> = spans
+        .iter()
+        .map(|(name, fields)| {
+            assert_eq!(*name, "redis_script.invoke");
+            assert_eq!(fields.get("script").map(String::as_str), Some("Incr"));
+            assert_eq!(fields.get("keys").map(String::as_str), Some("1"));
+            let fallback = fields.get("noscript_fallback").map_or("", String::as_str);
+            (*name, fallback)
+        })
+        .collect();
+    assert_eq!(
+        invocations
+            .iter()
+            .map(|(_, fallback)| *fallback)
+            .collect::<Vec<_>>(),
+        ["true", "false", "true", "true"],
+        "{spans:?}"
+    );
+}
