@@ -17,10 +17,24 @@ use std::{env, fs};
 
 #[test]
 fn compile_errors() {
+    keep_target_directory_in_workspace();
     copy_lua_files_into_trybuild_crate();
     let cases = trybuild::TestCases::new();
     cases.compile_fail("ui/*.rs");
     cases.pass("ui/pass/*.rs");
+}
+
+/// Two `.stderr` files show a resolved path under trybuild's crate, which trybuild writes as
+/// `$WORKSPACE/target/...` only when the target directory is inside the workspace. With a
+/// `CARGO_TARGET_DIR` elsewhere, the cases build in the workspace's `target/` instead.
+fn keep_target_directory_in_workspace() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace");
+    if !target_directory().starts_with(workspace) {
+        // SAFETY: this binary has this one test, so no other thread reads the environment.
+        unsafe { env::set_var("CARGO_TARGET_DIR", workspace.join("target")) };
+    }
 }
 
 fn copy_lua_files_into_trybuild_crate() {
