@@ -636,3 +636,58 @@ fn a_busy_server_is_a_distinct_error() {
         "the server serves scripts again"
     );
 }
+
+/// The README's two structs (as rustfmt lays them out), so that its examples keep compiling and
+/// doing what it says.
+mod readme {
+    use redis_script::RedisScript;
+
+    /// Moves up to `amount` units between two accounts of a bank; returns how many moved.
+    #[derive(RedisScript)]
+    #[redis_script(path = "lua/transfer.lua", returns = i64)]
+    pub struct Transfer<'a> {
+        pub bank: &'a str, // fills the key templates, not sent
+        #[key("{{bank:{bank}}}:acct:{}")]
+        pub from: &'a str, // KEYS[1] = "{bank:<bank>}:acct:<from>"
+        #[key("{{bank:{bank}}}:acct:{}")]
+        pub to: &'a str, // KEYS[2], same hash tag: same slot
+        #[arg]
+        pub amount: i64, // ARGV[1]
+    }
+
+    #[derive(RedisScript)]
+    #[redis_script(path = "lua/cart_total.lua", returns = i64)]
+    pub struct CartTotal<'a> {
+        pub user: u64,
+        #[key("{{cart:{user}}}:item:{}", variadic)]
+        pub items: Vec<&'a str>, // "{cart:7}:item:<each>"
+    }
+}
+
+#[test]
+fn the_readme_examples_run() {
+    let server = server();
+    let mut con = connection(&server);
+    let _: () = con.set("{bank:b1}:acct:alice", 3).unwrap();
+    let transfer = readme::Transfer {
+        bank: "b1",
+        from: "alice",
+        to: "bob",
+        amount: 5,
+    };
+    assert_eq!(transfer.invoke(&mut con).unwrap(), 3);
+    let balances: (i64, i64) = redis::cmd("MGET")
+        .arg("{bank:b1}:acct:alice")
+        .arg("{bank:b1}:acct:bob")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(balances, (0, 3));
+
+    let _: () = con.set("{cart:7}:item:apple", 2).unwrap();
+    let _: () = con.set("{cart:7}:item:pear", 5).unwrap();
+    let total = readme::CartTotal {
+        user: 7,
+        items: vec!["apple", "pear", "plum"],
+    };
+    assert_eq!(total.invoke(&mut con).unwrap(), 7);
+}
