@@ -348,6 +348,59 @@ mod tests {
     }
 
     #[test]
+    fn a_shadowed_table_is_not_checked() {
+        for source in [
+            "local KEYS = {'a', 'b', 'c', 'd', 'e'}\nreturn {KEYS[5], ARGV[1]}",
+            "local function f(KEYS) return KEYS[5] end\nreturn f({}), ARGV[1]",
+            "local ARGV = {}\nreturn {KEYS[1], KEYS[2], ARGV[9]}",
+        ] {
+            assert_eq!(analyze(source, &transfer()).diagnostics, vec![], "{source}");
+        }
+        // The table itself, outside the shadowing function, still is.
+        let analysis = analyze(
+            "local function f(KEYS) return KEYS[5] end\nreturn {f({}), KEYS[3], ARGV[1]}",
+            &transfer(),
+        );
+        assert_eq!(analysis.diagnostics.len(), 1, "{:?}", analysis.diagnostics);
+        assert!(analysis.diagnostics[0].message.contains("`KEYS[3]`"));
+    }
+
+    #[test]
+    fn reads_through_the_globals_table_count() {
+        let analysis = analyze("return {KEYS[1], _G.KEYS[2], _G['ARGV'][1]}", &transfer());
+        assert_eq!(analysis.diagnostics, vec![]);
+        let analysis = analyze(
+            "return {_G.KEYS[3], KEYS[1], KEYS[2], ARGV[1]}",
+            &transfer(),
+        );
+        assert_eq!(analysis.diagnostics.len(), 1, "{:?}", analysis.diagnostics);
+        // `_G` as a value may read any entry of either table.
+        assert_eq!(
+            analyze("return rawget(_G, 'KEYS')", &transfer()).diagnostics,
+            vec![]
+        );
+    }
+
+    #[test]
+    fn long_unary_chains_are_too_deep_not_a_crash() {
+        for source in [
+            format!("return {}x", "not ".repeat(100_000)),
+            format!("return {}1", "- ".repeat(1_000_000)),
+            format!("return {}t", "#".repeat(100_000)),
+        ] {
+            let analysis = analyze(&source, &transfer());
+            assert_eq!(analysis.diagnostics.len(), 1, "{:?}", analysis.diagnostics);
+            assert!(
+                analysis.diagnostics[0]
+                    .message
+                    .contains("too many syntax levels")
+            );
+        }
+        let valid = format!("return {}ARGV[1], KEYS[1], KEYS[2]", "not ".repeat(150));
+        assert_eq!(analyze(&valid, &transfer()).diagnostics, vec![]);
+    }
+
+    #[test]
     fn variadic_needs_a_dynamic_read() {
         let declaration = Declaration {
             name: "Del".into(),

@@ -69,6 +69,21 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// The message as a compiler shows it: `path:line:col: message`, then the help.
+    ///
+    /// ```
+    /// use redis_script_analysis::{Blame, Diagnostic};
+    ///
+    /// let diagnostic = Diagnostic {
+    ///     location: None,
+    ///     message: "`to` is never read".into(),
+    ///     help: "read it or remove it".into(),
+    ///     blame: Blame::Key(1),
+    /// };
+    /// assert_eq!(
+    ///     diagnostic.render("lua/transfer.lua"),
+    ///     "lua/transfer.lua: `to` is never read\n  help: read it or remove it",
+    /// );
+    /// ```
     pub fn render(&self, path: &str) -> String {
         match self.location {
             Some(location) => format!("{path}:{location}: {}\n  help: {}", self.message, self.help),

@@ -1,4 +1,11 @@
 /// The number of hash slots in a Redis Cluster.
+///
+/// ```
+/// use redis_script_analysis::{SLOT_COUNT, hash_slot};
+///
+/// assert_eq!(SLOT_COUNT, 16384);
+/// assert!(hash_slot(b"any key") < SLOT_COUNT);
+/// ```
 pub const SLOT_COUNT: u16 = 16384;
 
 /// The part of a key that Redis Cluster hashes: the content of the first `{...}` when that

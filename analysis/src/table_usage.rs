@@ -1,6 +1,9 @@
 use std::collections::HashSet;
 
-use full_moon::ast::{self, Expression, Field, FunctionCall, Index, MethodCall, Prefix, Suffix};
+use full_moon::ast::{
+    self, Block, Expression, Field, FunctionBody, FunctionCall, GenericFor, Index, LocalAssignment,
+    LocalFunction, MethodCall, NumericFor, Parameter, Prefix, Suffix,
+};
 use full_moon::tokenizer::{Token, TokenReference, TokenType};
 use full_moon::visitors::Visitor;
 
@@ -91,14 +94,19 @@ pub struct TableUsages {
 /// Finds every use of `KEYS` and `ARGV` in a parsed script.
 ///
 /// A name counts as a use of the table wherever it is a variable; `t.KEYS`, `t:KEYS()` and
-/// `{KEYS = 1}` are field names and do not count. A script that declares its own `local KEYS`
-/// is treated as reading the table dynamically, which keeps every check silent.
+/// `{KEYS = 1}` are field names and do not count, while `_G.KEYS[1]` reads `KEYS[1]` and any
+/// other use of `_G` as a value (`rawget(_G, k)`) may read either table. A script that
+/// declares its own `KEYS` (a local, a parameter, a loop variable) is treated as reading the
+/// table dynamically, which keeps every check silent, and its literal indices where that
+/// declaration is in scope are not reads of the table.
 ///
 /// ```
 /// use redis_script_analysis::find_table_usages;
 ///
 /// let usages = find_table_usages(&full_moon::parse("local t = {KEYS = 1} return t.KEYS").unwrap());
 /// assert_eq!(usages, Default::default());
+/// let shadowed = find_table_usages(&full_moon::parse("local KEYS = {} return KEYS[5]").unwrap());
+/// assert!(shadowed.keys.literal_indices.is_empty() && shadowed.keys.dynamic.is_some());
 /// ```
 pub fn find_table_usages(ast: &ast::Ast) -> TableUsages {
     let mut finder = Finder::default();
@@ -124,6 +132,23 @@ pub fn find_table_usages(ast: &ast::Ast) -> TableUsages {
                         .any(|(_, literal_byte, _)| literal_byte == byte)
             })
             .map(|(_, _, location)| *location)
+            .chain(
+                finder
+                    .dynamic
+                    .iter()
+                    .filter(|(name, _)| *name == table)
+                    .map(|(_, location)| *location),
+            )
+            .chain(
+                finder
+                    .globals_tables
+                    .iter()
+                    .filter(|(byte, _)| {
+                        !finder.not_variables.contains(byte)
+                            && !finder.followed_globals.contains(byte)
+                    })
+                    .map(|(_, location)| *location),
+            )
             .min();
     }
     usages
@@ -137,18 +162,65 @@ struct Finder {
     literal_indices: Vec<(&'static str, usize, LiteralIndex)>,
     /// Byte offsets of identifiers that are field or method names, not variables.
     not_variables: HashSet<usize>,
+    /// Uses of a table that are dynamic without a `KEYS` / `ARGV` identifier (`_G.KEYS`).
+    dynamic: Vec<(&'static str, Location)>,
+    /// Every `_G` identifier: (byte offset, location).
+    globals_tables: Vec<(usize, Location)>,
+    /// `_G` identifiers indexed with a literal name (`_G.KEYS`, `_G.redis`), which read only
+    /// that global.
+    followed_globals: HashSet<usize>,
+    /// The names among `KEYS`, `ARGV` and `_G` that locals shadow, per open scope.
+    scopes: Vec<Vec<&'static str>>,
 }
 
 impl Finder {
     fn prefixed<'a>(&mut self, prefix: &Prefix, mut suffixes: impl Iterator<Item = &'a Suffix>) {
         let Prefix::Name(name) = prefix else { return };
-        let Some(table) = table_name(name.token()) else {
+        let Some(variable) = shadowable(name.token()) else {
             return;
         };
+        if self.shadowed(variable) {
+            // A local of that name: not the table.
+            return;
+        }
+        let table = if variable == "_G" {
+            let field = match suffixes.next() {
+                Some(Suffix::Index(Index::Dot { name: field, .. })) => match field.token_type() {
+                    TokenType::Identifier { identifier } => Some(identifier.to_string()),
+                    _ => None,
+                },
+                Some(Suffix::Index(Index::Brackets { expression, .. })) => match &**expression {
+                    Expression::String(text) => {
+                        crate::redis_calls::lua_text::string_value(text.token_type())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(field) = field else {
+                return; // `_G[k]`, `_G(...)`: a dynamic use of both tables, as a bare `_G`
+            };
+            self.followed_globals
+                .insert(name.token().start_position().bytes());
+            match field.as_str() {
+                "KEYS" => "KEYS",
+                "ARGV" => "ARGV",
+                _ => return,
+            }
+        } else {
+            variable
+        };
+        let location = location_of(name.token());
         let Some(Suffix::Index(Index::Brackets { expression, .. })) = suffixes.next() else {
+            if variable == "_G" {
+                self.dynamic.push((table, location));
+            }
             return;
         };
         let Expression::Number(number) = &**expression else {
+            if variable == "_G" {
+                self.dynamic.push((table, location));
+            }
             return;
         };
         let literal = number.token().to_string();
@@ -159,9 +231,28 @@ impl Finder {
             LiteralIndex {
                 index: parse_index(&literal),
                 literal,
-                location: location_of(name.token()),
+                location,
             },
         ));
+    }
+
+    fn shadowed(&self, name: &str) -> bool {
+        self.scopes.iter().flatten().any(|local| *local == name)
+    }
+
+    /// Declares a local in the innermost scope, if it is one of the names that matter.
+    fn declare(&mut self, token: &TokenReference) {
+        let Some(name) = shadowable(token.token()) else {
+            return;
+        };
+        if name == "_G" {
+            // The declaration itself is no use of the sandbox's `_G`.
+            self.followed_globals
+                .insert(token.token().start_position().bytes());
+        }
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push(name);
+        }
     }
 
     fn not_a_variable(&mut self, name: &TokenReference) {
@@ -171,6 +262,60 @@ impl Finder {
 }
 
 impl Visitor for Finder {
+    fn visit_block(&mut self, _: &Block) {
+        self.scopes.push(Vec::new());
+    }
+
+    fn visit_block_end(&mut self, _: &Block) {
+        self.scopes.pop();
+    }
+
+    fn visit_function_body(&mut self, node: &FunctionBody) {
+        self.scopes.push(Vec::new());
+        for parameter in node.parameters() {
+            if let Parameter::Name(name) = parameter {
+                self.declare(name);
+            }
+        }
+    }
+
+    fn visit_function_body_end(&mut self, _: &FunctionBody) {
+        self.scopes.pop();
+    }
+
+    // The loop variables are in scope in the body; the scope also covers the loop's own
+    // expressions, where a `KEYS` of that name is then taken for the local: an unknown read.
+    fn visit_numeric_for(&mut self, node: &NumericFor) {
+        self.scopes.push(Vec::new());
+        self.declare(node.index_variable());
+    }
+
+    fn visit_numeric_for_end(&mut self, _: &NumericFor) {
+        self.scopes.pop();
+    }
+
+    fn visit_generic_for(&mut self, node: &GenericFor) {
+        self.scopes.push(Vec::new());
+        for name in node.names() {
+            self.declare(name);
+        }
+    }
+
+    fn visit_generic_for_end(&mut self, _: &GenericFor) {
+        self.scopes.pop();
+    }
+
+    // `local KEYS = KEYS[1]` reads the table: the name is in scope after the statement.
+    fn visit_local_assignment_end(&mut self, node: &LocalAssignment) {
+        for name in node.names() {
+            self.declare(name);
+        }
+    }
+
+    fn visit_local_function(&mut self, node: &LocalFunction) {
+        self.declare(node.name());
+    }
+
     fn visit_var_expression(&mut self, node: &ast::VarExpression) {
         self.prefixed(node.prefix(), node.suffixes());
     }
@@ -199,7 +344,18 @@ impl Visitor for Finder {
         if let Some(table) = table_name(token) {
             self.names
                 .push((table, token.start_position().bytes(), location_of(token)));
+        } else if shadowable(token) == Some("_G") && !self.shadowed("_G") {
+            self.globals_tables
+                .push((token.start_position().bytes(), location_of(token)));
         }
+    }
+}
+
+/// `KEYS`, `ARGV` or `_G`.
+fn shadowable(token: &Token) -> Option<&'static str> {
+    match token.token_type() {
+        TokenType::Identifier { identifier } if identifier.as_str() == "_G" => Some("_G"),
+        _ => table_name(token),
     }
 }
 
@@ -277,6 +433,49 @@ mod tests {
             let found = usages(source);
             assert!(found.keys.dynamic.is_some(), "{source}");
         }
+    }
+
+    #[test]
+    fn shadowed_tables_are_not_read() {
+        let found = usages("local KEYS = {'a'}\nreturn KEYS[5]");
+        assert!(found.keys.literal_indices.is_empty());
+        assert!(found.keys.dynamic.is_some());
+        let parameter = usages("local function f(KEYS, ARGV) return KEYS[3], ARGV[4] end");
+        assert!(parameter.keys.literal_indices.is_empty());
+        assert!(parameter.args.literal_indices.is_empty());
+        // Before the declaration, and outside the function, `KEYS` is the table.
+        let scoped = usages(
+            "local a = KEYS[1]\nlocal function f(KEYS) return KEYS[7] end\nlocal KEYS = KEYS[2]\nreturn KEYS[9]",
+        );
+        let indices: Vec<u64> = scoped
+            .keys
+            .literal_indices
+            .iter()
+            .map(|read| read.index)
+            .collect();
+        assert_eq!(indices, [1, 2]);
+        let looped = usages("for _, ARGV in ipairs({}) do local x = ARGV[3] end return ARGV[1]");
+        let indices: Vec<u64> = looped
+            .args
+            .literal_indices
+            .iter()
+            .map(|read| read.index)
+            .collect();
+        assert_eq!(indices, [1]);
+    }
+
+    #[test]
+    fn globals_table_reads_count() {
+        let found = usages("return _G.ARGV[1], _G['KEYS'][2], _G.redis");
+        assert_eq!(found.args.literal_indices[0].index, 1);
+        assert_eq!(found.keys.literal_indices[0].index, 2);
+        assert_eq!(found.keys.dynamic, None);
+        assert_eq!(found.args.dynamic, None);
+        assert!(usages("return #_G.KEYS").keys.dynamic.is_some());
+        let any = usages("return rawget(_G, 'ARGV')");
+        assert!(any.keys.dynamic.is_some() && any.args.dynamic.is_some());
+        assert!(usages("return _G[ARGV[1]]").keys.dynamic.is_some());
+        assert_eq!(usages("local _G = {} return _G.x, _G").keys.dynamic, None);
     }
 
     #[test]

@@ -1166,6 +1166,22 @@ fn nesting_limit_agrees_with_redis() {
         format!("return 'a'{}", "..'a'".repeat(198)),
         format!("return 'a'{}", "..'a'".repeat(300)),
         format!("return 2{}", "^1".repeat(300)),
+        // Each unary operator is a level of its own.
+        format!("return {}1", "not ".repeat(198)),
+        format!("return {}1", "not ".repeat(250)),
+        format!("return {}1", "- ".repeat(198)),
+        format!("return {}1", "- ".repeat(100_000)),
+        // `#` of a number fails at run time: a function that is never called only compiles.
+        format!(
+            "local f = function(t) return {}t end return 1",
+            "#".repeat(190)
+        ),
+        format!(
+            "local f = function(t) return {}t end return 1",
+            "# ".repeat(300)
+        ),
+        format!("return {}1", "not - ".repeat(150)),
+        format!("return 1{}", " - -1".repeat(1000)),
     ];
     for source in cases {
         let analysis = redis_script_analysis::analyze(&source, &declaration);

@@ -23,9 +23,18 @@ pub(crate) struct CallSite {
     pub text: Span,
     /// Where it starts.
     pub location: Location,
-    /// `redis.pcall`, which returns errors instead of raising them.
+    /// `redis.pcall` (or `pcall(redis.call, ...)`), whose errors the script handles.
     pub protected: bool,
+    /// How the call is written up to its arguments, for examples in messages:
+    /// `redis.call(`, `redis.pcall(`, `pcall(redis.call, `.
+    pub opening: &'static str,
 }
+
+/// Commands that Redis 7.0 flags `may_replicate` internally, and so refuses in `no-writes`
+/// scripts ("Write commands are not allowed from read-only scripts"), but whose `COMMAND INFO`
+/// does not list the flag, so the generated table lacks it. (The others so flagged are
+/// `noscript` anyway.)
+const UNLISTED_MAY_REPLICATE: &[&str] = &["pfcount", "publish", "spublish"];
 
 const NEVER_ON_A_CLUSTER: &str = "if the script never runs on a Redis Cluster, say so with \
      `#!lua flags=no-cluster` on its first line (or `#[redis_script(standalone_only)]` on the \
@@ -39,11 +48,6 @@ pub(crate) fn check_call(
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let call = context.code(site.text);
-    let function = if site.protected {
-        "redis.pcall"
-    } else {
-        "redis.call"
-    };
     let (fixed, rest) = match arguments.split_last() {
         Some((last, fixed)) if last.multiple => (fixed, Some(last)),
         _ => (arguments, None),
@@ -60,7 +64,8 @@ pub(crate) fn check_call(
                 message: format!("`{call}` names no command"),
                 help: format!(
                     "Redis answers \"Please specify at least one argument for this redis lib \
-                     call\"; pass the command and its arguments, e.g. `{function}('GET', KEYS[1])`"
+                     call\"; pass the command and its arguments, e.g. `{}'GET', KEYS[1])`",
+                    site.opening
                 ),
                 blame: Blame::Script,
             }),
@@ -70,16 +75,31 @@ pub(crate) fn check_call(
 
     match &name.value {
         Value::Literal(alternatives) => {
+            // A name with several possible values (`local op = 'INCRBY' ... op = 'INCR'`) is a
+            // certain error only when every one of them fails; the script may well pass each
+            // name only the arguments it takes.
+            let mut failures = Vec::with_capacity(alternatives.len());
             for alternative in alternatives {
+                let mut found = Vec::new();
                 check_command(
-                    &mut diagnostics,
+                    &mut found,
                     alternative,
                     name,
                     &fixed[1..],
                     rest,
+                    site,
                     call,
                     context,
                 );
+                if found.is_empty() {
+                    return diagnostics;
+                }
+                failures.push(found);
+            }
+            for diagnostic in failures.into_iter().flatten() {
+                if !diagnostics.contains(&diagnostic) {
+                    diagnostics.push(diagnostic);
+                }
             }
         }
         Value::Argv if context.cluster => {
@@ -106,8 +126,9 @@ fn non_literal_name(
         location: name.map(|name| name.location),
         message: format!(
             "`{call}` takes its command name from {source}{written}, so which keys the call \
-             touches cannot be known: on a cluster Redis cannot route it, and nobody reading the \
-             struct can see what the script does"
+             touches cannot be known: on a cluster they may be served by another node, which \
+             refuses them, and nobody reading the struct (or reviewing ACLs) can see what the \
+             script does"
         ),
         help: format!(
             "call each command with a literal name, e.g. `if ARGV[1] == 'INCR' then \
@@ -124,10 +145,18 @@ fn check_command(
     name_argument: &Argument,
     after_name: &[Argument],
     rest: Option<&Argument>,
+    site: &CallSite,
     call: Code<'_>,
     context: &Context<'_>,
 ) {
     let Some(command) = find_command(name) else {
+        // Module commands are named `module.command` (`JSON.SET`, `BF.ADD`, `FT.SEARCH`) and
+        // exist on servers that load the module; the table knows only Redis's own. Under
+        // `redis.pcall` the script gets the error as a reply and may handle it (probing for a
+        // module, say), so an unknown name is no certain error there either.
+        if name.contains('.') || site.protected {
+            return;
+        }
         let similar = similar_commands(name, None);
         let suggestion = if similar.is_empty() {
             String::new()
@@ -150,7 +179,9 @@ fn check_command(
     // A container command (`OBJECT`, `XINFO`, ...) is resolved to its subcommand.
     let mut resolved = command;
     let mut after_names = after_name;
-    if !command.subcommands.is_empty() {
+    // `COMMAND` alone is valid (its arity is -1); `OBJECT` alone is not.
+    let bare = after_name.is_empty() && rest.is_none() && command.accepts_word_count(1);
+    if !command.subcommands.is_empty() && !bare {
         let Some(sub_argument) = after_name.first() else {
             if rest.is_none() {
                 diagnostics.push(Diagnostic {
@@ -177,6 +208,7 @@ fn check_command(
                 resolved = sub;
                 after_names = &after_name[1..];
             }
+            None if site.protected => return, // an error reply the script may handle
             None => {
                 let similar = similar_commands(sub_name, Some(command));
                 let suggestion = if similar.is_empty() {
@@ -253,11 +285,9 @@ fn check_command(
         });
     }
 
-    if context.no_writes
-        && resolved
-            .flags
-            .intersects(CommandFlags::WRITE.union(CommandFlags::MAY_REPLICATE))
-    {
+    let may_replicate = resolved.flags.contains(CommandFlags::MAY_REPLICATE)
+        || UNLISTED_MAY_REPLICATE.contains(&resolved.name);
+    if context.no_writes && (resolved.flags.contains(CommandFlags::WRITE) || may_replicate) {
         let what = if resolved.flags.contains(CommandFlags::WRITE) {
             "writes"
         } else {
@@ -301,6 +331,11 @@ fn check_keys(
     );
     let found = command.key_positions(&words, rest.is_some());
     for position in found.positions {
+        // `MIGRATE host port "" db timeout ... KEYS k1 k2`: with the KEYS form the key argument
+        // is empty, and Redis ignores it.
+        if command.name == "migrate" && position == 3 && words.get(3) == Some(&Some("")) {
+            continue;
+        }
         if let Some(argument) = position
             .checked_sub(1)
             .and_then(|index| after_name.get(index))
@@ -334,8 +369,9 @@ fn check_key(
             (
                 format!(
                     "`{call}` accesses the key {names}, which the script does not receive in \
-                     KEYS: on a cluster Redis refuses undeclared keys, and nobody reading the \
-                     struct can see that the script touches it"
+                     KEYS: {}, and nobody reading the struct (or reviewing ACLs) can see that \
+                     the script touches it",
+                    undeclared_refusal(context)
                 ),
                 format!(
                     "pass the key in a #[key] field and read it as `KEYS[n]`; {NEVER_ON_A_CLUSTER}"
@@ -345,8 +381,9 @@ fn check_key(
         Value::Argv => (
             format!(
                 "`{call}` accesses a key built from ARGV (`{written}`), which the script does not \
-                 receive in KEYS: on a cluster Redis refuses undeclared keys, and nobody reading \
-                 the struct can see which keys the script touches"
+                 receive in KEYS: {}, and nobody reading the struct (or reviewing ACLs) can see \
+                 which keys the script touches",
+                undeclared_refusal(context)
             ),
             format!(
                 "pass the key itself in a #[key] field (not an #[arg]) and read it as `KEYS[n]`; \
@@ -379,17 +416,17 @@ fn derived_key_problem(key: &KeyValue, context: &Context<'_>) -> Option<String> 
         Prefix::Braced(text) => {
             return Some(format!(
                 "the text put before it, `{text}`, contains `{{`, so Redis may hash another part \
-                 of the derived key than of the declared one, which puts it in another slot; on a \
-                 cluster Redis refuses it"
+                 of the derived key than of the declared one, which puts it in another slot: {}",
+                other_slot_refusal(context)
             ));
         }
         Prefix::FromArgv => {
-            return Some(
-                "the value from ARGV put before it may contain `{`, so Redis may hash another \
+            return Some(format!(
+                "the value from ARGV put before it may contain `{{`, so Redis may hash another \
                  part of the derived key than of the declared one, which puts it in another \
-                 slot; on a cluster Redis refuses it"
-                    .to_owned(),
-            );
+                 slot: {}",
+                other_slot_refusal(context)
+            ));
         }
         Prefix::None | Prefix::BraceFree => {}
     }
@@ -412,9 +449,35 @@ fn derived_key_problem(key: &KeyValue, context: &Context<'_>) -> Option<String> 
     };
     Some(format!(
         "{which} has no key template with a hash tag, so the derived key may hash to another \
-         slot than the declared key, and on a cluster Redis refuses it (\"keys that do not hash \
-         to the same slot\")"
+         slot than the declared key: {}",
+        other_slot_refusal(context)
     ))
+}
+
+/// When a cluster node refuses a key the script does not receive in `KEYS`, as Redis 7 does:
+/// always when another node serves the key; for a script with a shebang (and without
+/// `allow-cross-slot-keys`), also when the node serves it but in another slot than the
+/// script's other keys. A script without a shebang may touch any key its node serves.
+fn undeclared_refusal(context: &Context<'_>) -> &'static str {
+    if context.same_slot_only {
+        "on a cluster Redis refuses it when it is in another slot than the script's other keys \
+         (\"keys that do not hash to the same slot\": the script has a shebang without \
+         `allow-cross-slot-keys`) or served by another node (\"non local key\")"
+    } else {
+        "on a cluster Redis refuses it when another node than the one running the script serves \
+         it (\"non local key\")"
+    }
+}
+
+/// When a cluster node refuses an undeclared key in another slot than the declared keys (see
+/// [`undeclared_refusal`]).
+fn other_slot_refusal(context: &Context<'_>) -> &'static str {
+    if context.same_slot_only {
+        "on a cluster Redis refuses it (\"keys that do not hash to the same slot\": the script \
+         has a shebang without `allow-cross-slot-keys`)"
+    } else {
+        "on a cluster Redis refuses it when another node serves that slot (\"non local key\")"
+    }
 }
 
 fn derived_key_help(key: &KeyValue, context: &Context<'_>) -> String {

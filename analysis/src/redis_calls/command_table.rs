@@ -8,9 +8,22 @@
 use super::commands::{BeginSearch, Command, CommandFlags as F, FindKeys, KeySpec, KeySpecFlags as K};
 
 /// The version of the server the table was generated from.
+///
+/// ```
+/// let version = redis_script_analysis::REDIS_VERSION;
+/// assert!(version.split('.').all(|part| part.parse::<u32>().is_ok()));
+/// ```
 pub const REDIS_VERSION: &str = "7.0.15";
 
 /// Every command, sorted by name.
+///
+/// ```
+/// use redis_script_analysis::COMMANDS;
+///
+/// let get = COMMANDS.iter().find(|command| command.name == "get").unwrap();
+/// assert_eq!(get.arity, 2);
+/// assert!(COMMANDS.windows(2).all(|pair| pair[0].name < pair[1].name));
+/// ```
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "acl",
@@ -4102,6 +4115,13 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 /// The globals of the server's Lua sandbox, sorted (internal names starting with `__` left out).
+///
+/// ```
+/// use redis_script_analysis::LUA_GLOBALS;
+///
+/// assert!(LUA_GLOBALS.binary_search(&"redis").is_ok());
+/// assert!(LUA_GLOBALS.binary_search(&"io").is_err()); // no file access in scripts
+/// ```
 pub static LUA_GLOBALS: &[&str] = &[
     "ARGV",
     "KEYS",

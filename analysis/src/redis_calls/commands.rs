@@ -543,7 +543,11 @@ impl Command {
                     if count <= 0 {
                         continue;
                     }
-                    let Ok(last) = usize::try_from(first as i64 + count - 1) else {
+                    // The count is whatever the script wrote, up to `i64::MAX`.
+                    let Some(last) = usize::try_from(count - 1)
+                        .ok()
+                        .and_then(|extra| first.checked_add(extra))
+                    else {
                         continue;
                     };
                     if !open_ended && last >= argc {
@@ -851,6 +855,54 @@ mod tests {
                 .positions,
             Vec::<usize>::new()
         );
+    }
+
+    #[test]
+    fn huge_key_counts_do_not_overflow() {
+        const HUGE: &str = "9223372036854775807";
+        for (command, words) in [
+            (
+                "zunionstore",
+                vec![Some("zunionstore"), None, Some(HUGE), None],
+            ),
+            ("lmpop", vec![Some("lmpop"), Some(HUGE), None, Some("LEFT")]),
+            ("sintercard", vec![Some("sintercard"), Some(HUGE), None]),
+            ("zinter", vec![Some("zinter"), Some(HUGE), None]),
+            ("zdiff", vec![Some("zdiff"), Some(HUGE), None]),
+            (
+                "eval",
+                vec![Some("eval"), Some("return 1"), Some(HUGE), None],
+            ),
+        ] {
+            let found = find_command(command).unwrap();
+            // More keys announced than words given: a syntax error Redis reports itself.
+            assert_eq!(
+                found.key_positions(&words, false).positions,
+                if command == "zunionstore" {
+                    vec![1]
+                } else {
+                    vec![]
+                },
+                "{command}"
+            );
+            // With an open end, the keys run to the last word known.
+            let open = found.key_positions(&words, true).positions;
+            assert_eq!(open.last(), Some(&(words.len() - 1)), "{command}");
+            let negative: Vec<_> = words
+                .iter()
+                .map(|word| {
+                    if *word == Some(HUGE) {
+                        Some("-9223372036854775808")
+                    } else {
+                        *word
+                    }
+                })
+                .collect();
+            assert!(
+                found.key_positions(&negative, true).positions.len() <= 1,
+                "{command}"
+            );
+        }
     }
 
     #[test]

@@ -15,7 +15,13 @@
 //!    not provide (`os`, `io`, `require`, `print`, ...).
 //!
 //! Checks 5 and 6 only apply to a script that may run on a Redis Cluster: one without
-//! `#!lua flags=no-cluster` and without [`Declaration::standalone_only`].
+//! `#!lua flags=no-cluster` and without [`Declaration::standalone_only`]. There a key the
+//! script does not receive in `KEYS` may be served by another node than the one the script
+//! runs on, which refuses it ("non local key"); a script with a shebang (and without
+//! `allow-cross-slot-keys`) is refused such a key in any other slot than its other keys, even
+//! on the same node; and neither a reader of the struct nor an ACL review can see the key. A
+//! key that happens to be served by the same node is accepted by Redis, so the check is
+//! stricter than Redis: it reports what may fail, not what fails on every cluster.
 //!
 //! Values are followed through local variables, assignments, `..`, `string.format`,
 //! `tostring`, `unpack(KEYS)` and `ipairs(KEYS)`. Whatever the analysis cannot follow
@@ -30,7 +36,7 @@ mod calls;
 #[rustfmt::skip]
 mod command_table;
 mod commands;
-mod lua_text;
+pub(crate) mod lua_text;
 mod nesting;
 #[cfg(test)]
 mod tests;
@@ -58,6 +64,9 @@ pub(crate) struct Context<'d> {
     pub no_writes: bool,
     /// The script may run on a Redis Cluster.
     pub cluster: bool,
+    /// A cluster node refuses the script's undeclared keys of other slots even when the node
+    /// serves them: the script has a shebang without `allow-cross-slot-keys`.
+    pub same_slot_only: bool,
 }
 
 /// Runs every check of this module on a parsed script.
@@ -73,6 +82,7 @@ pub(crate) fn check_redis_calls(
         declaration,
         no_writes: flags.no_writes,
         cluster: !flags.no_cluster && !declaration.standalone_only,
+        same_slot_only: shebang.is_some() && !flags.allow_cross_slot_keys,
     };
     // First pass: where each local is assigned, which the second pass needs for loops and
     // functions. It reports nothing.

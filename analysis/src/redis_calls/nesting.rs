@@ -1,11 +1,12 @@
 //! Lua 5.1's limit on nesting, checked before parsing.
 //!
 //! Lua's parser counts "syntax levels" (blocks, nested expressions, right-associative `..`
-//! chains) and refuses a chunk that needs more than 200 ("chunk has too many syntax levels").
-//! The parser used here recurses on the same structures with large frames, so a script nested
-//! far beyond that limit could overflow the stack instead of failing cleanly. This module
-//! counts, with a small lexer, a lower bound of Lua's levels: open brackets, open blocks and the
-//! `..` operators of one chain. A script whose count exceeds [`LIMIT`] is one Redis refuses
+//! chains, each unary operator) and refuses a chunk that needs more than 200 ("chunk has too
+//! many syntax levels"). The parser used here recurses on the same structures with large
+//! frames, so a script nested far beyond that limit could overflow the stack instead of
+//! failing cleanly. This module counts, with a small lexer, a lower bound of Lua's levels: open
+//! brackets, open blocks, the `..` operators of one chain and consecutive unary operators
+//! (`not not x`, `- - x`, `#t`). A script whose count exceeds [`LIMIT`] is one Redis refuses
 //! too, so rejecting it up front never rejects a valid script.
 
 use crate::{Blame, Diagnostic, Location};
@@ -17,8 +18,8 @@ pub(crate) const LIMIT: usize = 205;
 /// How deeply a script nests, as far as the stack it takes to parse and walk it goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Nesting {
-    /// The most levels open at once (brackets, blocks, `..` / `^` chains): a lower bound of
-    /// Lua's syntax levels.
+    /// The most levels open at once (brackets, blocks, `..` / `^` chains, unary operators in a
+    /// row): a lower bound of Lua's syntax levels.
     pub levels: usize,
     /// The longest run of binary operators in one expression, which Lua parses in a loop but
     /// some parsers recursively.
@@ -32,10 +33,18 @@ pub(crate) fn measure(source: &str) -> Result<Nesting, Diagnostic> {
     let mut depth: usize = 0;
     // At each bracket depth (index 0: outside brackets): the length of the current `..` chain
     // and of the current `^` chain (both operators are right-associative, so Lua nests one
-    // level deeper for each), and the current run of binary operators.
-    let mut chains: Vec<(usize, usize, usize)> = vec![(0, 0, 0)];
+    // level deeper for each), the current run of binary operators, and the unary operators
+    // in a row before the next operand (Lua's parser, and the one used here, recurse once for
+    // each).
+    let mut chains: Vec<Chains> = vec![Chains::default()];
     let mut after_operand = false;
     while let Some(token) = lexer.next_token() {
+        // `-` is binary after an operand, unary anywhere else (`return -x`, `(-x)`, `a * -b`).
+        let token = match token {
+            Token::Minus if after_operand => Token::Arithmetic,
+            Token::Minus => Token::Unary,
+            token => token,
+        };
         if token == Token::Backtick {
             // Not Lua 5.1; and the parser used here panics on it instead of reporting it.
             let (line, column) = lexer.position();
@@ -60,7 +69,16 @@ pub(crate) fn measure(source: &str) -> Result<Nesting, Diagnostic> {
                 blame: Blame::Script,
             });
         }
-        let chain = chains.last_mut().map_or(0, |(concat, power, run)| {
+        let chain = chains.last_mut().map_or(0, |chains| {
+            let Chains {
+                concat,
+                power,
+                run,
+                unary,
+            } = chains;
+            if token != Token::Unary {
+                *unary = 0;
+            }
             match token {
                 Token::Concat => {
                     *concat += 1;
@@ -74,8 +92,10 @@ pub(crate) fn measure(source: &str) -> Result<Nesting, Diagnostic> {
                 Token::Operand if after_operand => (*concat, *power, *run) = (0, 0, 0),
                 // A string after an operand is a call argument (`f 'x'`), else an operand.
                 Token::Operand | Token::Call | Token::Dot | Token::Open | Token::Close => {}
+                // Part of the next operand, which may continue a `..` or `^` chain.
+                Token::Unary => *unary += 1,
                 // Tighter than `..`: part of one of its operands.
-                Token::Arithmetic => {
+                Token::Arithmetic | Token::Minus => {
                     *power = 0;
                     *run += 1;
                 }
@@ -93,12 +113,12 @@ pub(crate) fn measure(source: &str) -> Result<Nesting, Diagnostic> {
                 | Token::Other => (*concat, *power, *run) = (0, 0, 0),
             }
             nesting.longest_run = nesting.longest_run.max(*run);
-            (*concat).max(*power)
+            (*concat).max(*power) + *unary
         });
         match token {
             Token::Open => {
                 depth += 1;
-                chains.push((0, 0, 0));
+                chains.push(Chains::default());
             }
             Token::Close => {
                 depth = depth.saturating_sub(1);
@@ -117,8 +137,8 @@ pub(crate) fn measure(source: &str) -> Result<Nesting, Diagnostic> {
             return Err(Diagnostic {
                 location: Some(Location { line, column }),
                 message: "the script nests deeper here than the 200 syntax levels Lua 5.1 \
-                          allows (blocks, brackets and `..` chains count), so Redis refuses it \
-                          (\"chunk has too many syntax levels\")"
+                          allows (blocks, brackets, `..` chains and unary operators in a row \
+                          count), so Redis refuses it (\"chunk has too many syntax levels\")"
                     .to_owned(),
                 help: "split deep expressions with local variables and deep blocks into local \
                        functions"
@@ -128,6 +148,19 @@ pub(crate) fn measure(source: &str) -> Result<Nesting, Diagnostic> {
         }
     }
     Ok(nesting)
+}
+
+/// What is open at one bracket depth, besides the brackets.
+#[derive(Clone, Copy, Debug, Default)]
+struct Chains {
+    /// `..` operators in the current chain.
+    concat: usize,
+    /// `^` operators in the current chain.
+    power: usize,
+    /// Binary operators in the current expression.
+    run: usize,
+    /// Unary operators since the last operand.
+    unary: usize,
 }
 
 #[cfg(test)]
@@ -151,11 +184,15 @@ enum Token {
     Concat,
     /// `^`.
     Power,
-    /// Other arithmetic and unary operators, which bind tighter than `..`.
+    /// Other binary arithmetic operators, which bind tighter than `..`.
     Arithmetic,
+    /// `-`, binary or unary depending on what precedes it.
+    Minus,
+    /// `not`, `#`, and `-` where it is unary.
+    Unary,
     /// `.` and `:`, inside an operand.
     Dot,
-    /// A name, number, `nil`, `true`, `false`, `...`, `not`.
+    /// A name, number, `nil`, `true`, `false`, `...`.
     Operand,
     /// Comparisons, `and`, `or`: binary operators looser than `..`.
     Compare,
@@ -317,7 +354,15 @@ impl<'a> Lexer<'a> {
                 self.advance();
                 Token::Power
             }
-            b'+' | b'-' | b'*' | b'/' | b'%' | b'#' => {
+            b'-' => {
+                self.advance();
+                Token::Minus
+            }
+            b'#' => {
+                self.advance();
+                Token::Unary
+            }
+            b'+' | b'*' | b'/' | b'%' => {
                 self.advance();
                 Token::Arithmetic
             }
@@ -339,7 +384,8 @@ impl<'a> Lexer<'a> {
                     b"function" | b"do" | b"then" | b"repeat" => Token::BlockOpen,
                     b"end" | b"until" | b"elseif" => Token::BlockClose,
                     b"else" => Token::Else,
-                    b"nil" | b"true" | b"false" | b"not" => Token::Operand,
+                    b"nil" | b"true" | b"false" => Token::Operand,
+                    b"not" => Token::Unary,
                     b"and" | b"or" => Token::Compare,
                     b"break" | b"for" | b"if" | b"in" | b"local" | b"return" | b"while" => {
                         Token::Separator
@@ -442,6 +488,13 @@ mod tests {
             format!("return {}1", "- ".repeat(150)),
             format!("return 2{}", "^2".repeat(190)),
             format!("return 'a'{}", "..('a')".repeat(190)),
+            format!("return {}1", "not ".repeat(198)),
+            format!("return {}1", "- ".repeat(198)),
+            format!("return {}'a'", "# ".repeat(198)),
+            format!("return 'a'{}", " .. -1".repeat(197)),
+            // Binary `-` and unary operators between operands never accumulate.
+            format!("return 1{}", " - -1".repeat(5000)),
+            format!("return x{}", " and not x".repeat(5000)),
             "local s = '((((((((((' -- ((((((((((\n--[[ ((((( ]] return s".repeat(100),
         ] {
             assert_eq!(
@@ -463,10 +516,37 @@ mod tests {
             nested("if x then ", "", " end", 250),
             format!("return 'a'{}", "..('a')".repeat(100_000)),
             format!("return 2{}", "^2".repeat(100_000)),
+            format!("return {}x", "not ".repeat(100_000)),
+            format!("return {}1", "- ".repeat(1_000_000)),
+            format!("return {}t", "#".repeat(100_000)),
+            format!("return {}1", "-(".repeat(300)),
+            format!("return 2{}", "^-2".repeat(300)),
+            format!("return {}x", "not - # ".repeat(100)),
         ] {
             let diagnostic = too_deeply_nested(&source).expect("too deep");
             assert!(diagnostic.message.contains("too many syntax levels"));
         }
+    }
+
+    #[test]
+    fn unary_operators_in_a_row_are_levels() {
+        assert_eq!(measure("return not not x").unwrap().levels, 2);
+        assert_eq!(measure("return - - - 1").unwrap().levels, 3);
+        assert_eq!(measure("return a - b - c").unwrap().levels, 0);
+        assert_eq!(measure("return #t - #u").unwrap().levels, 1);
+        assert_eq!(
+            measure("return f() - 1, t[1] - 1, 'a' - 1").unwrap().levels,
+            1
+        );
+        let diagnostic = measure(&format!("return {}x", "not ".repeat(300))).unwrap_err();
+        assert!(diagnostic.message.contains("unary operators"));
+        assert_eq!(
+            diagnostic.location,
+            Some(Location {
+                line: 1,
+                column: 8 + 4 * LIMIT
+            })
+        );
     }
 
     #[test]

@@ -82,11 +82,84 @@ fn unknown_command_suggests_the_closest_names() {
             column: 19
         })
     );
-    fails("redis.pcall('lpsuh', KEYS[1], 'x')", &["`lpsuh`", "LPUSH"]);
+    fails("redis.call('lpsuh', KEYS[1], 'x')", &["`lpsuh`", "LPUSH"]);
     fails(
         "redis.call('frobnicate')",
         &["unknown Redis command `frobnicate`"],
     );
+}
+
+#[test]
+fn module_commands_and_protected_unknown_commands_pass() {
+    // Valid on a server with the module loaded: no name, arity or key checks.
+    passes("return redis.call('JSON.SET', KEYS[1], '$', ARGV[1])");
+    passes("return redis.call('BF.ADD', KEYS[1], ARGV[1])");
+    passes("return redis.call('FT.SEARCH', 'idx', ARGV[1])");
+    passes("return redis.call('ts.add', 'literal:key', '*', ARGV[1])");
+    passes("#!lua flags=no-writes\nreturn redis.call('JSON.SET', KEYS[1], '$', ARGV[1])");
+    // `redis.pcall` gives the script the error as a reply, which it may handle.
+    passes("local r = redis.pcall('HINCRBYY', KEYS[1], 'f', 1)\nreturn r");
+    passes("return redis.pcall('OBJECT', 'ENCODNG', KEYS[1])");
+    passes("return pcall(redis.call, 'HINCRBYY', KEYS[1], 'f', 1)");
+    fails(
+        "return redis.call('HINCRBYY', KEYS[1], 'f', 1)",
+        &["did you mean HINCRBY?"],
+    );
+    // A known command is still checked under pcall.
+    fails(
+        "return redis.pcall('GET', KEYS[1], KEYS[2])",
+        &["exactly 1 argument"],
+    );
+}
+
+#[test]
+fn several_possible_names_fail_only_when_all_do() {
+    passes(
+        "local op = 'INCRBY'\nif ARGV[1] == '1' then op = 'INCR' end\nif op == 'INCR' then return redis.call(op, KEYS[1]) end\nreturn redis.call(op, KEYS[1], ARGV[1])",
+    );
+    // noscript, no-writes and keys: one name that passes is enough.
+    passes("local c = 'WATCH'\nif ARGV[1] then c = 'EXISTS' end\nreturn redis.call(c, KEYS[1])");
+    passes(
+        "#!lua flags=no-writes\nlocal c = ARGV[1] == 'w' and 'DEL' or 'EXISTS'\nreturn redis.call(c, KEYS[1])",
+    );
+    passes("local c = ARGV[1] and 'GET' or 'PUBLISH'\nreturn redis.call(c, 'news', ARGV[1])");
+    passes("local c = ARGV[1] and 'GTE' or 'GET'\nreturn redis.call(c, KEYS[1])");
+    // Every name fails: each failure is reported.
+    let diagnostics = check("local c = ARGV[1] and 'GTE' or 'GTT'\nreturn redis.call(c, KEYS[1])");
+    assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+    assert!(diagnostics[0].message.contains("`GTE`") && diagnostics[1].message.contains("`GTT`"));
+    let diagnostics =
+        check("local c = ARGV[1] and 'GET' or 'WATCH'\nreturn redis.call(c, KEYS[1], KEYS[2])");
+    assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+    // The same key problem under both names is reported once.
+    fails(
+        "local c = ARGV[1] and 'GET' or 'STRLEN'\nreturn redis.call(c, 'config')",
+        &["accesses the key `config`"],
+    );
+}
+
+#[test]
+fn huge_key_counts_are_no_panic() {
+    const HUGE: &str = "'9223372036854775807'";
+    for call in [
+        format!("redis.call('ZUNIONSTORE', KEYS[1], {HUGE}, KEYS[2])"),
+        format!("redis.call('LMPOP', {HUGE}, KEYS[1], 'LEFT')"),
+        format!("redis.call('SINTERCARD', {HUGE}, KEYS[1])"),
+        format!("redis.call('ZINTER', {HUGE}, KEYS[1])"),
+        format!("redis.call('ZDIFF', {HUGE}, KEYS[1])"),
+        format!("redis.call('ZDIFF', {HUGE}, KEYS[1], unpack(KEYS))"),
+        "redis.call('ZUNIONSTORE', KEYS[1], 9223372036854775807, 'x', unpack(ARGV))".to_owned(),
+        "redis.call('ZINTER', '-9223372036854775808', KEYS[1])".to_owned(),
+    ] {
+        let diagnostics = check(&format!("return {call}"));
+        // Keys past the words given are not known: at most the spread's are reported.
+        assert!(
+            diagnostics
+                .iter()
+                .all(|d| d.message.contains("ARGV") || d.message.contains("`x`")),
+            "{call}\n{diagnostics:#?}"
+        );
+    }
 }
 
 #[test]
@@ -155,6 +228,9 @@ fn wrong_argument_counts() {
         "return redis.call('OBJECT')",
         &["without a subcommand", "ENCODING"],
     );
+    // `COMMAND` alone lists every command (arity -1).
+    passes("return redis.call('COMMAND')");
+    passes("return redis.call('command', 'count')");
     fails("return redis.call()", &["names no command"]);
     fails(
         "return redis.call('GET', KEYS[1], KEYS[2], unpack(ARGV))",
@@ -227,6 +303,15 @@ fn writes_in_a_read_only_script() {
     passes("#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])");
     passes("return redis.call('SET', KEYS[1], ARGV[1])");
     passes("#!lua flags=no-writes\nreturn redis.call('XINFO', 'STREAM', KEYS[1])");
+    // Refused by Redis 7.0 in a no-writes script, though `COMMAND INFO` lists no flag for it.
+    fails(
+        "#!lua flags=no-writes\nreturn redis.call('PUBLISH', 'news', ARGV[1])",
+        &["`PUBLISH` may replicate", "no-writes"],
+    );
+    fails(
+        "#!lua flags=no-writes\nreturn redis.call('PFCOUNT', KEYS[1])",
+        &["`PFCOUNT` may replicate"],
+    );
 }
 
 // --- 5. Undeclared keys ----------------------------------------------------------------------
@@ -262,6 +347,10 @@ fn literal_keys_are_undeclared() {
         &["`z`"],
     );
     fails(
+        "return redis.call('MIGRATE', ARGV[1], ARGV[2], 'k', 0, 5000)",
+        &["`k`"],
+    );
+    fails(
         "local key = 'counter'\nreturn redis.call('INCR', key)",
         &["`counter`"],
     );
@@ -287,6 +376,68 @@ fn keys_built_from_argv_are_undeclared() {
     );
     fails("return redis.call('DEL', unpack(ARGV))", &["from ARGV"]);
     fails("return redis.call('GET', ARGV[1]:lower())", &["from ARGV"]);
+}
+
+#[test]
+fn undeclared_key_messages_say_when_a_cluster_refuses() {
+    let plain = fails("return redis.call('GET', 'config')", &["non local key"]);
+    assert!(!plain.message.contains("same slot"), "{}", plain.message);
+    fails(
+        "#!lua\nreturn redis.call('GET', 'config')",
+        &["keys that do not hash to the same slot", "non local key"],
+    );
+    let crossing = fails(
+        "#!lua flags=allow-cross-slot-keys\nreturn redis.call('GET', ARGV[1])",
+        &["non local key"],
+    );
+    assert!(
+        !crossing.message.contains("same slot"),
+        "{}",
+        crossing.message
+    );
+    fails(
+        "return redis.call('GET', KEYS[1] .. ':meta')",
+        &["another slot", "non local key"],
+    );
+}
+
+#[test]
+fn migrate_with_the_keys_form_ignores_its_empty_key() {
+    passes("return redis.call('MIGRATE', ARGV[1], ARGV[2], '', 0, 5000, 'KEYS', KEYS[1])");
+    passes("return redis.call('MIGRATE', ARGV[1], ARGV[2], '', 0, 5000, 'KEYS', unpack(KEYS))");
+    fails(
+        "return redis.call('MIGRATE', ARGV[1], ARGV[2], '', 0, 5000, 'KEYS', 'other')",
+        &["`other`"],
+    );
+}
+
+#[test]
+fn calls_through_pcall_and_brackets_are_checked() {
+    fails(
+        "return pcall(redis.call, 'WATCH', KEYS[1])",
+        &[
+            "`WATCH` cannot be called from a script",
+            "pcall(redis.call, 'WATCH', KEYS[1])",
+        ],
+    );
+    fails("return pcall(redis.call, 'GET', 'config')", &["`config`"]);
+    fails(
+        "return pcall(redis.pcall, 'GET')",
+        &["`GET` takes exactly 1"],
+    );
+    fails(
+        "return pcall(redis.call)",
+        &["names no command", "pcall(redis.call, 'GET'"],
+    );
+    passes("return pcall(redis.call, 'GET', KEYS[1])");
+    passes("local ok = pcall(error, 'x')\nlocal p = pcall\nreturn p(redis.call, 'INCR', KEYS[1])");
+    fails("return redis['call']('GETT', KEYS[1])", &["`GETT`"]);
+    fails("return redis[\"pcall\"]('WATCH', KEYS[1])", &["`WATCH`"]);
+    fails(
+        "local k = string['format']('%s', ARGV[1])\nreturn redis.call('GET', k)",
+        &["from ARGV"],
+    );
+    passes("return redis[ARGV[1]]('GETT', KEYS[1])");
 }
 
 #[test]
@@ -461,20 +612,29 @@ fn assigning_globals() {
 
 #[test]
 fn reading_globals_the_sandbox_lacks() {
-    fails(
-        "return os.time()",
-        &["`os` is not available", "redis.call('TIME')"],
+    let diagnostic = fails(
+        "local t = 1\nreturn os.time()",
+        &[
+            "`os.time()` uses `os`, which is not available",
+            "redis.call('TIME')",
+        ],
     );
-    fails("print('x')", &["`print`", "redis.log"]);
-    fails("local json = require('cjson')", &["`require`", "preloaded"]);
-    fails("return io.read()", &["`io`"]);
+    assert_eq!(diagnostic.location, Some(Location { line: 2, column: 8 }));
+    fails("print('x')", &["`print('x')` uses `print`", "redis.log"]);
+    fails(
+        "local json = require('cjson')",
+        &["`require('cjson')` uses `require`", "preloaded"],
+    );
+    fails("return require 'x'", &["`require 'x'` uses `require`"]);
+    fails("local f = loadfile", &["`loadfile` is not available"]);
+    fails("return io.read()", &["`io.read()`"]);
     fails("return debug.traceback()", &["`debug`"]);
     fails("return dofile('x')", &["`dofile`"]);
     fails("return loadfile('x')", &["`loadfile`"]);
     fails(
         "return tostrin(1)",
         &[
-            "`tostrin` is neither a local variable nor a global",
+            "`tostrin(1)` uses `tostrin`, which is neither a local variable nor a global",
             "did you mean tostring?",
         ],
     );

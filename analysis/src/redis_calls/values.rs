@@ -80,6 +80,8 @@ pub(crate) enum Builtin {
     ToString,
     ToNumber,
     Ipairs,
+    /// Lua's `pcall`, which `pcall(redis.call, ...)` calls Redis through.
+    Pcall,
     StringLibrary,
     StringFormat,
     /// `string.lower`, `string.sub`, ...: a string made from the first argument.

@@ -181,7 +181,9 @@ impl<'a, 'c> Walker<'a, 'c> {
 
     // --- Names --------------------------------------------------------------------------
 
-    fn read_name(&mut self, token: &'a TokenReference) -> Value {
+    /// The value of the variable `token`; `quoted` is the code that reads it (`os.time()` for
+    /// `os`), for a message about an unknown global.
+    fn read_name(&mut self, token: &'a TokenReference, quoted: Span) -> Value {
         let Some(name) = identifier(token) else {
             return Value::Unknown;
         };
@@ -200,7 +202,7 @@ impl<'a, 'c> Walker<'a, 'c> {
         if LUA_GLOBALS.binary_search(&name).is_err() {
             let assigned = known.is_some_and(|known| known.globals.contains(name));
             if !assigned {
-                self.unknown_global(name, token);
+                self.unknown_global(name, token, quoted);
             }
             return Value::Unknown;
         }
@@ -212,20 +214,28 @@ impl<'a, 'c> Walker<'a, 'c> {
             "tostring" => Value::Builtin(Builtin::ToString),
             "tonumber" => Value::Builtin(Builtin::ToNumber),
             "ipairs" | "pairs" => Value::Builtin(Builtin::Ipairs),
+            "pcall" => Value::Builtin(Builtin::Pcall),
             "string" => Value::Builtin(Builtin::StringLibrary),
             _ => Value::Unknown,
         }
     }
 
-    fn unknown_global(&mut self, name: &'a str, token: &TokenReference) {
+    fn unknown_global(&mut self, name: &'a str, token: &TokenReference, quoted: Span) {
         if !self.reported_globals.insert(name) {
             return;
         }
         let location = location_of(token.token());
+        let code = self.code(quoted).to_string();
+        // `os.time()` uses `os`, ...; a bare `os` is quoted once.
+        let subject = if code.is_empty() || code == name {
+            format!("`{name}`")
+        } else {
+            format!("`{code}` uses `{name}`, which")
+        };
         let (message, help) = match SANDBOXED.iter().find(|(known, _)| *known == name) {
             Some((_, instead)) => (
                 format!(
-                    "`{name}` is not available in Redis scripts: Redis's Lua sandbox does not \
+                    "{subject} is not available in Redis scripts: Redis's Lua sandbox does not \
                      provide it (the script fails with \"Script attempted to access nonexistent \
                      global variable '{name}'\")"
                 ),
@@ -245,7 +255,7 @@ impl<'a, 'c> Walker<'a, 'c> {
                 };
                 (
                     format!(
-                        "`{name}` is neither a local variable nor a global of Redis's Lua sandbox \
+                        "{subject} is neither a local variable nor a global of Redis's Lua sandbox \
                          (the script fails with \"Script attempted to access nonexistent global \
                          variable '{name}'\")"
                     ),
@@ -379,7 +389,11 @@ impl<'a, 'c> Walker<'a, 'c> {
                             {
                                 self.assign_field_of_global(root, text);
                             }
-                            self.eval_chain(expression.prefix(), expression.suffixes());
+                            self.eval_chain(
+                                expression.prefix(),
+                                expression.suffixes(),
+                                expression.suffixes().last().and_then(suffix_end),
+                            );
                         }
                         _ => {}
                     }
@@ -458,7 +472,7 @@ impl<'a, 'c> Walker<'a, 'c> {
                     ([single], None) => self.assign_name(single, Value::Unknown, text),
                     ([root, ..], _) => {
                         self.assign_field_of_global(root, text);
-                        self.read_name(root);
+                        self.read_name(root, text);
                     }
                     ([], _) => {}
                 }
@@ -637,37 +651,59 @@ impl<'a, 'c> Walker<'a, 'c> {
                 } => Value::Nil,
                 _ => Value::Unknown,
             },
-            Expression::Var(Var::Name(name)) => self.read_name(name),
-            Expression::Var(Var::Expression(expression)) => {
-                self.eval_chain(expression.prefix(), expression.suffixes())
+            Expression::Var(Var::Name(name)) => {
+                let token = name.token();
+                self.read_name(
+                    name,
+                    span(Some(token.start_position()), Some(token.end_position())),
+                )
             }
+            Expression::Var(Var::Expression(expression)) => self.eval_chain(
+                expression.prefix(),
+                expression.suffixes(),
+                expression.suffixes().last().and_then(suffix_end),
+            ),
             _ => Value::Unknown,
         }
     }
 
     fn eval_call(&mut self, call: &'a FunctionCall) -> Value {
-        self.eval_chain(call.prefix(), call.suffixes())
+        self.eval_chain(
+            call.prefix(),
+            call.suffixes(),
+            call.suffixes().last().and_then(suffix_end),
+        )
     }
 
-    /// `prefix.a[b](c):d(e)`, suffix by suffix.
+    /// `prefix.a[b](c):d(e)`, suffix by suffix; `chain_end` is where the last suffix ends.
     fn eval_chain(
         &mut self,
         prefix: &'a Prefix,
         suffixes: impl Iterator<Item = &'a Suffix>,
+        chain_end: Option<Position>,
     ) -> Value {
         let start = prefix.start_position();
         let mut value = match prefix {
-            Prefix::Name(name) => self.read_name(name),
+            Prefix::Name(name) => {
+                let end = chain_end.or_else(|| Some(name.token().end_position()));
+                self.read_name(name, span(start, end))
+            }
             Prefix::Expression(expression) => self.eval(expression).single(),
             _ => Value::Unknown,
         };
         for suffix in suffixes {
             let end = suffix_end(suffix);
             value = match suffix {
-                Suffix::Index(Index::Dot { name, .. }) => field(value.single(), name),
+                Suffix::Index(Index::Dot { name, .. }) => {
+                    identifier(name).map_or(Value::Unknown, |name| field(value.single(), name))
+                }
                 Suffix::Index(Index::Brackets { expression, .. }) => {
-                    self.eval(expression);
+                    let index = self.eval(expression);
                     match value.single() {
+                        // `redis['call']`, `string['format']`.
+                        value @ Value::Builtin(_) => index
+                            .as_literal()
+                            .map_or(Value::Unknown, |name| field(value, name)),
                         Value::KeysTable => Value::Key(KeyValue {
                             index: literal_index(expression),
                             prefix: KeyPrefix::None,
@@ -782,11 +818,38 @@ impl<'a, 'c> Walker<'a, 'c> {
                     text: site_text,
                     location,
                     protected,
+                    opening: if protected {
+                        "redis.pcall("
+                    } else {
+                        "redis.call("
+                    },
                 };
                 // The first pass reports nothing: checking there would be wasted.
                 if self.known_assignments.is_some() {
                     let diagnostics = calls::check_call(&site, &arguments, self.context);
                     self.diagnostics.extend(diagnostics);
+                }
+                Value::Unknown
+            }
+            // `pcall(redis.call, 'GET', KEYS[1])`: the call, with its errors caught.
+            Value::Builtin(Builtin::Pcall) => {
+                if let Some((function, rest)) = arguments.split_first()
+                    && let Value::Builtin(Builtin::RedisCall { protected }) = function.value
+                {
+                    let site = CallSite {
+                        text: site_text,
+                        location,
+                        protected: true,
+                        opening: if protected {
+                            "pcall(redis.pcall, "
+                        } else {
+                            "pcall(redis.call, "
+                        },
+                    };
+                    if self.known_assignments.is_some() {
+                        let diagnostics = calls::check_call(&site, rest, self.context);
+                        self.diagnostics.extend(diagnostics);
+                    }
                 }
                 Value::Unknown
             }
@@ -894,21 +957,19 @@ fn format(arguments: &[Argument]) -> Value {
     pieces.fold(first, Value::concat)
 }
 
-fn field(value: Value, name: &TokenReference) -> Value {
-    match (value, identifier(name)) {
-        (Value::Builtin(Builtin::Redis), Some("call")) => {
+/// `value.name` (or `value['name']`).
+fn field(value: Value, name: &str) -> Value {
+    match (value, name) {
+        (Value::Builtin(Builtin::Redis), "call") => {
             Value::Builtin(Builtin::RedisCall { protected: false })
         }
-        (Value::Builtin(Builtin::Redis), Some("pcall")) => {
+        (Value::Builtin(Builtin::Redis), "pcall") => {
             Value::Builtin(Builtin::RedisCall { protected: true })
         }
-        (Value::Builtin(Builtin::StringLibrary), Some("format")) => {
-            Value::Builtin(Builtin::StringFormat)
+        (Value::Builtin(Builtin::StringLibrary), "format") => Value::Builtin(Builtin::StringFormat),
+        (Value::Builtin(Builtin::StringLibrary), "lower" | "upper" | "sub" | "rep" | "reverse") => {
+            Value::Builtin(Builtin::StringTransform)
         }
-        (
-            Value::Builtin(Builtin::StringLibrary),
-            Some("lower" | "upper" | "sub" | "rep" | "reverse"),
-        ) => Value::Builtin(Builtin::StringTransform),
         _ => Value::Unknown,
     }
 }

@@ -319,18 +319,39 @@ fn render(version: &str, commands: &[Command], globals: &[String]) -> String {
          use super::commands::{{BeginSearch, Command, CommandFlags as F, FindKeys, KeySpec, KeySpecFlags as K}};\n\
          \n\
          /// The version of the server the table was generated from.\n\
+         ///\n\
+         /// ```\n\
+         /// let version = redis_script_analysis::REDIS_VERSION;\n\
+         /// assert!(version.split('.').all(|part| part.parse::<u32>().is_ok()));\n\
+         /// ```\n\
          pub const REDIS_VERSION: &str = {version:?};\n\
          \n\
          /// Every command, sorted by name.\n\
+         ///\n\
+         /// ```\n\
+         /// use redis_script_analysis::COMMANDS;\n\
+         ///\n\
+         /// let get = COMMANDS.iter().find(|command| command.name == \"get\").unwrap();\n\
+         /// assert_eq!(get.arity, 2);\n\
+         /// assert!(COMMANDS.windows(2).all(|pair| pair[0].name < pair[1].name));\n\
+         /// ```\n\
          pub static COMMANDS: &[Command] = &[\n"
     );
     for command in commands {
         render_command(&mut out, command, 1);
     }
-    out.push_str(
-        "];\n\n/// The globals of the server's Lua sandbox, sorted (internal names starting with `__` \
-         left out).\npub static LUA_GLOBALS: &[&str] = &[\n",
-    );
+    out.push_str(concat!(
+        "];\n\n",
+        "/// The globals of the server's Lua sandbox, sorted (internal names starting with `__` left out).\n",
+        "///\n",
+        "/// ```\n",
+        "/// use redis_script_analysis::LUA_GLOBALS;\n",
+        "///\n",
+        "/// assert!(LUA_GLOBALS.binary_search(&\"redis\").is_ok());\n",
+        "/// assert!(LUA_GLOBALS.binary_search(&\"io\").is_err()); // no file access in scripts\n",
+        "/// ```\n",
+        "pub static LUA_GLOBALS: &[&str] = &[\n",
+    ));
     for global in globals {
         let _ = writeln!(out, "    {global:?},");
     }

@@ -1,0 +1,3 @@
+local text = [==[
+never closed ]]
+return text
