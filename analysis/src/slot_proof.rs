@@ -36,19 +36,34 @@
 //!
 //! # What `allow-cross-slot-keys` changes: nothing here
 //!
-//! Checked against Redis 7.0.15 in cluster mode (replies verbatim):
+//! Checked against Redis 7.0.15 in cluster mode, `EVAL` sent to the primary that owns the
+//! first key (the error replies start as shown, then name the script and line: `... script:
+//! <sha1>, on @user_script:1.`):
 //!
-//! - declared `KEYS` of two slots are refused before the script runs, by `EVAL` and `EVALSHA`
-//!   alike, with or without the flag, even when the owning node of both slots is the same:
-//!   `CROSSSLOT Keys in request don't hash to the same slot`;
-//! - the flag lets the script itself touch, with `redis.call`, keys it did not declare that
-//!   live in **other slots of the same node** (without it, a script with a `#!lua` line gets
-//!   `ERR Script attempted to access keys that do not hash to the same slot`; a script without
-//!   a `#!` line is in compatibility mode and may already do so);
-//! - no flag lets a script touch a key owned by **another node**:
-//!   `ERR Script attempted to access a non local key in a cluster node`;
-//! - one `redis.call` whose own keys span two slots (`MSET a 1 b 2`) is still `CROSSSLOT`.
+//! | The script                                              | no `#!` line | `#!lua`      | `#!lua flags=allow-cross-slot-keys` |
+//! |---------------------------------------------------------|--------------|--------------|------------------|
+//! | declares keys of two slots of this node                 | `CROSSSLOT`  | `CROSSSLOT`  | `CROSSSLOT`      |
+//! | declares keys of two nodes                              | `CROSSSLOT`  | `CROSSSLOT`  | `CROSSSLOT`      |
+//! | declares one key, touches a key of another slot of this node | runs    | other slot   | runs             |
+//! | declares one key, touches a key of another node         | non local    | non local    | non local        |
+//! | declares one key, one call with keys of two slots of this node (`MSET k1 1 k2 2`) | non local | non local | non local |
+//! | declares no key, touches a key of this node             | runs         | runs         | runs             |
+//! | declares no key, touches keys of two slots of this node | runs         | other slot   | runs             |
+//! | declares no key, touches a key of another node          | non local    | non local    | non local        |
 //!
+//! - `CROSSSLOT` is `CROSSSLOT Keys in request don't hash to the same slot`, sent before the
+//!   script runs (by `EVALSHA` too, before the script is even looked up);
+//! - "other slot" is `ERR Script attempted to access keys that do not hash to the same slot`:
+//!   with a `#!` line, the first key a script touches fixes its slot (the declared keys', or
+//!   for a script without keys the first one it touches);
+//! - "non local" is `ERR Script attempted to access a non local key in a cluster node`, which
+//!   is also what a single command with keys of two slots gets inside a script, even when both
+//!   slots are on this node (outside a script that command would get `CROSSSLOT`);
+//! - a script without a `#!` line is in compatibility mode: like the flag, it may touch other
+//!   slots of the same node.
+//!
+//! So the flag only lets a script touch, one command at a time, keys of other slots **of the
+//! node it runs on**; it relaxes neither the declared keys nor a single command's keys.
 //! So the proof, which is about the declared keys, and the runtime guard apply to
 //! `allow-cross-slot-keys` scripts exactly as to the others.
 
@@ -196,6 +211,53 @@ pub fn check_key_slots(declaration: &Declaration, flags: ShebangFlags) -> Vec<Di
         });
     }
     diagnostics
+}
+
+/// Whether invocations need the runtime slot guard. `false` when no value can break the
+/// proof: the script opts out of clusters, sends fewer than two keys, or every key's template
+/// starts with a literal hash tag (`{{archive}}:{}`: the first `{`, the first `}` after it and
+/// non-empty text between them all come before any value), every tag in the same slot.
+///
+/// ```
+/// use redis_script_analysis::slot_proof::needs_runtime_guard;
+/// use redis_script_analysis::{Declaration, Field, KeyTemplate, ShebangFlags};
+///
+/// let key = |name: &str, template: &str| {
+///     Field::single(name).with_template(KeyTemplate::parse(template).unwrap())
+/// };
+/// let mut archive = Declaration {
+///     name: "Archive".into(),
+///     keys: vec![key("from", "{{archive}}:{}"), key("to", "{{archive}}:{}:done")],
+///     ..Declaration::default()
+/// };
+/// assert!(!needs_runtime_guard(&archive, ShebangFlags::default()));
+///
+/// // `{bank}` is a value: `x}y` would end the tag early.
+/// archive.keys[1] = key("to", "{{bank:{bank}}}:{}");
+/// assert!(needs_runtime_guard(&archive, ShebangFlags::default()));
+/// ```
+pub fn needs_runtime_guard(declaration: &Declaration, flags: ShebangFlags) -> bool {
+    if declaration.standalone_only || flags.no_cluster || !sends_several_keys(&declaration.keys) {
+        return false;
+    }
+    let mut slots = declaration.keys.iter().map(fixed_tag_slot);
+    let Some(Some(first)) = slots.next() else {
+        return true;
+    };
+    !slots.all(|slot| slot == Some(first))
+}
+
+/// The slot of a key whose hash tag lies wholly in the template's leading literal text. That
+/// text starts every rendered key, so Redis's first `{` and the first `}` after it are found
+/// there whatever the values that follow.
+fn fixed_tag_slot(field: &Field) -> Option<u16> {
+    let Some(TemplatePiece::Literal(prefix)) = field.template.as_ref()?.pieces.first() else {
+        return None;
+    };
+    let open = prefix.find('{')?;
+    let tag_start = open + 1;
+    let tag_end = tag_start + prefix[tag_start..].find('}')?;
+    (tag_end > tag_start).then(|| hash_slot(&prefix.as_bytes()[tag_start..tag_end]))
 }
 
 /// Two or more keys, counting a variadic key as two or more.
@@ -531,6 +593,51 @@ mod tests {
             ])
             .is_empty()
         );
+    }
+
+    #[test]
+    fn the_guard_is_off_only_when_no_value_can_move_a_tag() {
+        let guard =
+            |keys: Vec<Field>| needs_runtime_guard(&declaration(keys), ShebangFlags::default());
+        // Literal tags before any value, in one slot.
+        assert!(!guard(vec![
+            key("a", "{{archive}}:{}"),
+            key("b", "x{{archive}}{}:{user}")
+        ]));
+        let variadic =
+            Field::variadic("items").with_template(KeyTemplate::parse("{{cart}}:{}").unwrap());
+        assert!(!guard(vec![variadic.clone()]));
+        assert!(!guard(vec![key("a", "{{cart}}{}"), variadic]));
+        // Fewer than two keys: nothing to compare.
+        assert!(!guard(vec![]));
+        assert!(!guard(vec![key("a", "{}")]));
+        // A value inside or before the tag, or ending it: `x}y` or `a{b}` moves it.
+        assert!(guard(vec![
+            key("a", "{{bank:{bank}}}:{}"),
+            key("b", "{{bank:{bank}}}:{}")
+        ]));
+        assert!(guard(vec![
+            key("a", "{}{{archive}}"),
+            key("b", "{{archive}}:{}")
+        ]));
+        assert!(guard(vec![key("a", "{{{}}}"), key("b", "{{archive}}:{}")]));
+        // An empty literal tag hashes the whole key, values included.
+        assert!(guard(vec![key("a", "{{}}{}"), key("b", "{{archive}}:{}")]));
+        // Plain keys, and literal tags in different slots, are never value-independent.
+        assert!(guard(vec![Field::single("a"), key("b", "{{archive}}:{}")]));
+        assert!(guard(vec![key("a", "{{a}}"), key("b", "{{b}}")]));
+        // Opted out: no guard at all.
+        let mut standalone = declaration(vec![Field::single("a"), Field::single("b")]);
+        standalone.standalone_only = true;
+        assert!(!needs_runtime_guard(&standalone, ShebangFlags::default()));
+        let no_cluster = ShebangFlags {
+            no_cluster: true,
+            ..ShebangFlags::default()
+        };
+        assert!(!needs_runtime_guard(
+            &declaration(vec![Field::single("a"), Field::single("b")]),
+            no_cluster
+        ));
     }
 
     #[test]

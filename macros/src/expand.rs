@@ -26,6 +26,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         None => quote!(::core::option::Option::None),
     });
     let standalone_only = script.standalone_only;
+    let slot_guard = checked.slot_guard;
     let arg_names = script.args.iter().map(|field| field.ident.to_string());
     let flags = checked.analysis.shebang.unwrap_or_default().flags;
     let (no_writes, allow_oom, allow_stale, no_cluster, allow_cross_slot_keys) = (
@@ -40,7 +41,8 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         .keys
         .iter()
         .chain(&script.args)
-        // A template makes exactly one argument per key, whatever the field's type.
+        // A template makes exactly one argument per key, whatever the field's type; a variadic
+        // field is checked entry by entry where it is counted and pushed (`variadic_entries`).
         .filter(|field| !field.variadic && field.template.is_none())
         .map(|field| {
             let member = field.ident;
@@ -69,7 +71,9 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         path.value()
     );
     let doc_invoke_async = format!(
-        "Runs `{}` on an asynchronous connection; see [`redis_script::Script::invoke_async`].",
+        "Runs `{}` on an asynchronous connection; see [`redis_script::Script::invoke_async`].\n\n\
+         The connection must be `Send` and the future is `Send`, so that the invocation can be \
+         spawned on a multi-threaded runtime.",
         path.value()
     );
 
@@ -103,6 +107,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
             const KEY_TEMPLATES: &'static [::core::option::Option<&'static str>] =
                 &[#(#key_templates),*];
             const STANDALONE_ONLY: bool = #standalone_only;
+            const SLOT_GUARD: bool = #slot_guard;
             const FLAGS: ::redis_script::ShebangFlags = ::redis_script::ShebangFlags {
                 no_writes: #no_writes,
                 allow_oom: #allow_oom,
@@ -125,28 +130,39 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         impl #impl_generics #ident #type_generics #where_clause {
             #[doc = #doc_invoke]
             #[inline]
-            pub fn invoke<C>(
+            pub fn invoke<__RedisScriptConnection>(
                 &self,
-                connection: &mut C,
+                connection: &mut __RedisScriptConnection,
             ) -> ::core::result::Result<#output, ::redis_script::Error>
             where
-                C: ::redis_script::redis::ConnectionLike + ?::core::marker::Sized,
+                __RedisScriptConnection:
+                    ::redis_script::redis::ConnectionLike + ?::core::marker::Sized,
             {
                 <Self as ::redis_script::Script>::invoke(self, connection)
             }
 
             #[doc = #doc_invoke_async]
             #[inline]
-            pub fn invoke_async<'connection, C>(
+            pub fn invoke_async<'__redis_script_connection, __RedisScriptConnection>(
                 &self,
-                connection: &'connection mut C,
+                connection: &'__redis_script_connection mut __RedisScriptConnection,
             ) -> impl ::core::future::Future<
                 Output = ::core::result::Result<#output, ::redis_script::Error>,
-            > + ::core::marker::Send + use<'connection, #(#captured_lifetimes,)* C #(, #captured_types)*>
+            > + ::core::marker::Send
+                + use<
+                    '__redis_script_connection,
+                    #(#captured_lifetimes,)*
+                    __RedisScriptConnection
+                    #(, #captured_types)*
+                >
             where
-                C: ::redis_script::redis::aio::ConnectionLike + ::core::marker::Send,
+                __RedisScriptConnection:
+                    ::redis_script::redis::aio::ConnectionLike + ::core::marker::Send,
             {
-                ::redis_script::__private::invoke_async::<Self, C>(self, connection)
+                ::redis_script::__private::invoke_async::<Self, __RedisScriptConnection>(
+                    self,
+                    connection,
+                )
             }
         }
     }
@@ -168,7 +184,9 @@ fn key_count(keys: &[ScriptField<'_>]) -> TokenStream {
         }
         Some(variadic) => {
             let member = variadic.ident;
-            quote!(#fixed + ::redis_script::__private::ToRedisArgs::num_of_args(&self.#member))
+            quote_spanned!(member.span()=>
+                #fixed + ::redis_script::__private::variadic_entries(&self.#member).len()
+            )
         }
     }
 }
@@ -178,11 +196,22 @@ fn key_count(keys: &[ScriptField<'_>]) -> TokenStream {
 /// once per entry, `{}` being the entry.
 fn push(field: &ScriptField<'_>, script: &ScriptStruct<'_>) -> TokenStream {
     let member = field.ident;
+    let entry = Ident::new("__redis_script_entry", proc_macro2::Span::mixed_site());
     let Some((_, template)) = &field.template else {
-        return quote!(command.arg(&self.#member););
+        if !field.variadic {
+            return quote!(command.arg(&self.#member););
+        }
+        // Entry by entry, each one argument, as `key_count` counted them.
+        let entries = quote_spanned!(member.span()=>
+            ::redis_script::__private::variadic_entries(&self.#member)
+        );
+        return quote! {
+            for #entry in #entries {
+                command.arg(#entry);
+            }
+        };
     };
     if field.variadic {
-        let entry = Ident::new("__redis_script_entry", proc_macro2::Span::mixed_site());
         let own = quote_spanned!(member.span()=> ::redis_script::__private::template_value(#entry));
         let arguments = format_arguments(template, &own, script);
         let entries = quote_spanned!(member.span()=>

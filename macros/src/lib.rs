@@ -13,13 +13,25 @@ use syn::{DeriveInput, parse_macro_input};
 
 /// Implements `redis_script::Script` for a struct from a Lua file.
 ///
-/// ```ignore
+/// Use it through the `redis-script` crate, which re-exports it as
+/// [`redis_script::RedisScript`](https://docs.rs/redis-script/latest/redis_script/derive.RedisScript.html)
+/// and documents the attributes and the checks, with examples that compile and run there (a
+/// proc-macro crate cannot run its own derive in doctests). The form for keys that share a
+/// Redis Cluster hash slot, as `redis_script`'s crate documentation compiles it:
+///
+/// ```text
+/// use redis_script::RedisScript;
+///
 /// #[derive(RedisScript)]
-/// #[redis_script(path = "lua/transfer.lua", returns = i64)]
+/// #[redis_script(path = "lua/doc_transfer.lua", returns = i64)]
 /// struct Transfer<'a> {
-///     #[key] from: &'a str,
-///     #[key] to: &'a str,
-///     #[arg] amount: i64,
+///     bank: &'a str, // fills the templates; not sent
+///     #[key("{{bank:{bank}}}:acct:{}")]
+///     from: &'a str, // KEYS[1] = "{bank:<bank>}:acct:<from>"
+///     #[key("{{bank:{bank}}}:acct:{}")]
+///     to: &'a str, // KEYS[2], in the same slot as KEYS[1]
+///     #[arg]
+///     amount: i64, // ARGV[1]
 /// }
 /// ```
 #[proc_macro_derive(RedisScript, attributes(redis_script, key, arg))]

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use proc_macro2::Span;
-use redis_script_analysis::{Analysis, Blame, Declaration, Field, analyze, script_sha1};
+use redis_script_analysis::{
+    Analysis, Blame, Declaration, Field, analyze, script_sha1, slot_proof,
+};
 
 use crate::parse::{Errors, ScriptField, ScriptStruct};
 
@@ -13,6 +15,8 @@ pub struct CheckedScript {
     pub absolute_path: String,
     pub sha1: String,
     pub analysis: Analysis,
+    /// Whether a value can break the slot proof, so that invocations must check their slots.
+    pub slot_guard: bool,
 }
 
 pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
@@ -38,9 +42,11 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
     }
     errors.finish()?;
 
+    let flags = analysis.shebang.unwrap_or_default().flags;
     Ok(CheckedScript {
         absolute_path,
         sha1: script_sha1(&source),
+        slot_guard: slot_proof::needs_runtime_guard(&declaration, flags),
         analysis,
     })
 }

@@ -51,11 +51,14 @@ pub enum Error {
     /// it with `CROSSSLOT` (declared `KEYS` must share one slot, whatever the script's flags).
     /// Nothing was sent.
     ///
-    /// Checked before any network I/O for every script with two or more keys, unless it is
-    /// `#[redis_script(standalone_only)]` or `#!lua flags=no-cluster`. The derive proves at
-    /// compile time that key templates share a hash tag, so this happens with values that
-    /// contain `{` or `}` (which move the tag) or leave a tag empty, and with plain
-    /// `#[key(variadic)]` lists.
+    /// Checked before any network I/O for every script with two or more keys whose key
+    /// templates' hash tags depend on values, unless it is `#[redis_script(standalone_only)]` or
+    /// `#!lua flags=no-cluster`. The derive proves at compile time that the templates share a
+    /// hash tag, so this happens only with values that contain `{` or `}` (which move the tag)
+    /// or leave a tag empty. A template that starts with a literal tag (`{{archive}}:{}`) fixes
+    /// the slot whatever the values, so its invocations skip the check. (Plain `#[key]`s and
+    /// plain `#[key(variadic)]` lists compile only for scripts that never run on a cluster,
+    /// which are not checked.)
     ///
     /// ```
     /// let error = redis_script::Error::CrossSlot {
@@ -200,6 +203,9 @@ impl From<RedisError> for Error {
 /// `ERR user_script:7: attempt to compare nil with number script: 4f1c..., on @user_script:7.`
 /// This keeps the server's message and shows it as
 /// `lua/transfer.lua:7: attempt to compare nil with number`, with the source line quoted.
+/// References elsewhere in the message, `user_script:N:` and `@user_script:N` alike (the
+/// origin of an error raised again after `pcall`, the position of a compile error), become
+/// `lua/transfer.lua:N` too.
 ///
 /// ```
 /// # fn show(error: &redis_script::ScriptError) {
@@ -217,27 +223,104 @@ pub struct ScriptError {
 
 impl ScriptError {
     /// The Lua file, as written in the `path` attribute.
+    ///
+    /// ```
+    /// # use redis_script::{Error, RedisScript};
+    /// # #[derive(RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # let server = throwaway_redis::RedisServer::start()?;
+    /// # let mut connection = server.connection()?;
+    /// redis::cmd("SET").arg("visits").arg("many").exec(&mut connection)?;
+    /// let Err(Error::Script(error)) = Incr { counter: "visits" }.invoke(&mut connection) else {
+    ///     panic!("INCR of a text fails in the script");
+    /// };
+    /// assert_eq!(error.path(), "lua/doc_incr.lua");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn path(&self) -> &'static str {
         self.path
     }
 
     /// The 1-based line in the Lua file at which the script failed.
+    ///
+    /// ```
+    /// # use redis_script::{Error, RedisScript};
+    /// # #[derive(RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # let server = throwaway_redis::RedisServer::start()?;
+    /// # let mut connection = server.connection()?;
+    /// redis::cmd("SET").arg("visits").arg("many").exec(&mut connection)?;
+    /// let Err(Error::Script(error)) = Incr { counter: "visits" }.invoke(&mut connection) else {
+    ///     panic!("INCR of a text fails in the script");
+    /// };
+    /// assert_eq!(error.line(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn line(&self) -> usize {
         self.line
     }
 
     /// The text of that line, if the file has it.
+    ///
+    /// ```
+    /// # use redis_script::{Error, RedisScript};
+    /// # #[derive(RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # let server = throwaway_redis::RedisServer::start()?;
+    /// # let mut connection = server.connection()?;
+    /// redis::cmd("SET").arg("visits").arg("many").exec(&mut connection)?;
+    /// let Err(Error::Script(error)) = Incr { counter: "visits" }.invoke(&mut connection) else {
+    ///     panic!("INCR of a text fails in the script");
+    /// };
+    /// assert_eq!(error.source_line(), Some(r#"return redis.call("INCR", KEYS[1])"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn source_line(&self) -> Option<&'static str> {
         self.source_line
     }
 
-    /// The server's message, its `user_script` references removed, with the error code first
-    /// (`WRONGTYPE Operation against a key ...`) unless the code is the generic `ERR`.
+    /// The server's message, with the error code first (`WRONGTYPE Operation against a key
+    /// ...`) unless the code is the generic `ERR`. The reference to the failing line, which
+    /// [`line`](Self::line) gives, is removed; any other `user_script:N` reads `path:N`.
+    ///
+    /// ```
+    /// # use redis_script::{Error, RedisScript};
+    /// # #[derive(RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # let server = throwaway_redis::RedisServer::start()?;
+    /// # let mut connection = server.connection()?;
+    /// redis::cmd("SET").arg("visits").arg("many").exec(&mut connection)?;
+    /// let Err(Error::Script(error)) = Incr { counter: "visits" }.invoke(&mut connection) else {
+    ///     panic!("INCR of a text fails in the script");
+    /// };
+    /// assert_eq!(error.message(), "value is not an integer or out of range");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// The server's reply as the `redis` crate reported it.
+    ///
+    /// ```
+    /// # use redis_script::{Error, RedisScript};
+    /// # #[derive(RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # let server = throwaway_redis::RedisServer::start()?;
+    /// # let mut connection = server.connection()?;
+    /// redis::cmd("SET").arg("visits").arg("many").exec(&mut connection)?;
+    /// let Err(Error::Script(error)) = Incr { counter: "visits" }.invoke(&mut connection) else {
+    ///     panic!("INCR of a text fails in the script");
+    /// };
+    /// assert_eq!(error.redis_error().code(), Some("ERR"));
+    /// assert!(error.redis_error().to_string().contains("@user_script:1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn redis_error(&self) -> &RedisError {
         &self.source
     }
@@ -254,9 +337,9 @@ impl ScriptError {
         let Some(line) = script_line(detail) else {
             return Err(error);
         };
-        let message = strip_script_references(detail);
+        let message = script_message(detail, path);
         let message = match error.code() {
-            Some("ERR") | None => message.to_owned(),
+            Some("ERR") | None => message,
             Some(code) => format!("{code} {message}"),
         };
         Ok(ScriptError {
@@ -300,9 +383,10 @@ fn script_line(detail: &str) -> Option<usize> {
     })
 }
 
-/// Removes Redis's own references to the script: a leading `user_script:N: ` and the trailing
-/// ` script: <sha1>, on @user_script:N.`, which the file and line replace.
-fn strip_script_references(detail: &str) -> &str {
+/// The message without Redis's own references to the failing line (a leading
+/// `user_script:N: ` and the trailing ` script: <sha1>, on @user_script:N.`, which the file and
+/// line replace), every other reference (`user_script:N`, `@user_script:N`) read as `path:N`.
+fn script_message(detail: &str, path: &str) -> String {
     let mut message = detail.trim();
     if let Some(rest) = message.strip_prefix(SCRIPT_NAME) {
         let after_digits = rest.trim_start_matches(|c: char| c.is_ascii_digit());
@@ -315,7 +399,30 @@ fn strip_script_references(detail: &str) -> &str {
     {
         message = message[..at].trim_end();
     }
-    message
+    replace_script_references(message, path)
+}
+
+/// `user_script:N` and `@user_script:N` as `path:N`, wherever they are.
+fn replace_script_references(message: &str, path: &str) -> String {
+    let mut replaced = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(SCRIPT_NAME) {
+        let after = &rest[at + SCRIPT_NAME.len()..];
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            replaced.push_str(&rest[..at + SCRIPT_NAME.len()]);
+            rest = after;
+            continue;
+        }
+        let before = &rest[..at];
+        replaced.push_str(before.strip_suffix('@').unwrap_or(before));
+        replaced.push_str(path);
+        replaced.push(':');
+        replaced.push_str(&after[..digits]);
+        rest = &after[digits..];
+    }
+    replaced.push_str(rest);
+    replaced
 }
 
 #[cfg(test)]
@@ -337,17 +444,45 @@ mod tests {
     }
 
     #[test]
-    fn strips_both_references() {
+    fn strips_both_references_to_the_failing_line() {
+        let message = |detail| script_message(detail, "lua/x.lua");
         assert_eq!(
-            strip_script_references("user_script:2: boom script: 64e8, on @user_script:2."),
+            message("user_script:2: boom script: 64e8, on @user_script:2."),
             "boom"
         );
         assert_eq!(
-            strip_script_references(
-                "Unknown Redis command called from script script: 7468, on @user_script:3."
-            ),
+            message("Unknown Redis command called from script script: 7468, on @user_script:3."),
             "Unknown Redis command called from script"
         );
-        assert_eq!(strip_script_references("plain"), "plain");
+        assert_eq!(message("plain"), "plain");
+    }
+
+    #[test]
+    fn maps_references_in_any_position() {
+        let message = |detail| script_message(detail, "lua/x.lua");
+        // Raised again after pcall: the origin stays in the message.
+        assert_eq!(
+            message("user_script:7: user_script:5: inner script: 17da, on @user_script:7."),
+            "lua/x.lua:5: inner"
+        );
+        // A compile error has no trailing reference and its position mid-message.
+        assert_eq!(
+            message(
+                "Error compiling script (new function): user_script:3: unexpected symbol near \
+                 'return'"
+            ),
+            "Error compiling script (new function): lua/x.lua:3: unexpected symbol near 'return'"
+        );
+        assert_eq!(
+            message(
+                "failed at @user_script:12 and user_script:4: x script: ab, on @user_script:1."
+            ),
+            "failed at lua/x.lua:12 and lua/x.lua:4: x"
+        );
+        // Not a reference: no line number.
+        assert_eq!(
+            message("user_script:x and user_script:"),
+            "user_script:x and user_script:"
+        );
     }
 }

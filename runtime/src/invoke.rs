@@ -19,7 +19,8 @@ pub(crate) struct Details {
     pub(crate) path: &'static str,
     source: &'static str,
     pub(crate) read_only: bool,
-    /// Whether the keys must share a hash slot: not `standalone_only`, not `no-cluster`.
+    /// Whether to check that the keys share a hash slot: `Script::SLOT_GUARD`, off for
+    /// `standalone_only` and `no-cluster` scripts and for those whose proof no value can break.
     /// (`allow-cross-slot-keys` does not relax declared keys: see `slot_guard`.)
     pub(crate) guard_slots: bool,
 }
@@ -32,7 +33,7 @@ impl Details {
             path: S::PATH,
             source: S::SOURCE,
             read_only: S::FLAGS.no_writes,
-            guard_slots: !S::STANDALONE_ONLY && !S::FLAGS.no_cluster,
+            guard_slots: S::SLOT_GUARD,
         }
     }
 

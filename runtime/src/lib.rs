@@ -42,11 +42,13 @@
 //!
 //! - `#[redis_script(path = "...")]` names the Lua file; `returns = T` the reply type, any
 //!   [`redis::FromRedisValue`] (default [`redis::Value`]).
-//! - `#[key]` fields fill `KEYS`, `#[arg]` fields fill `ARGV`, each in declaration order. Field
-//!   types are anything [`redis::ToRedisArgs`] that is one argument.
+//! - `#[key]` fields fill `KEYS`, `#[arg]` fields fill `ARGV`, each in declaration order. A
+//!   field's type must be exactly one Redis argument: [`redis::ToSingleRedisArg`] (`&str`,
+//!   `String`, integers, floats, `bool`, `&[u8]`, `Vec<u8>`, ...), checked at compile time.
 //! - The last `#[key]` and the last `#[arg]` may be `#[key(variadic)]` / `#[arg(variadic)]`: a
-//!   `Vec<T>` or `&[T]` that spreads into any number of entries. The script must then read the
-//!   table dynamically (`#KEYS`, `ipairs(KEYS)`, `unpack(ARGV, 2)`, ...).
+//!   list (`Vec<T>`, `&[T]`, `[T; N]`, anything `AsRef<[T]>`) of single arguments
+//!   (`T: redis::ToSingleRedisArg`) that spreads into one entry per element. The script must
+//!   then read the table dynamically (`#KEYS`, `ipairs(KEYS)`, `unpack(ARGV, 2)`, ...).
 //! - A unit struct serves a script with no keys and no arguments.
 //! - `#[key("template")]` builds the key from a template in `format!` syntax: `{}` is the
 //!   field's own value, `{name}` another field's (formatted with `Display`), `{{` / `}}` literal
@@ -72,7 +74,9 @@
 //! without a tag, different tags) is a compile error that explains the fixes. The rule is
 //! written out in `redis_script_analysis::check_key_slots`. `#!lua flags=allow-cross-slot-keys`
 //! does not relax it: Redis still refuses declared keys of different slots (that flag only lets
-//! the script touch undeclared keys of other slots on the same node).
+//! the script touch, one command at a time, undeclared keys of other slots of the node it runs
+//! on; a key on another node, or one command whose keys span two slots, is refused inside any
+//! script).
 //!
 //! ```
 //! use redis_script::RedisScript;
@@ -95,10 +99,15 @@
 //!
 //! The proof assumes values without `{` or `}` that do not empty a tag; a value that breaks it
 //! moves the tag, so before any network I/O every invocation of such a script checks its keys'
-//! actual slots and fails with [`Error::CrossSlot`] instead of sending. [`Script::invoke`] and
-//! [`Script::invoke_async`] work on the `redis` crate's cluster connections (routed by the first
-//! key); the `cluster` module (feature `cluster`, on by default) adds explicit routing (a keyless script to a primary), recovery
-//! of the synchronous connection after a failover, and `SCRIPT LOAD` on every node.
+//! actual slots and fails with [`Error::CrossSlot`] instead of sending. Templates that all start
+//! with the same literal tag (`{{archive}}:{}`) fix the slot whatever the values, so those
+//! invocations skip the check.
+//!
+//! [`Script::invoke`] and [`Script::invoke_async`] work on the `redis` crate's cluster
+//! connections (routed by the first key); the `cluster` module (feature `cluster`, on by
+//! default) adds explicit routing (a keyless script to a primary), a slot-map reload after an
+//! I/O error on the synchronous connection, so the next call reaches a promoted replica (the
+//! failed call is never resent), and `SCRIPT LOAD` on every node.
 //! [`Script::invoke_and_wait`] runs a script and `WAIT` in one round trip, returning how many
 //! replicas acknowledged its writes.
 
@@ -189,6 +198,49 @@ pub mod __private {
 
     #[inline(always)]
     pub fn single_argument<T: SingleArgument>(_: &T) {}
+
+    /// The entries of a plain `#[key(variadic)]` / `#[arg(variadic)]` field: a list whose every
+    /// entry is one Redis argument, so that `numkeys` is its length. (`ToRedisArgs::num_of_args`
+    /// is not: a `Vec` reports its length whatever its entries write, so a list of pairs or of
+    /// `Option`s would mix `KEYS` with `ARGV`.) Two traits, so that each failure is reported
+    /// with its own message, at the field.
+    #[diagnostic::on_unimplemented(
+        message = "a #[key(variadic)] / #[arg(variadic)] field needs a list, and `{Self}` is not one",
+        label = "not a Vec, slice or array",
+        note = "use a Vec<T>, &[T] or [T; N] whose entries are each one argument (&str, String, \
+                integers, ...): T: redis::ToSingleRedisArg; each entry fills one entry of KEYS \
+                or ARGV"
+    )]
+    pub trait VariadicList<T> {
+        fn entries(&self) -> &[T];
+    }
+
+    impl<T, L: AsRef<[T]> + ?Sized> VariadicList<T> for L {
+        #[inline(always)]
+        fn entries(&self) -> &[T] {
+            self.as_ref()
+        }
+    }
+
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a single Redis argument, so a list of it cannot fill one entry \
+                   of KEYS or ARGV per element",
+        label = "entries are not exactly one argument each",
+        note = "the entries of a #[key(variadic)] / #[arg(variadic)] list need a type that is one \
+                argument (&str, String, integers, floats, bool, &[u8], Vec<u8>, ...): \
+                redis::ToSingleRedisArg",
+        note = "an entry that is several arguments or none (a tuple, an Option, a nested list) \
+                would shift every later entry, moving arguments into KEYS or keys into ARGV; \
+                flatten the list, or send a sentinel the script understands for a missing value"
+    )]
+    pub trait SingleEntry {}
+
+    impl<T: redis::ToSingleRedisArg> SingleEntry for T {}
+
+    #[inline(always)]
+    pub fn variadic_entries<T: SingleEntry, L: VariadicList<T> + ?Sized>(list: &L) -> &[T] {
+        list.entries()
+    }
 
     /// Values that fill key templates: formatted with `Display`, checked at the field.
     #[diagnostic::on_unimplemented(

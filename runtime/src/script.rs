@@ -35,21 +35,100 @@ use crate::{Error, Replicated, ShebangFlags, invoke, replication};
 /// ```
 pub trait Script {
     /// What the script's reply is converted into (`returns = T`; `redis::Value` by default).
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// fn output_of<S: Script>(_: &S) -> &'static str {
+    ///     std::any::type_name::<S::Output>()
+    /// }
+    /// assert_eq!(output_of(&Incr { counter: "visits" }), "i64");
+    /// ```
     type Output: FromRedisValue;
 
     /// The struct's name.
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// assert_eq!(Incr::NAME, "Incr");
+    /// ```
     const NAME: &'static str;
     /// The Lua file, as written in `#[redis_script(path = "...")]` (relative to the crate root).
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// assert_eq!(Incr::PATH, "lua/doc_incr.lua");
+    /// ```
     const PATH: &'static str;
     /// The script's source, exactly as sent with `EVAL` and hashed for `EVALSHA`.
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// assert_eq!(Incr::SOURCE, include_str!("../lua/doc_incr.lua"));
+    /// assert_eq!(Incr::SOURCE, "return redis.call(\"INCR\", KEYS[1])\n");
+    /// ```
     const SOURCE: &'static str;
     /// The lowercase hex SHA1 of [`SOURCE`](Self::SOURCE): the name Redis knows the script by.
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// // What `SCRIPT LOAD` answers for the source and `EVALSHA` is sent with.
+    /// assert_eq!(Incr::SHA1, "0146cf5abf2391640ada2991ba6f93ad1698fe70");
+    /// ```
     const SHA1: &'static str;
     /// The `#[key]` fields in order: `KEYS[1]`, `KEYS[2]`, ... (a variadic one fills the rest).
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// assert_eq!(Incr::KEY_FIELDS, &["counter"]);
+    /// ```
     const KEY_FIELDS: &'static [&'static str];
-    /// The `#[arg]` fields in order: `ARGV[1]`, `ARGV[2]`, ...
+    /// The `#[arg]` fields in order: `ARGV[1]`, `ARGV[2]`, ... (a variadic one fills the rest).
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// assert!(Incr::ARG_FIELDS.is_empty());
+    /// ```
     const ARG_FIELDS: &'static [&'static str];
     /// The flags of the script's `#!lua flags=...` line; all false without one.
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Script;
+    ///
+    /// // `lua/doc_incr.lua` has no `#!lua` line.
+    /// assert_eq!(Incr::FLAGS, redis_script::ShebangFlags::default());
+    /// assert!(!Incr::FLAGS.no_writes);
+    /// ```
     const FLAGS: ShebangFlags;
     /// Each `#[key]` field's template as written, in [`KEY_FIELDS`](Self::KEY_FIELDS) order:
     /// `Some("{{bank:{bank}}}:acct:{}")` for `#[key("{{bank:{bank}}}:acct:{}")]`, `None` for a
@@ -78,6 +157,12 @@ pub trait Script {
     /// assert!(!Incr::STANDALONE_ONLY);
     /// ```
     const STANDALONE_ONLY: bool;
+    /// Whether an invocation checks its keys' hash slots before sending (see `slot_guard`):
+    /// the derive turns it off when no value can break its slot proof (every key template
+    /// starts with the same literal hash tag, or the script opts out of clusters), so such
+    /// scripts pay nothing at run time for what was proven at compile time.
+    #[doc(hidden)]
+    const SLOT_GUARD: bool = !Self::STANDALONE_ONLY && !Self::FLAGS.no_cluster;
 
     /// Appends `numkeys`, the keys and the args to an `EVALSHA` command. Implemented by the
     /// derive.
@@ -146,6 +231,10 @@ pub trait Script {
     ///
     /// The command is built before the returned future first runs, so the future borrows only
     /// the connection and the struct need not be `Sync`.
+    ///
+    /// The connection must be `Send`, and the returned future is `Send`, so that an invocation
+    /// can be spawned on a multi-threaded runtime (`tokio::spawn`) or held across `.await` in a
+    /// task that is; every connection of the `redis` crate is `Send`.
     ///
     /// ```no_run
     /// # #[derive(redis_script::RedisScript)]

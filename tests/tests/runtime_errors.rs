@@ -3,19 +3,17 @@
 //! @user_script:N.` only (a failed `redis.call`, `WRONGTYPE`, `error({err = ...})`), and
 //! `redis_script::Error::Script` gives the path, the line and the source line either way.
 
-use std::sync::OnceLock;
-
 use redis::Commands;
 use redis_script::{Error, RedisScript, ScriptError};
 use throwaway_redis::RedisServer;
 
-fn server() -> &'static RedisServer {
-    static SERVER: OnceLock<RedisServer> = OnceLock::new();
-    SERVER.get_or_init(|| RedisServer::start().expect("start redis-server"))
+/// One server per test, stopped (and its directory removed) when the test drops it.
+fn server() -> RedisServer {
+    RedisServer::start().expect("start redis-server")
 }
 
-fn connection() -> redis::Connection {
-    server().connection().expect("connect to redis-server")
+fn connection(server: &RedisServer) -> redis::Connection {
+    server.connection().expect("connect to redis-server")
 }
 
 #[derive(RedisScript)]
@@ -61,6 +59,20 @@ struct PushAfterLength<'a> {
     value: &'a str,
 }
 
+#[derive(RedisScript)]
+#[redis_script(path = "lua/errors/rethrow.lua", returns = i64)]
+struct ParseNumber<'a> {
+    #[arg]
+    value: &'a str,
+}
+
+#[derive(RedisScript)]
+#[redis_script(path = "lua/errors/compile_error.lua", returns = i64)]
+struct BreakOutsideLoop {
+    #[arg]
+    limit: i64,
+}
+
 /// The error must be `Error::Script` at `line` of `path`, quoting `source_line`, with
 /// `message`; Display shows `path:line: message` and the quoted line.
 #[track_caller]
@@ -90,7 +102,8 @@ fn assert_script_error(
 
 #[test]
 fn lua_runtime_error_names_the_line() {
-    let mut con = connection();
+    let server = server();
+    let mut con = connection(&server);
     let () = con.set("errors:counter", "not a number").unwrap();
     // Twice: once through the EVAL fallback (NOSCRIPT), once through EVALSHA.
     for _ in 0..2 {
@@ -113,7 +126,8 @@ fn lua_runtime_error_names_the_line() {
 
 #[test]
 fn error_call_names_the_line() {
-    let mut con = connection();
+    let server = server();
+    let mut con = connection(&server);
     let () = con.set("errors:used", 5).unwrap();
     assert_eq!(
         CheckQuota {
@@ -142,7 +156,8 @@ fn error_call_names_the_line() {
 
 #[test]
 fn error_table_keeps_its_code_and_names_the_line() {
-    let mut con = connection();
+    let server = server();
+    let mut con = connection(&server);
     let () = con.set("errors:existing", 1).unwrap();
     let error = RefuseExisting {
         key: "errors:existing",
@@ -161,7 +176,8 @@ fn error_table_keeps_its_code_and_names_the_line() {
 
 #[test]
 fn failed_redis_call_names_the_line() {
-    let mut con = connection();
+    let server = server();
+    let mut con = connection(&server);
     assert_eq!(
         SetFromArgs {
             key: "errors:set",
@@ -188,7 +204,8 @@ fn failed_redis_call_names_the_line() {
 
 #[test]
 fn wrongtype_names_the_line_and_keeps_the_code() {
-    let mut con = connection();
+    let server = server();
+    let mut con = connection(&server);
     let () = con.set("errors:string", "text").unwrap();
     let error = PushAfterLength {
         key: "errors:string",
@@ -217,7 +234,8 @@ fn wrongtype_names_the_line_and_keeps_the_code() {
 
 #[tokio::test]
 async fn async_invocations_map_errors_the_same_way() {
-    let mut con = server()
+    let server = server();
+    let mut con = server
         .client()
         .get_multiplexed_async_connection()
         .await
@@ -241,5 +259,182 @@ async fn async_invocations_map_errors_the_same_way() {
         3,
         "redis.call('LPUSH', KEYS[1], ARGV[1])",
         "WRONGTYPE Operation against a key holding the wrong kind of value",
+    );
+}
+
+#[test]
+fn an_error_raised_again_names_both_lines() {
+    let server = server();
+    let mut con = connection(&server);
+    assert_eq!(ParseNumber { value: "12" }.invoke(&mut con).unwrap(), 12);
+    // Redis says `user_script:11: user_script:4: not a number: x`: raised again at 11, from 4.
+    let error = ParseNumber { value: "x" }.invoke(&mut con).unwrap_err();
+    assert_script_error(
+        error,
+        "lua/errors/rethrow.lua",
+        11,
+        "  error(result)",
+        "lua/errors/rethrow.lua:4: not a number: x",
+    );
+}
+
+#[test]
+fn a_script_the_server_cannot_compile_names_the_line() {
+    let server = server();
+    let mut con = connection(&server);
+    // The analysis parses Lua 5.1's grammar; `break` outside a loop is a compile error only.
+    let error = BreakOutsideLoop { limit: 1 }.invoke(&mut con).unwrap_err();
+    let script_error = assert_script_error(
+        error,
+        "lua/errors/compile_error.lua",
+        3,
+        "if limit then break end",
+        "Error compiling script (new function): lua/errors/compile_error.lua:3: no loop to \
+         break near 'end'",
+    );
+    assert!(
+        script_error
+            .redis_error()
+            .to_string()
+            .contains("user_script:3: no loop to break"),
+        "{}",
+        script_error.redis_error()
+    );
+}
+
+/// Answers every command with `NOSCRIPT`, as no real server does to `EVAL`: a proxy that
+/// forwards `EVAL` and `EVALSHA` to different places can.
+struct AlwaysNoScript {
+    commands: Vec<String>,
+}
+
+impl AlwaysNoScript {
+    fn new() -> Self {
+        AlwaysNoScript {
+            commands: Vec::new(),
+        }
+    }
+
+    fn answer(&mut self, command: &[u8]) -> redis::RedisResult<redis::Value> {
+        // `*N\r\n$L\r\nNAME\r\n...`: the command's name is its third line.
+        let name = command
+            .split(|&byte| byte == b'\n')
+            .nth(2)
+            .unwrap_or_default();
+        self.commands
+            .push(String::from_utf8_lossy(name).trim_end().to_owned());
+        redis::parse_redis_value(b"-NOSCRIPT No matching script. Please use EVAL.\r\n")
+    }
+}
+
+impl redis::ConnectionLike for AlwaysNoScript {
+    fn req_packed_command(&mut self, command: &[u8]) -> redis::RedisResult<redis::Value> {
+        self.answer(command)
+    }
+
+    fn req_packed_commands(
+        &mut self,
+        _: &[u8],
+        _: usize,
+        _: usize,
+    ) -> redis::RedisResult<Vec<redis::Value>> {
+        unimplemented!("invoke sends no pipelines")
+    }
+
+    fn get_db(&self) -> i64 {
+        0
+    }
+
+    fn check_connection(&mut self) -> bool {
+        true
+    }
+
+    fn is_open(&self) -> bool {
+        true
+    }
+}
+
+impl redis::aio::ConnectionLike for AlwaysNoScript {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        command: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        let reply = self.answer(&command.get_packed_command());
+        Box::pin(async move { reply })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        _: &'a redis::Pipeline,
+        _: usize,
+        _: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        unimplemented!("invoke_async sends no pipelines")
+    }
+
+    fn get_db(&self) -> i64 {
+        0
+    }
+}
+
+#[track_caller]
+fn assert_script_missing(error: Error) {
+    let rendered = error.to_string();
+    let source = std::error::Error::source(&error).map(ToString::to_string);
+    let Error::ScriptMissing {
+        path,
+        source: reply,
+    } = &error
+    else {
+        panic!("expected Error::ScriptMissing, got {error:?}");
+    };
+    assert_eq!(*path, "lua/errors/arithmetic.lua");
+    assert_eq!(
+        reply.kind(),
+        redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)
+    );
+    assert_eq!(error.code(), Some("NOSCRIPT"));
+    assert!(
+        rendered.starts_with(
+            "lua/errors/arithmetic.lua: the server answered NOSCRIPT even to EVAL with the full \
+             source ("
+        ),
+        "{rendered}"
+    );
+    assert!(rendered.contains("No matching script"), "{rendered}");
+    assert_eq!(
+        source,
+        Some(reply.to_string()),
+        "source() is the server's reply"
+    );
+}
+
+#[test]
+fn noscript_even_after_eval_is_script_missing() {
+    let mut connection = AlwaysNoScript::new();
+    let script = AddToCounter {
+        counter: "c",
+        amount: 1,
+    };
+    assert_script_missing(script.invoke(&mut connection).unwrap_err());
+    assert_eq!(
+        connection.commands,
+        ["EVALSHA", "EVAL"],
+        "one fallback, no more"
+    );
+}
+
+#[tokio::test]
+async fn noscript_even_after_eval_is_script_missing_async() {
+    let mut connection = AlwaysNoScript::new();
+    let script = AddToCounter {
+        counter: "c",
+        amount: 1,
+    };
+    assert_script_missing(script.invoke_async(&mut connection).await.unwrap_err());
+    assert_eq!(
+        connection.commands,
+        ["EVALSHA", "EVAL"],
+        "one fallback, no more"
     );
 }

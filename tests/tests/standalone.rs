@@ -64,6 +64,61 @@ struct DeleteAll<'a> {
     extra: Vec<i64>,
 }
 
+/// `KEYS` and `ARGV` as the script received them.
+type KeysAndArgs = (Vec<String>, Vec<String>);
+
+#[derive(RedisScript)]
+#[redis_script(path = "lua/echo_keys_and_args.lua", returns = KeysAndArgs, standalone_only)]
+struct EchoVecs {
+    #[key]
+    first: String,
+    #[key(variadic)]
+    rest: Vec<String>,
+    #[arg(variadic)]
+    values: Vec<i64>,
+}
+
+#[derive(RedisScript)]
+#[redis_script(path = "lua/echo_keys_and_args.lua", returns = KeysAndArgs, standalone_only)]
+struct EchoSlices<'a> {
+    #[key(variadic)]
+    keys: &'a [&'a str],
+    #[arg]
+    head: &'a str,
+    #[arg(variadic)]
+    values: &'a [&'a [u8]],
+}
+
+#[derive(RedisScript)]
+#[redis_script(path = "lua/echo_keys_and_args.lua", returns = KeysAndArgs, standalone_only)]
+struct EchoArrays {
+    #[key(variadic)]
+    keys: [&'static str; 3],
+    #[arg(variadic)]
+    values: [u8; 2],
+}
+
+/// Every key starts with the literal tag `{archive}`: no value can move it, so the derive
+/// turns the runtime slot guard off.
+#[derive(RedisScript)]
+#[redis_script(path = "lua/echo_keys_and_args.lua", returns = KeysAndArgs)]
+struct EchoArchive<'a> {
+    #[key("{{archive}}:{}")]
+    from: &'a str,
+    #[key("{{archive}}:done:{}", variadic)]
+    done: &'a [&'a str],
+}
+
+/// The tag `{acct}` comes after a value, and a value with braces comes first: the guard stays.
+#[derive(RedisScript)]
+#[redis_script(path = "lua/echo_keys_and_args.lua", returns = KeysAndArgs)]
+struct EchoAccounts<'a> {
+    #[key("{}:{{acct}}")]
+    from: &'a str,
+    #[key("{}:{{acct}}")]
+    to: &'a str,
+}
+
 #[derive(RedisScript)]
 #[redis_script(path = "lua/ping.lua", returns = String)]
 struct Ping;
@@ -233,6 +288,139 @@ fn variadic_fields_spread_into_keys_and_args() {
     assert_eq!(left, Some(3));
 }
 
+/// `numkeys` is the number of entries, each entry one key or one argument: nothing of a
+/// variadic key list spills into `ARGV`, nothing of `ARGV` into `KEYS`.
+#[test]
+fn variadic_lists_fill_exactly_their_entries_of_keys_and_argv() {
+    let server = server();
+    let mut con = connection(&server);
+    let strings = |items: &[&str]| {
+        items
+            .iter()
+            .map(|&item| item.to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    let echoed = EchoVecs {
+        first: "k0".into(),
+        rest: strings(&["k1", "k2"]),
+        values: vec![-1, 0, 7],
+    }
+    .invoke(&mut con)
+    .unwrap();
+    assert_eq!(
+        echoed,
+        (strings(&["k0", "k1", "k2"]), strings(&["-1", "0", "7"]))
+    );
+    let echoed = EchoVecs {
+        first: "k0".into(),
+        rest: vec![],
+        values: vec![],
+    }
+    .invoke(&mut con)
+    .unwrap();
+    assert_eq!(echoed, (strings(&["k0"]), vec![]));
+
+    let echoed = EchoSlices {
+        keys: &["a", "b"],
+        head: "h",
+        values: &[b"x", b"", b"yz"],
+    }
+    .invoke(&mut con)
+    .unwrap();
+    assert_eq!(
+        echoed,
+        (strings(&["a", "b"]), strings(&["h", "x", "", "yz"]))
+    );
+    let echoed = EchoSlices {
+        keys: &["only"],
+        head: "h",
+        values: &[],
+    }
+    .invoke(&mut con)
+    .unwrap();
+    assert_eq!(echoed, (strings(&["only"]), strings(&["h"])));
+
+    // A `u8` entry is one number, as any integer is; `[u8; N]` is N entries, not one blob.
+    let echoed = EchoArrays {
+        keys: ["x", "y", "z"],
+        values: [7, 255],
+    }
+    .invoke(&mut con)
+    .unwrap();
+    assert_eq!(echoed, (strings(&["x", "y", "z"]), strings(&["7", "255"])));
+}
+
+#[test]
+fn the_slot_guard_runs_only_where_a_value_can_move_a_tag() {
+    const {
+        assert!(
+            !EchoArchive::SLOT_GUARD,
+            "literal tags first: nothing to check"
+        );
+        assert!(
+            EchoAccounts::SLOT_GUARD,
+            "a value before the tag can move it"
+        );
+    }
+    let server = server();
+    let mut con = connection(&server);
+
+    // Braces in the values come after the tag, so they change nothing.
+    let echoed = EchoArchive {
+        from: "{a}",
+        done: &["x}y", "{b}"],
+    }
+    .invoke(&mut con)
+    .unwrap();
+    assert_eq!(
+        echoed.0,
+        ["{archive}:{a}", "{archive}:done:x}y", "{archive}:done:{b}"]
+    );
+
+    let echoed = EchoAccounts {
+        from: "alice",
+        to: "bob",
+    }
+    .invoke(&mut con)
+    .unwrap();
+    assert_eq!(echoed.0, ["alice:{acct}", "bob:{acct}"]);
+    // `{a}` comes first in its key, so Redis hashes `a` there and `acct` in the other key.
+    let sent = command_calls(&mut con, "evalsha") + command_calls(&mut con, "eval");
+    let refused = EchoAccounts {
+        from: "{a}",
+        to: "bob",
+    }
+    .invoke(&mut con)
+    .unwrap_err();
+    let Error::CrossSlot {
+        script,
+        keys_and_slots,
+    } = &refused
+    else {
+        panic!("expected Error::CrossSlot, got {refused:?}");
+    };
+    assert_eq!(*script, "EchoAccounts");
+    assert_eq!(
+        *keys_and_slots,
+        [
+            (
+                b"{a}:{acct}".to_vec(),
+                redis_script_analysis::hash_slot(b"a")
+            ),
+            (
+                b"bob:{acct}".to_vec(),
+                redis_script_analysis::hash_slot(b"acct")
+            ),
+        ]
+    );
+    assert_eq!(
+        command_calls(&mut con, "evalsha") + command_calls(&mut con, "eval"),
+        sent,
+        "the refused call sent nothing"
+    );
+}
+
 #[test]
 fn each_return_type_converts() {
     let server = server();
@@ -338,27 +526,135 @@ fn script_constants_describe_the_script() {
     );
 }
 
+/// `SCRIPT LOAD`'s answer for `source`, or its error (a script the server cannot compile).
+fn script_load(con: &mut redis::Connection, source: &[u8]) -> redis::RedisResult<String> {
+    redis::cmd("SCRIPT").arg("LOAD").arg(source).query(con)
+}
+
+/// Every `.lua` file under `dir`, recursively.
+fn lua_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            lua_files(&path, found);
+        } else if path.extension().is_some_and(|extension| extension == "lua") {
+            found.push(path);
+        }
+    }
+}
+
+/// The derive's SHA1 is Redis's for every script this crate has (that the server compiles;
+/// the compile-fail cases' scripts are partly broken on purpose), for every derived script
+/// registered in this binary, and for generated sources with the bytes that an encoding
+/// mistake would change: CRLF, non-ASCII, shebangs, control characters, nothing at all.
 #[test]
 fn the_compile_time_sha1_is_the_one_redis_computes() {
-    fn check<S: Script>(con: &mut redis::Connection) {
-        let loaded: String = redis::cmd("SCRIPT")
-            .arg("LOAD")
-            .arg(S::SOURCE)
-            .query(con)
-            .unwrap();
-        assert_eq!(S::SHA1, loaded, "{}", S::PATH);
-    }
     let server = server();
     let mut con = connection(&server);
-    check::<Transfer>(&mut con);
-    check::<EchoFieldTypes>(&mut con);
-    check::<DeleteAll>(&mut con);
-    check::<Ping>(&mut con);
-    check::<ReadOnlyGet>(&mut con);
-    check::<CountCall>(&mut con);
-    check::<Failing>(&mut con);
-    check::<Spin>(&mut con);
-    check::<ReplyValue>(&mut con);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+
+    let mut files = Vec::new();
+    for dir in ["lua", "corpus", "ui"] {
+        lua_files(&root.join(dir), &mut files);
+    }
+    let mut checked = 0;
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        let shown = file.strip_prefix(root).unwrap().display();
+        let in_ui_cases = file.starts_with(root.join("ui/lua"));
+        // The derive refuses files that are not UTF-8, so they have no SHA1 of its own.
+        let Ok(source) = std::str::from_utf8(&bytes) else {
+            assert!(in_ui_cases, "{shown} is not UTF-8");
+            continue;
+        };
+        match script_load(&mut con, &bytes) {
+            Ok(loaded) => {
+                assert_eq!(
+                    redis_script_analysis::script_sha1(source),
+                    loaded,
+                    "{shown}"
+                );
+                checked += 1;
+            }
+            // Syntax errors and unknown shebang flags, on purpose; and the one script the
+            // server refuses to compile, for the error test.
+            Err(error) => assert!(
+                in_ui_cases || file.ends_with("lua/errors/compile_error.lua"),
+                "{shown}: {error}"
+            ),
+        }
+    }
+    assert!(
+        checked >= 100,
+        "only {checked} of {} files loaded",
+        files.len()
+    );
+
+    let registered = redis_script::scripts();
+    assert!(registered.len() >= 20, "{}", registered.len());
+    for script in registered {
+        let loaded = script_load(&mut con, script.source.as_bytes()).unwrap();
+        assert_eq!(script.sha1, loaded, "{} ({})", script.name, script.path);
+    }
+    assert_eq!(
+        Transfer::SHA1,
+        script_load(&mut con, Transfer::SOURCE.as_bytes()).unwrap()
+    );
+
+    let mut sources: Vec<String> = [
+        "",
+        "return 1",
+        "return 1\n",
+        "local x = 1\r\nreturn x\r\n",
+        "local x = 1\rreturn x",
+        "-- h\u{e9}llo \u{2713} \u{65e5}\u{672c} \u{1f389}\nreturn '\u{fc}n\u{ef}c\u{f6}d\u{e9}'",
+        "-- \u{feff}\nreturn 1",
+        "#!lua\nreturn 1",
+        "#!lua flags=no-writes\r\nreturn redis.call('GET', KEYS[1])",
+        "#!lua flags=no-writes,allow-stale\nreturn 1",
+        "return '\u{0}\u{1}\u{7}\u{1b}[0m\u{7f}\u{80}\u{7ff}\u{ffff}\u{10ffff}'",
+        "\t\treturn\t1\t\n\n\n",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    // Long comments hold any text but `]`: random characters from every UTF-8 length.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let pools: [&[char]; 4] = [
+        &[
+            'a', 'Z', '0', ' ', '\t', '\r', '\n', '\u{0}', '\u{1f}', '"', '\'', '[', '=',
+        ],
+        &['\u{e9}', '\u{3a9}', '\u{5d0}', '\u{7ff}'],
+        &['\u{800}', '\u{4e2d}', '\u{fffd}', '\u{feff}'],
+        &['\u{10000}', '\u{1f600}', '\u{10ffff}'],
+    ];
+    for _ in 0..200 {
+        let length = next() % 64;
+        let comment: String = (0..length)
+            .map(|_| {
+                let pool = pools[(next() % 4) as usize];
+                pool[(next() % pool.len() as u64) as usize]
+            })
+            .collect();
+        let ending = ["\n", "\r\n", ""][(next() % 3) as usize];
+        sources.push(format!(
+            "--[==[{comment}]==]{ending}return {}",
+            next() % 1000
+        ));
+    }
+    for source in &sources {
+        let loaded = script_load(&mut con, source.as_bytes()).unwrap();
+        assert_eq!(
+            redis_script_analysis::script_sha1(source),
+            loaded,
+            "{source:?}"
+        );
+    }
 }
 
 #[test]
@@ -506,6 +802,40 @@ fn no_writes_scripts_go_out_as_evalsha_ro() {
     assert_eq!(command_calls(&mut con, "eval"), 0);
 }
 
+#[tokio::test]
+async fn no_writes_scripts_go_out_as_evalsha_ro_async() {
+    let server = server();
+    let mut admin = connection(&server);
+    let _: () = admin.set("k", "v").unwrap();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let value = ReadOnlyGet { key: "k" }.invoke_async(&mut con).await;
+        assert_eq!(value.unwrap().as_deref(), Some("v"));
+    }
+    assert_eq!(command_calls(&mut admin, "evalsha_ro"), 2);
+    assert_eq!(
+        command_calls(&mut admin, "eval_ro"),
+        1,
+        "the first call's fallback"
+    );
+
+    let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut admin).unwrap();
+    let value = ReadOnlyGet { key: "k" }.invoke_async(&mut con).await;
+    assert_eq!(value.unwrap().as_deref(), Some("v"));
+    assert_eq!(command_calls(&mut admin, "evalsha_ro"), 3);
+    assert_eq!(
+        command_calls(&mut admin, "eval_ro"),
+        2,
+        "the fallback after SCRIPT FLUSH is read-only too"
+    );
+    assert_eq!(command_calls(&mut admin, "evalsha"), 0);
+    assert_eq!(command_calls(&mut admin, "eval"), 0);
+}
+
 #[test]
 fn lua_runtime_errors_name_the_file_and_line() {
     let server = server();
@@ -626,10 +956,24 @@ fn a_busy_server_is_a_distinct_error() {
     let killed: redis::RedisResult<()> = redis::cmd("SCRIPT").arg("KILL").query(&mut con);
     assert!(killed.is_ok(), "{killed:?}");
     let spun = spinning.join().unwrap();
+    let Err(Error::Script(killed)) = &spun else {
+        panic!("expected the killed script to fail with Error::Script, got {spun:?}");
+    };
+    assert_eq!(killed.path(), "lua/spin.lua");
+    // Killed in the loop: its condition (line 4) or its body (line 5).
+    let loop_lines = [(4, "while i < n do"), (5, "i = i + 1")];
     assert!(
-        spun.is_err(),
-        "the killed script reports an error: {spun:?}"
+        loop_lines.contains(&(
+            killed.line(),
+            killed.source_line().unwrap_or_default().trim()
+        )),
+        "{killed}"
     );
+    assert_eq!(
+        killed.message(),
+        "Script killed by user with SCRIPT KILL..."
+    );
+    assert_eq!(killed.redis_error().code(), Some("ERR"));
     assert_eq!(
         Ping.invoke(&mut con).unwrap(),
         "pong",

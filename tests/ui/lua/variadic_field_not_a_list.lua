@@ -1,0 +1,1 @@
+return redis.call('HSET', KEYS[1], unpack(ARGV))
