@@ -16,11 +16,22 @@
 //! - `{{shop}}:{}` hashes the literal `shop`, whose slot is known at compile time;
 //! - `{}:meta` and `{{}}{}` (an empty tag) hash the whole key.
 //!
-//! A value that breaks the assumption moves the tag: with `{}:{{user}}` and the value `a{b}`,
-//! Redis hashes `b`. So does an empty value that is the whole content of a tag: `{{{}}}` with
-//! `""` makes `{}`, and Redis hashes the whole key. Proofs made from templates therefore hold
-//! for values without braces that do not empty a tag, and the runtime checks every invocation's
-//! actual slots before sending anything.
+//! Which values can change the hashed part, given the template's literal tag (the first
+//! literal `{` and the next literal `}`, with something between them):
+//!
+//! - a `{` inside the tag's values is harmless: Redis looks for the first `}` after the first
+//!   `{`, and `{{user:{}}}` with `a{b` hashes `user:a{b`, as the template says;
+//! - values after the tag never matter: `{{user}}:{}` hashes `user` whatever the value;
+//! - a `}` inside the tag's values ends the tag early: `{{user:{}}}` with `a}b` hashes
+//!   `user:a`;
+//! - a `{` or `}` in a value placed before the tag moves or ends the tag: `{}:{{user}}` with
+//!   `a{b}` hashes `b`, and with `a{b` hashes `b:{user` (up to the first `}` after that `{`); so does a brace in
+//!   any value of a template without a tag (`{}:meta` with `{x}` hashes `x`);
+//! - values that leave the tag's content empty remove the tag: `{{{}}}` with `""` makes `{}`,
+//!   and Redis hashes the whole key.
+//!
+//! Proofs made from templates therefore hold for values without braces that do not empty a
+//! tag, and the runtime checks every invocation's actual slots before sending anything.
 
 use std::fmt;
 

@@ -19,22 +19,38 @@
 //!
 //! # Failover
 //!
-//! The asynchronous cluster connection of the `redis` crate (1.8) recovers from a `kill -9` of
-//! a primary by itself: calls made during the failover wait and then succeed on the promoted
-//! replica. Its **synchronous** connection does not: it keeps connecting to the dead primary's
-//! address and answers `Connection refused` to every call, even long after a replica has taken
-//! over, because only a `MOVED` reply makes it reload its slot map. [`invoke`] and
-//! [`invoke_and_wait`] work around it: on an I/O error they provoke that `MOVED` (see
-//! `recovering` in the source) and, when the connection was refused (so nothing ran), send
-//! once more. The generic [`Script::invoke`] on a synchronous cluster connection recovers only
-//! once something else reloads the slot map (such as a call to [`invoke`]); or open a new
-//! connection.
+//! What the `redis` crate (1.8) does when a primary is killed (`kill -9`) and a replica takes
+//! over, and what this module adds; pinned by the failover tests of this repository.
+//!
+//! - Its **asynchronous** cluster connection, built with the default settings, recovers by
+//!   itself: calls made during the failover wait (it retries, with back-off, for seconds) and
+//!   then succeed on the promoted replica. But it sends a command again when the connection
+//!   drops or it is redirected, whether or not the command had run, so an invocation made
+//!   around the failover **may run twice**. For at most once, build the client with
+//!   `ClusterClientBuilder::retries(0)`: calls then fail during the failover (an I/O error,
+//!   `MOVED`), the crate reloads its slot map on its own, and calls succeed again after it.
+//! - Its **synchronous** connection does not recover: it keeps connecting to the dead
+//!   primary's address and answers `Connection refused` to every call, even long after a
+//!   replica has taken over, because only a `MOVED` reply makes it reload its slot map. It
+//!   does retry internally (it reconnects after a dropped connection and retries other I/O
+//!   errors), but always at the dead address, so it runs nothing twice.
+//!
+//! [`invoke`] and [`invoke_and_wait`] work around the synchronous limitation: after an I/O
+//! error they make the connection reload its slot map (they send `EXISTS` to a healthy primary
+//! that does not own the key's slot, which must answer `MOVED`), and return the error. They
+//! **never send the script again**: the error says nothing about whether it ran (it may have
+//! run, and replicated, before the primary died, and a resend would run it twice on the
+//! promoted replica), so the caller decides, for instance by making the script idempotent.
+//! The next call reaches the new primary once the cluster has promoted one. The generic
+//! [`Script::invoke`] on a synchronous cluster connection recovers only once something else
+//! reloads the slot map (such as a call to [`invoke`]); or open a new connection.
 
 use std::future::Future;
 use std::time::Duration;
 
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{Arg, Cmd, RedisError, Value};
+use redis_script_analysis::hash_slot;
 
 use crate::invoke::{Details, is_noscript, server_error_as_err};
 use crate::replication::{self, Replicated, Replies};
@@ -277,6 +293,10 @@ pub async fn load_all_async(
 /// for a script without keys, to a random primary (any node for a `no-writes` script). Same
 /// guard and `NOSCRIPT` fallback as [`Script::invoke`].
 ///
+/// After an I/O error it reloads the connection's slot map, so that the next call reaches the
+/// promoted replica of a dead primary, and returns the error without sending the script again:
+/// the script may or may not have run (see [Failover](self#failover)).
+///
 /// ```no_run
 /// # #[derive(redis_script::RedisScript)]
 /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
@@ -310,11 +330,13 @@ pub fn invoke<S: Script + ?Sized>(
     details.convert(reply)
 }
 
-/// [`Script::invoke_and_wait`] on a synchronous cluster connection, with the same recovery
-/// from a dead primary as [`invoke`]. The pipeline goes where the `redis` crate routes its
-/// first command: the primary of the script's first key. A script without keys has no such
-/// route on the synchronous connection (it may reach a replica, which refuses `WAIT`): use
-/// [`invoke_and_wait_async`] for those.
+/// [`Script::invoke_and_wait`] on a synchronous cluster connection, with the same handling of
+/// a dead primary as [`invoke`] (the slot map is reloaded, the I/O error returned, nothing
+/// sent twice). The pipeline goes where the `redis` crate routes its first command: the
+/// primary of the script's first key (a `no-writes` script is sent as `EVALSHA` here, so that
+/// a client reading from replicas does not route it to one, which would refuse `WAIT`). A
+/// script without keys has no such route on the synchronous connection (it may reach a
+/// replica): use [`invoke_and_wait_async`] for those.
 ///
 /// ```no_run
 /// # #[derive(redis_script::RedisScript)]
@@ -343,6 +365,7 @@ pub fn invoke_and_wait<S: Script + ?Sized>(
     let span = details.span(&evalsha);
     let _entered = span.entered_guard();
     details.check_slots(&evalsha)?;
+    let (evalsha, details) = replication::for_primary(&evalsha, details);
     let wait = replication::wait_command(replicas, timeout);
     let mut send = |command: &Cmd| {
         let mut packed = command.get_packed_command();
@@ -363,17 +386,18 @@ pub fn invoke_and_wait<S: Script + ?Sized>(
     replies.finish(&details)
 }
 
-/// Sends with `send`, and recovers from a dead primary, which the synchronous cluster
-/// connection of the `redis` crate (1.8) does not do by itself: after a `kill -9` it keeps
-/// connecting to the dead node's address, answering `Connection refused` on every call, even
-/// long after a replica has taken over, because only a `MOVED` reply (or a few other errors)
-/// makes it reload its slot map.
+/// Sends with `send`, and after an I/O error makes the connection reload its slot map, which
+/// the synchronous cluster connection of the `redis` crate (1.8) does not do by itself: after a
+/// `kill -9` of a primary it keeps connecting to the dead node's address, answering `Connection
+/// refused` on every call, even long after a replica has taken over, because only a `MOVED`
+/// reply (or a few other errors) makes it reload the map.
 ///
-/// So on an I/O error this provokes `MOVED`: it asks random nodes whether the command's first
-/// key exists, and a node that does not own the key's slot redirects, which reloads the map.
-/// When the error was a refused connection (nothing was sent, so nothing ran) the command is
-/// sent once more; after any other I/O error it may have run, so the error is returned for the
-/// caller to decide, and the next call goes to the new primary.
+/// The command is **never sent again** here. The error seen last says nothing about the first
+/// attempt: the `redis` crate retries internally (it reconnects after a dropped connection and
+/// retries other I/O errors, up to its `retries` setting), so a script that ran, and replicated,
+/// on the primary before it died answers `Connection refused` all the same, and sending it
+/// again would run it twice on the promoted replica. The error is returned; the next call goes
+/// to the new primary once the cluster has promoted one.
 fn recovering<F>(
     connection: &mut ClusterConnection,
     command: &Cmd,
@@ -383,25 +407,50 @@ where
     F: FnMut(&mut ClusterConnection) -> redis::RedisResult<Value>,
 {
     let reply = send(connection);
-    let refused = match &reply {
-        Err(error) if error.is_io_error() => error.is_connection_refusal(),
-        _ => return reply,
+    if let Err(error) = &reply
+        && error.is_io_error()
+    {
+        reload_slot_map(connection, first_key(command).unwrap_or(PROBE_KEY));
+    }
+    reply
+}
+
+/// The key asked for when the command has none: any key does, as a `MOVED` for any slot
+/// reloads the whole map.
+const PROBE_KEY: &[u8] = b"redis-script:slot-map-probe";
+
+/// Makes the `redis` crate reload its slot map, deterministically: `EXISTS key` goes by address
+/// to a healthy primary that, according to `CLUSTER NODES`, does not own the key's slot, so
+/// that it must answer `MOVED`, which reloads the map before the crate follows the redirect.
+///
+/// If the node asked for `CLUSTER NODES` has not yet learnt of the failover, the redirect points
+/// at the dead primary, the reload gets the old map, and the next I/O error tries again. In a
+/// cluster of one shard there is no such node, and nothing is sent.
+fn reload_slot_map(connection: &mut ClusterConnection, key: &[u8]) {
+    let Ok(nodes) = nodes_sync(connection) else {
+        return;
     };
-    let Some(key) = first_key(command) else {
-        return reply;
+    let Some(node) = redirecting_node(&nodes, hash_slot(key)) else {
+        return;
     };
     let mut exists = redis::cmd("EXISTS");
     exists.arg(key);
-    for _ in 0..SLOT_MAP_PROBES {
-        // The answer does not matter, only the MOVED on the way to it.
-        let _ = connection.route_command(&exists, random_node());
-    }
-    if refused { send(connection) } else { reply }
+    // The answer does not matter, only the MOVED on the way to it.
+    let _ = connection.route_command(&exists, node.routing());
 }
 
-/// How many random nodes are asked for the key after an I/O error: each one that does not own
-/// the key's slot (all but one) makes the client reload its slot map.
-const SLOT_MAP_PROBES: usize = 2;
+/// A node that answers `MOVED` for `slot`: a primary that does not own it, not flagged as
+/// failing, whose cluster link is up.
+fn redirecting_node(nodes: &[Node], slot: u16) -> Option<&Node> {
+    nodes.iter().find(|node| {
+        node.primary
+            && node.healthy
+            && !node
+                .slots
+                .iter()
+                .any(|&(first, last)| (first..=last).contains(&slot))
+    })
+}
 
 /// The first key of `EVALSHA sha1 numkeys key...`, if there is one.
 fn first_key(command: &Cmd) -> Option<&[u8]> {
@@ -485,6 +534,7 @@ pub fn invoke_and_wait_async<'c, S: Script + ?Sized>(
     span.instrument(async move {
         details.check_slots(&evalsha)?;
         // WAIT is answered by primaries only, so even a no-writes script goes to one.
+        let (evalsha, details) = replication::for_primary(&evalsha, details);
         let route = routing(&evalsha, false);
         let mut pipeline = redis::pipe();
         pipeline.add_command(evalsha).add_command(wait.clone());
@@ -558,6 +608,11 @@ struct Node {
     host: String,
     port: u16,
     primary: bool,
+    /// Neither `fail` nor `fail?`, and its cluster link `connected`.
+    healthy: bool,
+    /// The slot ranges it serves, inclusive (a single slot is `(n, n)`); slots being migrated
+    /// or imported (`[n->-id]`, `[n-<-id]`) are left out.
+    slots: Vec<(u16, u16)>,
 }
 
 impl Node {
@@ -628,13 +683,16 @@ fn parse_reply(reply: Value) -> Result<Vec<Node>, Error> {
 }
 
 /// The reachable-looking nodes of a `CLUSTER NODES` reply: every line
-/// `<id> <ip:port@cport[,hostname]> <flags> ...` whose address is known, `fail` ones included
-/// (they are tried, and reported as failed, rather than silently skipped).
+/// `<id> <ip:port@cport[,hostname]> <flags> <master> <ping-sent> <pong-recv> <epoch> <link>
+/// <slot>...` whose address is known, `fail` ones included (they are tried, and reported as
+/// failed, rather than silently skipped).
 fn parse_cluster_nodes(text: &str) -> Vec<Node> {
     text.lines()
         .filter_map(|line| {
             let mut fields = line.split_whitespace();
             let (_id, address, flags) = (fields.next()?, fields.next()?, fields.next()?);
+            let link = fields.nth(4);
+            let slots = fields.filter_map(parse_slot_range).collect();
             let flags: Vec<&str> = flags.split(',').collect();
             if flags
                 .iter()
@@ -648,42 +706,79 @@ fn parse_cluster_nodes(text: &str) -> Vec<Node> {
             if host.is_empty() || port == 0 {
                 return None;
             }
+            let failing = flags.iter().any(|flag| matches!(*flag, "fail" | "fail?"));
             Some(Node {
                 host: host.to_owned(),
                 port,
                 primary: flags.contains(&"master"),
+                healthy: !failing && link == Some("connected"),
+                slots,
             })
         })
         .collect()
+}
+
+/// `first-last` or `slot`; `None` for a migration entry (`[...]`) or anything unparsable.
+fn parse_slot_range(field: &str) -> Option<(u16, u16)> {
+    let (first, last) = field.split_once('-').unwrap_or((field, field));
+    Some((first.parse().ok()?, last.parse().ok()?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A cluster seen in the middle of a failover: 30001 (slots 0-5460) has failed and 30004,
+    /// its replica, has taken over; 30005 has lost its link; 30003 is importing a slot.
+    const FAILED_OVER: &str = "\
+07c3 127.0.0.1:30004@31004 master - 0 1426238317239 4 connected 0-5460
+67ed 127.0.0.1:30002@31002,node-2 master - 0 1426238316232 2 connected 5461-10921 10922
+292f 127.0.0.1:30003@31003 myself,master - 0 0 3 connected 10923-16383 [5000-<-07c3]
+9fd8 :0@0 master,noaddr - 0 0 0 disconnected
+6ec2 127.0.0.1:30001@31001 master,fail - 1426238316232 0 1 disconnected
+1a2b 127.0.0.1:30005@31005 slave 67ed 0 1426238316232 2 disconnected
+3c4d 127.0.0.1:30006@31006 slave,fail? 292f 0 1426238316232 3 connected
+";
+
     #[test]
     fn parses_cluster_nodes() {
-        let text = "\
-07c3 127.0.0.1:30004@31004 slave e7d1 0 1426238317239 4 connected
-67ed 127.0.0.1:30002@31002,node-2 master - 0 1426238316232 2 connected 5461-10922
-292f 127.0.0.1:30003@31003 myself,master - 0 0 3 connected 10923-16383
-9fd8 :0@0 master,noaddr - 0 0 0 disconnected
-6ec2 127.0.0.1:30001@31001 master,fail - 1426238316232 0 1 disconnected 0-5460
-";
-        let nodes = parse_cluster_nodes(text);
-        let summary: Vec<(String, u16, bool)> = nodes
+        type Summary = (u16, bool, bool, Vec<(u16, u16)>);
+        let summary: Vec<Summary> = parse_cluster_nodes(FAILED_OVER)
             .into_iter()
-            .map(|node| (node.host, node.port, node.primary))
+            .map(|node| {
+                assert_eq!(node.host, "127.0.0.1");
+                (node.port, node.primary, node.healthy, node.slots)
+            })
             .collect();
         assert_eq!(
             summary,
             vec![
-                ("127.0.0.1".into(), 30004, false),
-                ("127.0.0.1".into(), 30002, true),
-                ("127.0.0.1".into(), 30003, true),
-                ("127.0.0.1".into(), 30001, true),
+                (30004, true, true, vec![(0, 5460)]),
+                (30002, true, true, vec![(5461, 10921), (10922, 10922)]),
+                (30003, true, true, vec![(10923, 16383)]),
+                (30001, true, false, vec![]),
+                (30005, false, false, vec![]),
+                (30006, false, false, vec![]),
             ]
         );
+    }
+
+    #[test]
+    fn the_slot_map_probe_goes_to_a_healthy_primary_that_does_not_own_the_slot() {
+        let nodes = parse_cluster_nodes(FAILED_OVER);
+        let port = |slot| redirecting_node(&nodes, slot).map(|node| node.port);
+        // The dead 30001 owned slot 0 before: never chosen, nor the new owner 30004.
+        assert_eq!(port(0), Some(30002));
+        assert_eq!(port(10922), Some(30004));
+        assert_eq!(port(16383), Some(30004));
+        for slot in [0, 5460, 5461, 10922, 10923, 16383] {
+            let node = redirecting_node(&nodes, slot).expect("a redirecting node");
+            assert!(node.primary && node.healthy);
+            assert!(!node.slots.iter().any(|&(a, b)| (a..=b).contains(&slot)));
+        }
+        // One shard: every primary owns the slot, nothing can answer MOVED.
+        let one_shard = "07c3 127.0.0.1:30004@31004 myself,master - 0 0 4 connected 0-16383\n";
+        assert_eq!(redirecting_node(&parse_cluster_nodes(one_shard), 42), None);
     }
 
     #[test]

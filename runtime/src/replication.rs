@@ -5,6 +5,10 @@
 //! timeout passes, and answers how many did. Both commands go to the same node: on a standalone
 //! connection trivially, on a cluster connection because the `redis` crate routes a pipeline by
 //! its first command, the script, hence by the script's first key.
+//!
+//! Only primaries answer `WAIT`, so a `no-writes` script is sent as `EVALSHA` (and `EVAL`), not
+//! `EVALSHA_RO`, when it waits: the `redis` crate routes a read-only first command to a replica
+//! when the client reads from replicas, and that replica would refuse the pipeline's `WAIT`.
 
 use std::time::Duration;
 
@@ -91,6 +95,25 @@ impl Replies {
     }
 }
 
+/// The script's command and details for a pipeline that ends with `WAIT`: `EVALSHA_RO` becomes
+/// `EVALSHA` (and the fallback `EVAL`, not `EVAL_RO`), so that the pipeline is routed to a
+/// primary, the only kind of node that answers `WAIT`. On a primary both forms run a `no-writes`
+/// script alike.
+pub(crate) fn for_primary(evalsha: &Cmd, details: Details) -> (Cmd, Details) {
+    if !details.read_only {
+        return (evalsha.clone(), details);
+    }
+    let mut command = redis::cmd("EVALSHA");
+    for arg in evalsha.args_iter().skip(1) {
+        if let redis::Arg::Simple(bytes) = arg {
+            command.arg(bytes);
+        }
+    }
+    let mut details = details;
+    details.read_only = false;
+    (command, details)
+}
+
 fn packed(script: &Cmd, wait: &Cmd) -> Vec<u8> {
     let mut bytes = script.get_packed_command();
     wait.write_packed_command(&mut bytes);
@@ -111,11 +134,12 @@ where
     let span = details.span(evalsha);
     let _entered = span.entered_guard();
     details.check_slots(evalsha)?;
+    let (evalsha, details) = for_primary(evalsha, details);
     let mut replies =
-        Replies::from_values(connection.req_packed_commands(&packed(evalsha, wait), 0, 2))?;
+        Replies::from_values(connection.req_packed_commands(&packed(&evalsha, wait), 0, 2))?;
     if replies.is_noscript() {
         span.record_fallback();
-        let eval = details.eval_command(evalsha);
+        let eval = details.eval_command(&evalsha);
         replies = Replies::from_values(connection.req_packed_commands(&packed(&eval, wait), 0, 2))?;
     }
     replies.finish(&details)
@@ -135,6 +159,7 @@ where
     let span = details.span(&evalsha);
     let run = async {
         details.check_slots(&evalsha)?;
+        let (evalsha, details) = for_primary(&evalsha, details);
         let mut pipeline = redis::pipe();
         pipeline.add_command(evalsha).add_command(wait.clone());
         let mut replies =
@@ -158,6 +183,56 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `no-writes` script, as the derive would implement it.
+    struct ReadOnly;
+
+    impl crate::Script for ReadOnly {
+        type Output = Option<String>;
+        const NAME: &'static str = "ReadOnly";
+        const PATH: &'static str = "lua/read_only.lua";
+        const SOURCE: &'static str = "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])";
+        const SHA1: &'static str = "0000000000000000000000000000000000000000";
+        const KEY_FIELDS: &'static [&'static str] = &["key"];
+        const ARG_FIELDS: &'static [&'static str] = &["an_arg"];
+        const FLAGS: crate::ShebangFlags = crate::ShebangFlags {
+            no_writes: true,
+            allow_oom: false,
+            allow_stale: false,
+            no_cluster: false,
+            allow_cross_slot_keys: false,
+        };
+        const KEY_TEMPLATES: &'static [Option<&'static str>] = &[None];
+        const STANDALONE_ONLY: bool = false;
+
+        fn write_keys_and_args(&self, command: &mut Cmd) {
+            command.arg(1).arg("{u}k").arg("an-arg");
+        }
+    }
+
+    #[test]
+    fn a_waiting_read_only_script_is_sent_as_evalsha() {
+        let mut evalsha_ro = redis::cmd("EVALSHA_RO");
+        evalsha_ro.arg("sha").arg(1).arg("{u}k").arg("an-arg");
+        let details = Details::of::<ReadOnly>();
+        assert!(details.read_only);
+        let (command, details) = for_primary(&evalsha_ro, details);
+        assert_eq!(
+            command.get_packed_command(),
+            redis::cmd("EVALSHA")
+                .arg("sha")
+                .arg(1)
+                .arg("{u}k")
+                .arg("an-arg")
+                .get_packed_command()
+        );
+        assert!(!details.read_only);
+        let eval = details.eval_command(&command);
+        assert_eq!(
+            eval.args_iter().next(),
+            Some(redis::Arg::Simple(&b"EVAL"[..]))
+        );
+    }
 
     #[test]
     fn wait_takes_milliseconds() {
