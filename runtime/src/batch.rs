@@ -1,9 +1,11 @@
-//! Many invocations across a Redis Cluster: grouped by node, pipelined, all nodes at once.
+//! Many invocations across a Redis Cluster: grouped by slot and node, pipelined, all nodes at
+//! once. This is the way to pipeline scripts on a cluster: the `redis` crate's cluster
+//! pipelines send the whole pipeline again on `MOVED` or `ASK` (see the end of this page).
 //!
 //! [`ClusterBatch`] takes invocations of any scripts, finds each one's primary from the hash
-//! slot of its first key (`CLUSTER SLOTS`, kept in [`ClusterNodes`]), sends each primary its
-//! share as pipelines in the order added, runs all primaries concurrently, and returns the
-//! replies in the order added.
+//! slot of its first key (`CLUSTER SLOTS`, kept in [`ClusterNodes`]), gathers the invocations of
+//! each slot into one group, sends each primary its groups as pipelines, runs all primaries
+//! concurrently, and returns the replies in the order added.
 //!
 //! # Guarantees
 //!
@@ -11,22 +13,63 @@
 //!   the [pipeline module](crate::pipeline): in a plain pipeline a `SCRIPT FLUSH` can land
 //!   between any two commands, and an `EVALSHA` that fails there cannot be replayed without
 //!   reordering it after the commands that followed it.
-//! - **Exactly once.** Only what a node says it did not run is sent again: replies `MOVED`
-//!   (to the node it names), `ASK` (to the node it names, preceded by `ASKING` in the same
-//!   pipeline), `TRYAGAIN`, `CLUSTERDOWN`, `MASTERDOWN`, `LOADING` and `READONLY` (a primary
-//!   demoted by a failover), after fetching `CLUSTER SLOTS` again; and invocations whose node
-//!   could not be connected to (nothing was sent). Up to [`MAX_ROUNDS`] rounds; what still did
-//!   not run keeps its last error, which says so.
-//! - **Order.** The invocations of one slot go to one node, in one pipeline per round, in the
-//!   order added, so they run in that order; those sent again run after the round that refused
-//!   them, still in the order added. While a slot migrates (`ASK`), keys already moved are sent
-//!   again while keys not yet moved ran in the first round, so order then holds per key.
+//! - **Order per slot.** The invocations of one slot run in the order added, also when a node
+//!   refuses some of them and they are sent again. A slot's invocations travel together: two
+//!   or more are wrapped in `MULTI` ... `EXEC` inside the node's pipeline (one alone is sent as
+//!   is). Redis checks the slot of each command as it queues it, so a refused invocation
+//!   (`MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`, ...) is answered at once instead of `QUEUED`,
+//!   and `EXEC` then runs nothing (`EXECABORT`); a check that fails at `EXEC` itself (the keys
+//!   of the queued commands split by a migration) discards the transaction as well. A group
+//!   therefore runs whole or not at all, and is sent again whole, in order (with `ASKING`
+//!   before `MULTI` when a node answered `ASK`: Redis keeps that flag for the whole
+//!   transaction). Invocations of different slots have no order between them, nor have
+//!   invocations of scripts without keys (spread over the primaries one by one).
 //!
-//! What nobody can promise: if a connection breaks while a pipeline is in flight, some, all or
-//! none of it may have run. Those invocations get the I/O error ([`Error::is_io_error`]) and
-//! are **not** sent again; the connection is dropped and `CLUSTER SLOTS` fetched again, so
-//! after a failover the next run reaches the promoted replica (the caller decides whether to
-//! resend what failed, e.g. after checking its effects).
+//!   What this costs: while a slot migrates, a group whose keys are partly on each side cannot
+//!   run on either node (the source answers `ASK` or `TRYAGAIN`, the target `TRYAGAIN`), so it
+//!   waits, round after round, until the migration completes, or is reported as not run when
+//!   the rounds are used up; a plain pipeline would have run part of it, out of order. A
+//!   group runs as one transaction, so no other client's command runs on that node between its
+//!   invocations. And `MULTI`, `EXEC` and the `QUEUED` replies take time: a batch of 10,000
+//!   one-key invocations takes about 15 % longer than the same groups sent without them.
+//! - **Exactly once.** An invocation is sent again only when the node certainly did not run it:
+//!   an error answered instead of `QUEUED` (then nothing of its group ran; the group is sent
+//!   again if every such error is a redirect or refusal as listed below, otherwise nothing is
+//!   sent again and each invocation of the group reports its own error or the `EXECABORT`); a
+//!   redirect or refusal answered to `EXEC`; a single invocation answered with a redirect or
+//!   refusal in the exact form Redis 7 sends: `MOVED <slot> <host:port>` or
+//!   `ASK <slot> <host:port>` naming the invocation's own slot, `TRYAGAIN Multiple keys request
+//!   during rehashing of slot`, `CLUSTERDOWN The cluster is down` (or `... Hash slot not
+//!   served`, `... The cluster is down and only accepts read commands`), `MASTERDOWN Link with
+//!   MASTER is down ...`, `LOADING Redis is loading the dataset in memory`, `READONLY You can't
+//!   write against a read only replica.` (a primary demoted by a failover); and an invocation
+//!   that was not sent at all (no connection to its node, or an earlier pipeline to that node
+//!   failed, see below). A script's own reply is never taken for a refusal when it differs from
+//!   these forms, e.g. `redis.error_reply('TRYAGAIN later')`, a `MOVED` naming another slot, or
+//!   an error raised by a `redis.call` inside the script, to which Redis appends
+//!   ` script: <sha1>, on @user_script:<line>.`; inside a group a script's reply comes in
+//!   `EXEC`'s reply and is never mistaken at all. What is left: a single invocation whose
+//!   script returns, word for word, one of the server's own errors above is taken as refused
+//!   and sent again.
+//! - **Rounds.** A [`Retry`] bounds the rounds (each invocation is sent at most
+//!   [`Retry::rounds`] times; [`MAX_ROUNDS`] by default) and the pauses between them: a round
+//!   that only follows `MOVED`/`ASK` starts at once, one that follows a refusal which takes
+//!   time to clear (a migration's `TRYAGAIN`, a failover's `CLUSTERDOWN`, `LOADING`, no
+//!   connection) first waits [`Retry::first_pause`], doubled each time, at most
+//!   [`Retry::max_pause`]: by default 20 ms, 40 ms, ... 1 s, about 2.3 s in all. `CLUSTER
+//!   SLOTS` is fetched again before each round. What still did not run keeps its last error,
+//!   which says so.
+//!
+//! What nobody can promise: if a connection breaks while a pipeline is in flight (or a
+//! response timeout set with [`ClusterNodes::set_response_timeout`] expires), some, all or
+//! none of it may have run (a group of one slot whole or not at all). Those invocations get
+//! the I/O error ([`Error::is_io_error`]) and are **not** sent again. That node's later pipelines of the round are not sent: their
+//! invocations are sent again in the next round, and if they never get through, their error
+//! (kind [`ErrorKind::ClusterConnectionNotFound`], not an I/O error) says they were not sent,
+//! so the caller can resend them safely. The broken connection is dropped and `CLUSTER SLOTS`
+//! fetched again, so after a failover the next run reaches the promoted replica. By default
+//! there is no response timeout: a large pipeline or a node busy with a slow script is waited
+//! for, not reported as failed while it runs.
 //!
 //! # Why not the `redis` crate's cluster connection
 //!
@@ -39,22 +82,152 @@
 //! protocol), and handle redirects themselves.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::{
-    Arg, Cmd, ConnectionAddr, ConnectionInfo, ErrorKind, IntoConnectionInfo, RedisError,
-    ServerErrorKind, Value,
+    Arg, AsyncConnectionConfig, Cmd, ConnectionAddr, ConnectionInfo, ErrorKind, IntoConnectionInfo,
+    RedisError, ServerError, Value,
 };
 use redis_script_analysis::{SLOT_COUNT, hash_slot};
 
 use crate::pipeline::{Replies, ScriptInfo, Ticket, eval_command};
 use crate::{Error, Script};
 
-/// How many times an invocation is sent at most.
-pub const MAX_ROUNDS: usize = 5;
+/// How many times an invocation is sent at most, by default ([`Retry::default`]).
+pub const MAX_ROUNDS: usize = 8;
 
-/// Commands per pipeline: a node's share is sent as consecutive pipelines of at most this many.
+/// Commands per pipeline: a node's share is sent as consecutive pipelines of about this many
+/// (a slot's group is never split, so one larger group makes a larger pipeline).
 const CHUNK: usize = 1024;
+
+/// How long `CLUSTER SLOTS` may take before the next node is asked: it is answered from
+/// memory, so a node that takes longer is stuck or unreachable.
+const REFRESH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How a [`ClusterBatch`] sends again what nodes refused: each invocation is sent at most
+/// `rounds` times; a round after a refusal that takes time to clear (`TRYAGAIN` during a
+/// migration, `CLUSTERDOWN` during a failover, `LOADING`, a node that cannot be connected to)
+/// first pauses `first_pause`, doubled each time, at most `max_pause`. A round that only
+/// follows `MOVED`/`ASK` does not pause: the redirect names where to go now.
+///
+/// ```
+/// use std::time::Duration;
+/// use redis_script::batch::{ClusterBatch, Retry};
+///
+/// // Ride out a failover of up to about 20 s.
+/// let retry = Retry { rounds: 25, first_pause: Duration::from_millis(50), max_pause: Duration::from_secs(1) };
+/// let batch = ClusterBatch::new().with_retry(retry);
+/// assert_eq!(batch.retry().rounds, 25);
+/// assert_eq!(Retry::default().pause(0), Duration::from_millis(20));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Sends per invocation at most, the first included (0 counts as 1).
+    pub rounds: usize,
+    /// The first pause.
+    pub first_pause: Duration,
+    /// The longest pause.
+    pub max_pause: Duration,
+}
+
+impl Default for Retry {
+    /// [`MAX_ROUNDS`] rounds; pauses of 20 ms, 40 ms, ..., at most 1 s (about 2.3 s in all).
+    fn default() -> Self {
+        Retry {
+            rounds: MAX_ROUNDS,
+            first_pause: Duration::from_millis(20),
+            max_pause: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Retry {
+    /// The pause before the `n`-th pausing round (from 0): `first_pause * 2^n`, at most
+    /// `max_pause`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let retry = redis_script::batch::Retry::default();
+    /// assert_eq!(retry.pause(2), Duration::from_millis(80));
+    /// assert_eq!(retry.pause(40), Duration::from_secs(1));
+    /// ```
+    pub fn pause(&self, n: u32) -> Duration {
+        let factor = 2u32.checked_pow(n).unwrap_or(u32::MAX);
+        self.first_pause
+            .checked_mul(factor)
+            .unwrap_or(self.max_pause)
+            .min(self.max_pause)
+    }
+}
+
+/// A pause that needs no async runtime (the crate runs on tokio or smol): a thread sleeps,
+/// then wakes the task. Batches pause only between rounds after a refusal, so a thread per
+/// pause costs nothing that matters.
+struct Pause {
+    duration: Duration,
+    state: Arc<Mutex<PauseState>>,
+    started: bool,
+}
+
+#[derive(Default)]
+struct PauseState {
+    done: bool,
+    waker: Option<Waker>,
+}
+
+impl Pause {
+    fn new(duration: Duration) -> Self {
+        Pause {
+            duration,
+            state: Arc::default(),
+            started: false,
+        }
+    }
+}
+
+impl Future for Pause {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.duration.is_zero() {
+            return Poll::Ready(());
+        }
+        {
+            // A poisoned lock means the sleeper panicked: pausing no longer is what is left.
+            let Ok(mut state) = self.state.lock() else {
+                return Poll::Ready(());
+            };
+            if state.done {
+                return Poll::Ready(());
+            }
+            state.waker = Some(cx.waker().clone());
+        }
+        if !self.started {
+            self.started = true;
+            let (state, duration) = (self.state.clone(), self.duration);
+            let spawned = std::thread::Builder::new()
+                .name("redis-script-batch-pause".into())
+                .spawn(move || {
+                    std::thread::sleep(duration);
+                    if let Ok(mut state) = state.lock() {
+                        state.done = true;
+                        if let Some(waker) = state.waker.take() {
+                            waker.wake();
+                        }
+                    }
+                });
+            if spawned.is_err() {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    }
+}
 
 /// A node of the cluster, as `CLUSTER SLOTS` and redirects name it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -67,6 +240,9 @@ impl Address {
     /// `host:port` as in a `MOVED`/`ASK` reply (IPv6 hosts are not bracketed there).
     fn parse(text: &str) -> Option<Address> {
         let (host, port) = text.rsplit_once(':')?;
+        if text.chars().any(char::is_whitespace) || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
         Some(Address {
             host: host.to_owned(),
             port: port.parse().ok()?,
@@ -214,6 +390,10 @@ fn as_address(value: &Value, asked: &str) -> Option<Address> {
 /// (username, password, database, protocol, TLS) and kept; the slot map is fetched on
 /// [`connect`](Self::connect) and again whenever a node redirects an invocation.
 ///
+/// The connections have no response timeout unless [`set_response_timeout`](Self::set_response_timeout)
+/// sets one: a reply that comes late (a large pipeline, a node busy with a slow script) is a
+/// reply, while a timeout would report as failed what ran.
+///
 /// ```no_run
 /// # async fn run() -> Result<(), redis_script::Error> {
 /// use redis_script::batch::ClusterNodes;
@@ -226,6 +406,7 @@ pub struct ClusterNodes {
     seed: ConnectionInfo,
     map: SlotMap,
     connections: HashMap<Address, MultiplexedConnection>,
+    response_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for ClusterNodes {
@@ -233,6 +414,7 @@ impl std::fmt::Debug for ClusterNodes {
         f.debug_struct("ClusterNodes")
             .field("map", &self.map)
             .field("connected", &self.connections.keys().collect::<Vec<_>>())
+            .field("response_timeout", &self.response_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -252,6 +434,7 @@ impl ClusterNodes {
             seed,
             map: SlotMap::default(),
             connections: HashMap::new(),
+            response_timeout: None,
         };
         nodes.refresh().await?;
         Ok(nodes)
@@ -275,7 +458,15 @@ impl ClusterNodes {
             let mut command = redis::cmd("CLUSTER");
             command.arg("SLOTS");
             let reply = match self.connection(&address).await {
-                Ok(mut connection) => connection.send_packed_command(&command).await,
+                Ok(mut connection) => {
+                    // On a clone: the timeout is for this command only.
+                    connection.set_response_timeout(REFRESH_TIMEOUT);
+                    let reply = connection.send_packed_command(&command).await;
+                    if reply.as_ref().is_err_and(RedisError::is_io_error) {
+                        self.connections.remove(&address);
+                    }
+                    reply
+                }
                 Err(error) => Err(error),
             };
             match reply.map(|reply| SlotMap::parse(reply, &address.host)) {
@@ -305,6 +496,21 @@ impl ClusterNodes {
     /// ```
     pub fn slot_map(&self) -> &SlotMap {
         &self.map
+    }
+
+    /// Sets how long a batch waits for a node's replies before reporting them as failed with an
+    /// I/O error (the invocations may have run); `None`, the default, waits as long as the
+    /// connection stays up. Applies to connections made from now on: the current ones are
+    /// dropped.
+    ///
+    /// ```no_run
+    /// # async fn run(nodes: &mut redis_script::batch::ClusterNodes) {
+    /// nodes.set_response_timeout(Some(std::time::Duration::from_secs(30)));
+    /// # }
+    /// ```
+    pub fn set_response_timeout(&mut self, timeout: Option<Duration>) {
+        self.response_timeout = timeout;
+        self.connections.clear();
     }
 
     fn seed_address(&self) -> Option<Address> {
@@ -345,8 +551,11 @@ impl ClusterNodes {
             }
         };
         let info = self.seed.clone().set_addr(addr);
+        // Not `get_multiplexed_async_connection()`: its default response timeout (500 ms in
+        // redis 1.8) would report a chunk that takes longer as failed, though it ran.
+        let config = AsyncConnectionConfig::new().set_response_timeout(self.response_timeout);
         let connection = redis::Client::open(info)?
-            .get_multiplexed_async_connection()
+            .get_multiplexed_async_connection_with_config(&config)
             .await?;
         self.connections.insert(address.clone(), connection.clone());
         Ok(connection)
@@ -378,8 +587,8 @@ fn first_key_slot(command: &Cmd) -> Option<u16> {
     }
 }
 
-/// Where an invocation goes next.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// Where a group goes next.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Target {
     /// The owner of its slot in the slot map (any primary for a script without keys).
     BySlot,
@@ -389,59 +598,269 @@ enum Target {
     Ask(Address),
 }
 
-/// What a reply means for the batch.
-enum Outcome {
-    /// It ran (successfully or not): final.
-    Done,
-    /// The node did not run it; send it again to this target.
-    Again(Target),
+/// The invocations sent together: all pending invocations of one slot, in the order added, or
+/// one invocation of a script without keys.
+#[derive(Clone, Debug)]
+struct Group {
+    slot: Option<u16>,
+    members: Vec<usize>,
+    target: Target,
 }
 
-fn outcome(reply: &Result<Value, RedisError>) -> Outcome {
-    let redirect = |error: &redis::ServerError| {
-        // "MOVED 3999 127.0.0.1:6381": the detail is "<slot> <host:port>".
-        error
-            .details()
-            .and_then(|detail| detail.split_whitespace().nth(1))
-            .and_then(Address::parse)
-    };
-    match reply {
-        Ok(Value::ServerError(error)) => match error.kind() {
-            Some(ServerErrorKind::Moved) => {
-                Outcome::Again(redirect(error).map_or(Target::BySlot, Target::Moved))
-            }
-            Some(ServerErrorKind::Ask) => {
-                Outcome::Again(redirect(error).map_or(Target::BySlot, Target::Ask))
-            }
-            Some(
-                ServerErrorKind::TryAgain
-                | ServerErrorKind::ClusterDown
-                | ServerErrorKind::MasterDown
-                | ServerErrorKind::BusyLoading
-                | ServerErrorKind::ReadOnly,
-            ) => Outcome::Again(Target::BySlot),
-            _ => Outcome::Done,
-        },
-        Ok(_) => Outcome::Done,
-        // Connecting failed, so nothing was sent.
-        Err(error) if error.kind() == ErrorKind::ClusterConnectionNotFound => {
-            Outcome::Again(Target::BySlot)
-        }
-        Err(_) => Outcome::Done,
+impl Group {
+    /// Whether the group goes out as `MULTI` ... `EXEC`: only then can a refusal of one member
+    /// stop the members after it from running.
+    fn atomic(&self) -> bool {
+        self.members.len() > 1
+    }
+
+    fn asking(&self) -> bool {
+        matches!(self.target, Target::Ask(_))
+    }
+
+    /// Commands on the wire: `ASKING`, `MULTI` and `EXEC` included.
+    fn commands(&self) -> usize {
+        usize::from(self.asking()) + self.members.len() + if self.atomic() { 2 } else { 0 }
     }
 }
 
-fn not_connected(address: &Address, error: &RedisError) -> RedisError {
+/// A server error that says the node did not run the command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Refusal {
+    Moved(Address),
+    Ask(Address),
+    /// `MOVED`/`ASK` without a usable address: follow the refreshed slot map.
+    Redirect,
+    /// Refusals that take time to clear: `TRYAGAIN`, `CLUSTERDOWN`, `MASTERDOWN`, `LOADING`,
+    /// `READONLY`.
+    Wait,
+}
+
+/// The wordings of Redis 7.0 (`server.c`, `cluster.c`) for refusals other than redirects.
+const WAIT_REFUSALS: &[(&str, &str)] = &[
+    ("TRYAGAIN", "Multiple keys request during rehashing of slot"),
+    ("CLUSTERDOWN", "The cluster is down"),
+    ("CLUSTERDOWN", "Hash slot not served"),
+    (
+        "CLUSTERDOWN",
+        "The cluster is down and only accepts read commands",
+    ),
+    (
+        "MASTERDOWN",
+        "Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+    ),
+    (
+        "MASTERDOWN",
+        "Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.",
+    ),
+    ("LOADING", "Redis is loading the dataset in memory"),
+    ("READONLY", "You can't write against a read only replica."),
+    (
+        "READONLY",
+        "Can not run script with write flag on readonly replica",
+    ),
+];
+
+/// Whether `code detail` is, word for word, a refusal Redis sends for a command of `slot`. A
+/// script's own error reply in another form (`TRYAGAIN later`, a `MOVED` naming another slot,
+/// an error of a `redis.call` with Redis's ` script: ...` suffix) is not.
+fn refusal_text(code: &str, detail: Option<&str>, slot: Option<u16>) -> Option<Refusal> {
+    let detail = detail?;
+    match code {
+        "MOVED" | "ASK" => {
+            let (named, address) = detail.split_once(' ')?;
+            if named.is_empty() || !named.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            if named.parse::<u16>().ok()? != slot? {
+                return None;
+            }
+            let address = Address::parse(address)?;
+            // Redis writes `:port` or `?:port` for a node whose address it does not know.
+            if address.host.is_empty() || address.host == "?" {
+                return Some(Refusal::Redirect);
+            }
+            Some(if code == "MOVED" {
+                Refusal::Moved(address)
+            } else {
+                Refusal::Ask(address)
+            })
+        }
+        _ => WAIT_REFUSALS
+            .iter()
+            .any(|&(known_code, known_detail)| known_code == code && known_detail == detail)
+            .then_some(Refusal::Wait),
+    }
+}
+
+fn refusal(error: &ServerError, slot: Option<u16>) -> Option<Refusal> {
+    refusal_text(error.code(), error.details(), slot)
+}
+
+impl Refusal {
+    fn target(&self) -> Target {
+        match self {
+            Refusal::Moved(address) => Target::Moved(address.clone()),
+            Refusal::Ask(address) => Target::Ask(address.clone()),
+            Refusal::Redirect | Refusal::Wait => Target::BySlot,
+        }
+    }
+}
+
+/// What a group's replies mean for the batch.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// Its members ran, or are final without having run: their replies are set.
+    Done,
+    /// Nothing of it ran; send it again to `target`, after a pause if `wait`.
+    Again { target: Target, wait: bool },
+}
+
+/// `EXECABORT Transaction discarded because of previous errors.`: a command was refused while
+/// queueing.
+const EXECABORT_PREVIOUS: &str = "Transaction discarded because of previous errors.";
+/// `EXECABORT Transaction discarded because of: <error>`: `EXEC` itself was refused.
+const EXECABORT_BECAUSE: &str = "Transaction discarded because of: ";
+
+/// Reads the replies of one group (`ASKING`, `MULTI` and `EXEC` included), sets its members'
+/// replies and says what comes next.
+fn settle(group: &Group, values: Vec<Value>, replies: &mut [Result<Value, RedisError>]) -> Next {
+    let mut values = values.into_iter();
+    if group.asking() {
+        values.next(); // ASKING's +OK
+    }
+    if !group.atomic() {
+        let value = values.next().unwrap_or(Value::Nil);
+        let next = match &value {
+            Value::ServerError(error) => refusal(error, group.slot).map(|refusal| Next::Again {
+                wait: refusal == Refusal::Wait || refusal == Refusal::Redirect,
+                target: refusal.target(),
+            }),
+            _ => None,
+        };
+        if let Some(&member) = group.members.first() {
+            replies[member] = Ok(value);
+        }
+        return next.unwrap_or(Next::Done);
+    }
+    let multi = values.next();
+    let queued: Vec<Value> = values.by_ref().take(group.members.len()).collect();
+    let exec = values.next().unwrap_or(Value::Nil);
+    if !matches!(&multi, Some(Value::Okay))
+        && !matches!(&multi, Some(Value::SimpleString(ok)) if ok == "OK")
+    {
+        // No transaction was opened (it cannot be refused, but if it were): the invocations
+        // ran as plain commands and these are their replies.
+        for (&member, value) in group.members.iter().zip(queued) {
+            replies[member] = Ok(value);
+        }
+        return Next::Done;
+    }
+    let exec_error = match exec {
+        Value::Array(results) if results.len() == group.members.len() => {
+            for (&member, value) in group.members.iter().zip(results) {
+                replies[member] = Ok(value);
+            }
+            return Next::Done;
+        }
+        Value::ServerError(error) => error,
+        other => {
+            let error = RedisError::from((
+                ErrorKind::UnexpectedReturnType,
+                "unexpected EXEC reply",
+                format!("{other:?}"),
+            ));
+            for &member in &group.members {
+                replies[member] = Err(error.clone());
+            }
+            return Next::Done;
+        }
+    };
+    // From here on the transaction was discarded: nothing of the group ran.
+    let mut refusals = Vec::new();
+    let mut queued_count = 0;
+    let mut refused_otherwise = false;
+    if exec_error.code() == "EXECABORT" && exec_error.details() == Some(EXECABORT_PREVIOUS) {
+        for (&member, value) in group.members.iter().zip(queued) {
+            match value {
+                Value::ServerError(error) => {
+                    match refusal(&error, group.slot) {
+                        Some(refusal) => refusals.push(refusal),
+                        None => refused_otherwise = true,
+                    }
+                    replies[member] = Ok(Value::ServerError(error));
+                }
+                _ => {
+                    queued_count += 1;
+                    replies[member] = Ok(Value::ServerError(exec_error.clone()));
+                }
+            }
+        }
+    } else {
+        let inner = match exec_error.details() {
+            Some(detail) if exec_error.code() == "EXECABORT" => {
+                detail.strip_prefix(EXECABORT_BECAUSE).and_then(|inner| {
+                    let (code, detail) = inner.split_once(' ')?;
+                    refusal_text(code, Some(detail), group.slot)
+                })
+            }
+            detail => refusal_text(exec_error.code(), detail, group.slot),
+        };
+        match inner {
+            Some(refusal) => refusals.push(refusal),
+            None => refused_otherwise = true,
+        }
+        for &member in &group.members {
+            replies[member] = Ok(Value::ServerError(exec_error.clone()));
+        }
+    }
+    if refused_otherwise || refusals.is_empty() {
+        // Refused for a reason that sending again does not cure (OOM, NOPERM, ...): final,
+        // and each reply says it did not run.
+        return Next::Done;
+    }
+    let first = refusals[0].clone();
+    let same = refusals.iter().all(|refusal| *refusal == first);
+    match first {
+        // Everything redirected to one node: go there now. With `ASK` only if no member was
+        // queued here: the members of one slot go together, and some keys are still here.
+        Refusal::Moved(_) if same => Next::Again {
+            target: first.target(),
+            wait: false,
+        },
+        Refusal::Ask(_) if same && queued_count == 0 => Next::Again {
+            target: first.target(),
+            wait: false,
+        },
+        _ => Next::Again {
+            target: Target::BySlot,
+            wait: true,
+        },
+    }
+}
+
+/// An error for invocations that were not sent, so sending them again is safe.
+fn not_sent(address: &Address, why: &str, error: &RedisError) -> RedisError {
     RedisError::from((
         ErrorKind::ClusterConnectionNotFound,
-        "cannot connect to the cluster node; the invocation was not sent",
-        format!("{address}: {error}"),
+        "the invocation was not sent",
+        format!("{address}: {why}: {error}"),
     ))
 }
 
+/// What became of one group's pipeline.
+enum Sent {
+    /// The group's replies, `ASKING`, `MULTI` and `EXEC` included.
+    Replies(Vec<Value>),
+    /// The pipeline failed in flight: the group may have run.
+    Failed(RedisError),
+    /// Not sent, because an earlier pipeline to the node failed.
+    Skipped(RedisError),
+}
+
 /// Many script invocations, possibly of different scripts, run across a Redis Cluster in one
-/// call: grouped by primary, pipelined per primary, all primaries at once, replies in the
-/// order added. See the [module documentation](crate::batch) for the guarantees.
+/// call: grouped by slot and primary, pipelined per primary, all primaries at once, replies in
+/// the order added. See the [module documentation](crate::batch) for the guarantees.
 ///
 /// ```no_run
 /// # #[derive(redis_script::RedisScript)]
@@ -463,6 +882,7 @@ fn not_connected(address: &Address, error: &RedisError) -> RedisError {
 #[derive(Clone, Debug, Default)]
 pub struct ClusterBatch {
     entries: Vec<Entry>,
+    retry: Retry,
 }
 
 impl ClusterBatch {
@@ -473,6 +893,28 @@ impl ClusterBatch {
     /// ```
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets how refused invocations are sent again ([`Retry::default`] unless set).
+    ///
+    /// ```
+    /// use redis_script::batch::{ClusterBatch, Retry};
+    /// let batch = ClusterBatch::new().with_retry(Retry { rounds: 1, ..Retry::default() });
+    /// assert_eq!(batch.retry().rounds, 1);
+    /// ```
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How refused invocations are sent again.
+    ///
+    /// ```
+    /// use redis_script::batch::{ClusterBatch, Retry};
+    /// assert_eq!(ClusterBatch::new().retry(), Retry::default());
+    /// ```
+    pub fn retry(&self) -> Retry {
+        self.retry
     }
 
     /// Adds an invocation; its reply converts into the script's `returns` type.
@@ -535,30 +977,32 @@ impl ClusterBatch {
                 entry.script.check_slots(&entry.command)?;
             }
             let mut replies: Vec<Result<Value, RedisError>> = vec![Ok(Value::Nil); self.len()];
-            let mut pending: Vec<(usize, Target)> = (0..self.len())
-                .map(|index| (index, Target::BySlot))
-                .collect();
+            let mut pending = groups(self.entries.iter().map(|entry| entry.slot));
+            let mut wait = false;
+            let mut pauses = 0u32;
             let mut node_count = 0;
             let mut retried = 0;
-            for round in 0..MAX_ROUNDS {
+            for round in 0..self.retry.rounds.max(1) {
                 if pending.is_empty() {
                     break;
                 }
                 if round > 0 {
-                    retried += pending.len();
+                    if wait {
+                        Pause::new(self.retry.pause(pauses)).await;
+                        pauses = pauses.saturating_add(1);
+                    }
+                    retried += pending
+                        .iter()
+                        .map(|group| group.members.len())
+                        .sum::<usize>();
                     // A redirect or refusal means the map is stale; a failed refresh keeps
                     // the old map (the redirects still name their targets).
                     let _ = nodes.refresh().await;
                 }
-                let used = self.send_round(nodes, &pending, &mut replies).await;
+                let (again, used) = self.send_round(nodes, pending, &mut replies).await;
                 node_count = node_count.max(used);
-                pending = pending
-                    .into_iter()
-                    .filter_map(|(index, _)| match outcome(&replies[index]) {
-                        Outcome::Done => None,
-                        Outcome::Again(target) => Some((index, target)),
-                    })
-                    .collect();
+                wait = again.iter().any(|(_, wait)| *wait);
+                pending = again.into_iter().map(|(group, _)| group).collect();
             }
             Ok::<_, Error>((self.replies(replies), node_count, retried))
         };
@@ -567,43 +1011,44 @@ impl ClusterBatch {
         Ok(replies)
     }
 
-    /// Sends `pending` (in the order added), grouped by node, all nodes concurrently; returns
-    /// how many nodes were used.
+    /// Sends `pending`, grouped by node, all nodes concurrently; returns the groups to send
+    /// again (each with whether to pause first) and how many nodes were used.
     async fn send_round(
         &self,
         nodes: &mut ClusterNodes,
-        pending: &[(usize, Target)],
+        pending: Vec<Group>,
         replies: &mut [Result<Value, RedisError>],
-    ) -> usize {
-        // Per node, the invocations in the order added, each with whether it needs ASKING.
-        let mut shares: BTreeMap<Address, Vec<(usize, bool)>> = BTreeMap::new();
+    ) -> (Vec<(Group, bool)>, usize) {
+        let mut again = Vec::new();
+        let mut shares: BTreeMap<Address, Vec<Group>> = BTreeMap::new();
         let mut keyless = 0usize;
-        for (index, target) in pending {
-            let (address, asking) = match target {
-                Target::Moved(address) => (Some(address.clone()), false),
-                Target::Ask(address) => (Some(address.clone()), true),
+        for group in pending {
+            let address = match &group.target {
+                Target::Moved(address) | Target::Ask(address) => Some(address.clone()),
                 Target::BySlot => {
-                    let owner = match self.entries[*index].slot {
+                    let owner = match group.slot {
                         Some(slot) => nodes.map.owner(slot),
                         None => {
                             keyless += 1;
                             Some(keyless % nodes.map.nodes.len().max(1))
                         }
                     };
-                    (
-                        owner.and_then(|node| nodes.map.nodes.get(node).cloned()),
-                        false,
-                    )
+                    owner.and_then(|node| nodes.map.nodes.get(node).cloned())
                 }
             };
             match address {
-                Some(address) => shares.entry(address).or_default().push((*index, asking)),
+                Some(address) => shares.entry(address).or_default().push(group),
                 None => {
-                    replies[*index] = Err(RedisError::from((
+                    let error = RedisError::from((
                         ErrorKind::ClusterConnectionNotFound,
-                        "no primary serves the slot of the invocation's first key",
-                        format!("slot {:?}", self.entries[*index].slot),
-                    )));
+                        "no primary serves the slot of the invocation's first key; \
+                        the invocation was not sent",
+                        format!("slot {:?}", group.slot),
+                    ));
+                    for &member in &group.members {
+                        replies[member] = Err(error.clone());
+                    }
+                    again.push((group, true));
                 }
             }
         }
@@ -612,13 +1057,18 @@ impl ClusterBatch {
         for (address, share) in shares {
             match nodes.connection(&address).await {
                 Ok(connection) => {
-                    let run = self.send_share(connection, share);
-                    runs.push(async move { (address, run.await) });
+                    runs.push(async move {
+                        let results = self.send_share(connection, &address, share).await;
+                        (address, results)
+                    });
                 }
                 Err(error) => {
-                    let error = not_connected(&address, &error);
-                    for (index, _) in share {
-                        replies[index] = Err(error.clone());
+                    let error = not_sent(&address, "cannot connect", &error);
+                    for group in share {
+                        for &member in &group.members {
+                            replies[member] = Err(error.clone());
+                        }
+                        again.push((retarget(group), true));
                     }
                 }
             }
@@ -626,9 +1076,27 @@ impl ClusterBatch {
         let mut any_broken = false;
         for (address, results) in futures_util::future::join_all(runs).await {
             let mut broken = false;
-            for (index, reply) in results {
-                broken |= reply.as_ref().is_err_and(RedisError::is_io_error);
-                replies[index] = reply;
+            for (group, sent) in results {
+                match sent {
+                    Sent::Replies(values) => match settle(&group, values, replies) {
+                        Next::Done => {}
+                        Next::Again { target, wait } => {
+                            again.push((Group { target, ..group }, wait));
+                        }
+                    },
+                    Sent::Failed(error) => {
+                        broken = true;
+                        for &member in &group.members {
+                            replies[member] = Err(error.clone());
+                        }
+                    }
+                    Sent::Skipped(error) => {
+                        for &member in &group.members {
+                            replies[member] = Err(error.clone());
+                        }
+                        again.push((retarget(group), true));
+                    }
+                }
             }
             if broken {
                 // Connect again next time: the node may be back, or replaced by its replica.
@@ -639,48 +1107,88 @@ impl ClusterBatch {
         if any_broken {
             let _ = nodes.refresh().await;
         }
-        node_count
+        // Keep the order of first members, so a node's groups go out as added.
+        again.sort_by_key(|(group, _)| group.members.first().copied());
+        (again, node_count)
     }
 
     /// One node's share: consecutive pipelines, each waited for before the next, so that they
-    /// run in order.
+    /// run in order; a group is never split between two. After a pipeline fails, the later
+    /// ones are not sent: the connection's state is unknown, and what was not sent can be
+    /// sent again safely.
     async fn send_share(
         &self,
         mut connection: MultiplexedConnection,
-        share: Vec<(usize, bool)>,
-    ) -> Vec<(usize, Result<Value, RedisError>)> {
+        address: &Address,
+        share: Vec<Group>,
+    ) -> Vec<(Group, Sent)> {
         let mut results = Vec::with_capacity(share.len());
-        for chunk in share.chunks(CHUNK) {
-            let mut pipeline = redis::Pipeline::with_capacity(chunk.len());
-            for &(index, asking) in chunk {
-                if asking {
-                    pipeline.cmd("ASKING").ignore();
-                }
-                pipeline.add_command(self.entries[index].command.clone());
+        let mut failure: Option<RedisError> = None;
+        let mut share = share.into_iter().peekable();
+        while share.peek().is_some() {
+            let mut chunk = Vec::new();
+            let mut commands = 0;
+            while let Some(group) =
+                share.next_if(|group| commands == 0 || commands + group.commands() <= CHUNK)
+            {
+                commands += group.commands();
+                chunk.push(group);
             }
-            let sent = pipeline.len();
-            let values = connection.send_packed_commands(&pipeline, 0, sent).await;
-            match values {
-                Ok(values) if values.len() == sent => {
+            if let Some(error) = &failure {
+                let error = not_sent(address, "an earlier pipeline to the node failed", error);
+                results.extend(
+                    chunk
+                        .into_iter()
+                        .map(|group| (group, Sent::Skipped(error.clone()))),
+                );
+                continue;
+            }
+            let mut pipeline = redis::Pipeline::with_capacity(commands);
+            for group in &chunk {
+                if group.asking() {
+                    pipeline.cmd("ASKING");
+                }
+                if group.atomic() {
+                    pipeline.cmd("MULTI");
+                }
+                for &member in &group.members {
+                    pipeline.add_command(self.entries[member].command.clone());
+                }
+                if group.atomic() {
+                    pipeline.cmd("EXEC");
+                }
+            }
+            match connection
+                .send_packed_commands(&pipeline, 0, commands)
+                .await
+            {
+                Ok(values) if values.len() == commands => {
                     let mut values = values.into_iter();
-                    for &(index, asking) in chunk {
-                        if asking {
-                            values.next(); // ASKING's +OK
-                        }
-                        let value = values.next().unwrap_or(Value::Nil);
-                        results.push((index, Ok(value)));
+                    for group in chunk {
+                        let own: Vec<Value> = values.by_ref().take(group.commands()).collect();
+                        results.push((group, Sent::Replies(own)));
                     }
                 }
                 Ok(values) => {
                     let error = RedisError::from((
                         ErrorKind::Client,
                         "unexpected number of pipeline replies",
-                        format!("sent {sent}, got {}", values.len()),
+                        format!("sent {commands}, got {}", values.len()),
                     ));
-                    results.extend(chunk.iter().map(|&(index, _)| (index, Err(error.clone()))));
+                    results.extend(
+                        chunk
+                            .into_iter()
+                            .map(|group| (group, Sent::Failed(error.clone()))),
+                    );
+                    failure = Some(error);
                 }
                 Err(error) => {
-                    results.extend(chunk.iter().map(|&(index, _)| (index, Err(error.clone()))));
+                    results.extend(
+                        chunk
+                            .into_iter()
+                            .map(|group| (group, Sent::Failed(error.clone()))),
+                    );
+                    failure = Some(error);
                 }
             }
         }
@@ -694,6 +1202,40 @@ impl ClusterBatch {
             .map(|entry| Some(entry.script))
             .collect();
         Replies::from_results(values, scripts)
+    }
+}
+
+/// The first round's groups, from the slot of each invocation: per slot, its invocations in
+/// the order added; each invocation of a script without keys alone. Ordered by their first
+/// member.
+fn groups(slots: impl Iterator<Item = Option<u16>>) -> Vec<Group> {
+    let mut by_slot: HashMap<u16, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for (index, slot) in slots.enumerate() {
+        let group = Group {
+            slot,
+            members: vec![index],
+            target: Target::BySlot,
+        };
+        match slot {
+            Some(slot) => match by_slot.get(&slot) {
+                Some(&at) => groups[at].members.push(index),
+                None => {
+                    by_slot.insert(slot, groups.len());
+                    groups.push(group);
+                }
+            },
+            None => groups.push(group),
+        }
+    }
+    groups
+}
+
+/// A group that was not sent goes by the refreshed slot map next time (its node may be gone).
+fn retarget(group: Group) -> Group {
+    Group {
+        target: Target::BySlot,
+        ..group
     }
 }
 
@@ -750,27 +1292,216 @@ mod tests {
         assert_eq!(first_key_slot(&keyless), None);
     }
 
+    fn error(text: &str) -> Value {
+        Value::ServerError(parse_error(text))
+    }
+
+    fn refused(text: &str, slot: u16) -> Option<Refusal> {
+        let error = parse_error(text);
+        refusal(&error, Some(slot))
+    }
+
     #[test]
-    fn redirects_name_their_target() {
-        let reply = |text: &str| Ok(Value::ServerError(parse_error(text)));
-        match outcome(&reply("MOVED 3999 127.0.0.1:6381")) {
-            Outcome::Again(Target::Moved(address)) => {
-                assert_eq!(address.to_string(), "127.0.0.1:6381")
-            }
-            _ => panic!("MOVED"),
+    fn only_the_servers_exact_refusals_count() {
+        let address = |text: &str| Address::parse(text).unwrap();
+        assert_eq!(
+            refused("MOVED 3999 127.0.0.1:6381", 3999),
+            Some(Refusal::Moved(address("127.0.0.1:6381")))
+        );
+        assert_eq!(
+            refused("ASK 3999 127.0.0.1:6382", 3999),
+            Some(Refusal::Ask(address("127.0.0.1:6382")))
+        );
+        assert_eq!(refused("MOVED 3999 :6381", 3999), Some(Refusal::Redirect));
+        for text in [
+            "TRYAGAIN Multiple keys request during rehashing of slot",
+            "CLUSTERDOWN The cluster is down",
+            "CLUSTERDOWN Hash slot not served",
+            "LOADING Redis is loading the dataset in memory",
+            "READONLY You can't write against a read only replica.",
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+        ] {
+            assert_eq!(refused(text, 1), Some(Refusal::Wait), "{text}");
         }
+        // What a script can return or raise: not a refusal.
+        for text in [
+            "MOVED 4000 127.0.0.1:6381",
+            "MOVED 3999 127.0.0.1:6381 extra",
+            "MOVED 3999",
+            "MOVED +3999 127.0.0.1:6381",
+            "ASK 3999 127.0.0.1:port",
+            "TRYAGAIN later",
+            "TRYAGAIN",
+            "LOADING",
+            "READONLY You can't write against a read only replica. script: 897afd4d23ee70efe0ede1685c1c94834429da77, on @user_script:1.",
+            "ERR boom",
+        ] {
+            assert_eq!(refused(text, 3999), None, "{text}");
+        }
+        let keyless = parse_error("MOVED 3999 127.0.0.1:6381");
+        assert_eq!(refusal(&keyless, None), None);
+    }
+
+    fn group(members: Vec<usize>, target: Target) -> Group {
+        Group {
+            slot: Some(7),
+            members,
+            target,
+        }
+    }
+
+    fn values(replies: &[Result<Value, RedisError>]) -> Vec<Value> {
+        replies
+            .iter()
+            .map(|reply| reply.clone().unwrap_or(Value::Nil))
+            .collect()
+    }
+
+    #[test]
+    fn a_single_invocation_is_sent_again_only_on_a_refusal() {
+        let mut replies = vec![Ok(Value::Nil); 1];
+        let single = group(vec![0], Target::BySlot);
+        assert_eq!(
+            settle(&single, vec![Value::Int(1)], &mut replies),
+            Next::Done
+        );
+        assert_eq!(values(&replies), [Value::Int(1)]);
+        let tryagain = error("TRYAGAIN Multiple keys request during rehashing of slot");
+        assert_eq!(
+            settle(&single, vec![tryagain], &mut replies),
+            Next::Again {
+                target: Target::BySlot,
+                wait: true
+            }
+        );
+        let asked = group(vec![0], Target::Ask(Address::parse("h:1").unwrap()));
+        let moved = error("MOVED 7 h:2");
+        assert_eq!(
+            settle(&asked, vec![Value::Okay, moved], &mut replies),
+            Next::Again {
+                target: Target::Moved(Address::parse("h:2").unwrap()),
+                wait: false
+            }
+        );
+        let own = error("TRYAGAIN the script's own words");
+        assert_eq!(settle(&single, vec![own.clone()], &mut replies), Next::Done);
+        assert_eq!(values(&replies), [own]);
+    }
+
+    #[test]
+    fn a_group_runs_whole_or_is_sent_again_whole() {
+        let queued = || Value::SimpleString("QUEUED".into());
+        let abort = error("EXECABORT Transaction discarded because of previous errors.");
+        let mut replies = vec![Ok(Value::Nil); 3];
+        let three = group(vec![0, 1, 2], Target::BySlot);
+
+        // It ran: EXEC's reply holds each reply, a script's TRYAGAIN included.
+        let own = error("TRYAGAIN Multiple keys request during rehashing of slot");
+        let exec = Value::Array(vec![Value::Int(1), own.clone(), Value::Int(3)]);
+        let ran = vec![Value::Okay, queued(), queued(), queued(), exec];
+        assert_eq!(settle(&three, ran, &mut replies), Next::Done);
+        assert_eq!(values(&replies), [Value::Int(1), own, Value::Int(3)]);
+
+        // The second was refused while queueing: none ran, all go again, in order.
+        let tryagain = error("TRYAGAIN Multiple keys request during rehashing of slot");
+        let refused = vec![
+            Value::Okay,
+            queued(),
+            tryagain.clone(),
+            queued(),
+            abort.clone(),
+        ];
+        assert_eq!(
+            settle(&three, refused, &mut replies),
+            Next::Again {
+                target: Target::BySlot,
+                wait: true
+            }
+        );
+        assert_eq!(values(&replies), [abort.clone(), tryagain, abort.clone()]);
+
+        // All asked to one node: go there, with ASKING.
+        let ask = || error("ASK 7 h:9");
+        let asked = vec![Value::Okay, ask(), ask(), ask(), abort.clone()];
+        assert_eq!(
+            settle(&three, asked, &mut replies),
+            Next::Again {
+                target: Target::Ask(Address::parse("h:9").unwrap()),
+                wait: false
+            }
+        );
+        // Some asked, some queued: the slot's keys are on both sides; wait for the migration.
+        let split = vec![Value::Okay, ask(), queued(), ask(), abort.clone()];
+        assert_eq!(
+            settle(&three, split, &mut replies),
+            Next::Again {
+                target: Target::BySlot,
+                wait: true
+            }
+        );
+
+        // Refused at EXEC (keys split by a migration): none ran.
+        let at_exec = vec![
+            Value::Okay,
+            queued(),
+            queued(),
+            queued(),
+            error("MOVED 7 h:3"),
+        ];
+        assert_eq!(
+            settle(&three, at_exec, &mut replies),
+            Next::Again {
+                target: Target::Moved(Address::parse("h:3").unwrap()),
+                wait: false
+            }
+        );
+        let loading = error(
+            "EXECABORT Transaction discarded because of: LOADING Redis is loading the dataset in memory",
+        );
+        let at_exec = vec![Value::Okay, queued(), queued(), queued(), loading];
         assert!(matches!(
-            outcome(&reply("ASK 3999 127.0.0.1:6382")),
-            Outcome::Again(Target::Ask(_))
+            settle(&three, at_exec, &mut replies),
+            Next::Again { wait: true, .. }
         ));
-        assert!(matches!(
-            outcome(&reply(
-                "TRYAGAIN Multiple keys request during rehashing of slot"
-            )),
-            Outcome::Again(Target::BySlot)
-        ));
-        assert!(matches!(outcome(&reply("ERR boom")), Outcome::Done));
-        assert!(matches!(outcome(&Ok(Value::Int(1))), Outcome::Done));
+
+        // Refused for another reason: final; nothing ran, and each reply says so.
+        let oom = error("OOM command not allowed when used memory > 'maxmemory'.");
+        let refused = vec![Value::Okay, queued(), oom.clone(), queued(), abort.clone()];
+        assert_eq!(settle(&three, refused, &mut replies), Next::Done);
+        assert_eq!(values(&replies), [abort.clone(), oom, abort]);
+    }
+
+    #[test]
+    fn pauses_grow_and_stay_bounded() {
+        let retry = Retry::default();
+        let pauses: Vec<Duration> = (0..8).map(|n| retry.pause(n)).collect();
+        assert_eq!(pauses[0], Duration::from_millis(20));
+        assert!(pauses.windows(2).all(|pair| pair[0] <= pair[1]));
+        assert_eq!(retry.pause(u32::MAX), Duration::from_secs(1));
+        let total: Duration = (0..MAX_ROUNDS as u32 - 1).map(|n| retry.pause(n)).sum();
+        assert!(total < Duration::from_secs(3), "{total:?}");
+    }
+
+    #[test]
+    fn groups_gather_each_slot_in_the_order_added() {
+        let slots = [
+            Some(1),
+            Some(2),
+            Some(1),
+            None,
+            Some(3),
+            Some(2),
+            None,
+            Some(1),
+        ];
+        let groups: Vec<Vec<usize>> = groups(slots.into_iter())
+            .into_iter()
+            .map(|group| group.members)
+            .collect();
+        assert_eq!(
+            groups,
+            [vec![0, 2, 7], vec![1, 5], vec![3], vec![4], vec![6]]
+        );
     }
 
     /// A server error as the parser makes it from `-<text>\r\n`.

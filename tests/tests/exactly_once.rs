@@ -11,8 +11,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use redis::Commands;
-use redis_script::batch::{ClusterBatch, ClusterNodes};
-use redis_script::{RedisScript, Script, ScriptPipeline, ScriptTransaction};
+use redis_script::batch::{ClusterBatch, ClusterNodes, Retry};
+use redis_script::{PipelineExt, RedisScript, Script, ScriptPipeline, ScriptTransaction};
 use throwaway_redis::{RedisCluster, RedisServer};
 
 /// Invocations per proof (plain pipelines, transactions, cluster batches: each this many).
@@ -52,6 +52,19 @@ struct AppendId<'a> {
     list: &'a str,
     #[arg]
     id: u64,
+}
+
+/// Writes, then returns `error` as its error reply: a script's own reply that may look like a
+/// server's redirect or refusal.
+#[derive(RedisScript)]
+#[redis_script(path = "lua/write_then_reply_error.lua", returns = i64)]
+struct WriteThenReplyError<'a> {
+    #[key]
+    list: &'a str,
+    #[arg]
+    id: u64,
+    #[arg]
+    error: &'a str,
 }
 
 /// Sends `SCRIPT FLUSH` to each connection in turn every `FLUSH_EVERY` until dropped; counts them.
@@ -175,6 +188,51 @@ fn plain_pipelines_run_every_invocation_once_in_order_under_script_flush() {
         "plain pipelines: {INVOCATIONS} invocations, {flushes} flushes, {:?}",
         started.elapsed()
     );
+}
+
+/// `PipelineExt` (invocations inside a `redis::Pipeline`, plain or `atomic()`): each is an
+/// `EVAL`, which cannot fail with `NOSCRIPT`, so flushes change nothing.
+fn redis_pipelines_with_eval_script_under_script_flush(atomic: bool) {
+    const INVOCATIONS: u64 = 20_000;
+    const DEPTH: u64 = 50;
+    let server = server();
+    let mut con = server.connection().unwrap();
+    let flusher = Flusher::start(vec![server.connection().unwrap()]);
+    let tag = if atomic { "atomic" } else { "plain" };
+    let started = Instant::now();
+    for first in (1..=INVOCATIONS).step_by(DEPTH as usize) {
+        let mut pipeline = redis::pipe();
+        if atomic {
+            pipeline.atomic();
+        }
+        for id in first..first + DEPTH {
+            pipeline.eval_script(&count_call(tag, id));
+        }
+        let counts: Vec<i64> = pipeline.query(&mut con).expect("the pipeline");
+        let expected: Vec<i64> = (first..first + DEPTH).map(|id| id as i64).collect();
+        assert_eq!(counts, expected, "replies of the pipeline from {first}");
+    }
+    let flushes = flusher.finish();
+    elapsed_ok(started, tag);
+
+    let count: u64 = con.get(format!("{{{tag}}}:count")).unwrap();
+    assert_eq!(count, INVOCATIONS);
+    let expected: Vec<String> = (1..=INVOCATIONS).map(|id| id.to_string()).collect();
+    check_log_and_count(&mut con, tag, &expected);
+    assert!(
+        flushes > 10,
+        "only {flushes} SCRIPT FLUSHes landed during the run"
+    );
+}
+
+#[test]
+fn plain_redis_pipelines_with_eval_script_run_once_in_order_under_script_flush() {
+    redis_pipelines_with_eval_script_under_script_flush(false);
+}
+
+#[test]
+fn atomic_redis_pipelines_with_eval_script_run_once_in_order_under_script_flush() {
+    redis_pipelines_with_eval_script_under_script_flush(true);
 }
 
 /// The control experiment: the same flushes do land between a `SCRIPT LOAD` and the `EVALSHA`s
@@ -389,6 +447,10 @@ async fn cluster_batches_run_every_invocation_once_in_slot_order_under_script_fl
     assert!(missing.is_empty(), "{missing:?}");
 
     moved_and_ask_are_followed_and_nothing_runs_twice(&cluster, &mut nodes).await;
+    a_slot_split_by_a_migration_runs_in_order_once_the_migration_completes(&cluster, &mut nodes)
+        .await;
+    a_scripts_own_redirect_like_error_is_its_reply_and_it_runs_once(&cluster, &mut nodes).await;
+    a_slow_node_is_waited_for_and_a_timeout_stops_its_later_pipelines(&cluster, &mut nodes).await;
     a_killed_primary_fails_only_its_share_and_the_next_batch_finds_the_replica(
         &mut cluster,
         &mut nodes,
@@ -591,4 +653,399 @@ async fn moved_and_ask_are_followed_and_nothing_runs_twice(
         "redis-rs ran the first command {runs} time(s): if it no longer repeats \
         pipelines on MOVED, revisit the `batch` module documentation"
     );
+}
+
+/// Runs `args` on `node`.
+fn run_on(node: &throwaway_redis::ClusterNode, args: &[&str]) {
+    let mut command = redis::cmd(args[0]);
+    for arg in &args[1..] {
+        command.arg(*arg);
+    }
+    command
+        .exec(&mut node.connection().unwrap())
+        .unwrap_or_else(|error| panic!("{args:?} on {}: {error}", node.port()));
+}
+
+/// A slot migrates, and its keys are split: some already moved, some not. Multi-key
+/// invocations of that slot can run on neither node (`TRYAGAIN`), but the others of the slot
+/// could, and a plain pipeline would run those first. The batch runs none of the slot until
+/// the migration completes, then all of them, once each, in the order added.
+async fn a_slot_split_by_a_migration_runs_in_order_once_the_migration_completes(
+    cluster: &RedisCluster,
+    nodes: &mut ClusterNodes,
+) {
+    const TAG: &str = "split";
+    const IDS: u64 = 20;
+    let slot = redis_script_analysis::hash_slot(TAG.as_bytes());
+    let source = cluster.node_for_slot(slot).unwrap();
+    let target = cluster
+        .primaries()
+        .into_iter()
+        .find(|node| node.port() != source.port())
+        .unwrap();
+    // Another slot, on the source too: it is not held up.
+    let other = (0..10_000)
+        .map(|n| format!("free{n}"))
+        .find(|tag| {
+            let other = redis_script_analysis::hash_slot(tag.as_bytes());
+            other != slot && cluster.node_for_slot(other).unwrap().port() == source.port()
+        })
+        .unwrap();
+    let (a, b, log) = ("{split}:a", "{split}:b", "{split}:log");
+    run_on(source, &["SET", a, "0"]);
+    run_on(source, &["SET", b, "0"]);
+    run_on(source, &["RPUSH", log, "0"]);
+    let slot_text = slot.to_string();
+    run_on(
+        target,
+        &[
+            "CLUSTER",
+            "SETSLOT",
+            &slot_text,
+            "IMPORTING",
+            source.node_id(),
+        ],
+    );
+    run_on(
+        source,
+        &[
+            "CLUSTER",
+            "SETSLOT",
+            &slot_text,
+            "MIGRATING",
+            target.node_id(),
+        ],
+    );
+    let target_port = target.port().to_string();
+    let migrate = |keys: &[&str]| {
+        let mut args = vec![
+            "MIGRATE",
+            "127.0.0.1",
+            &target_port,
+            "",
+            "0",
+            "5000",
+            "KEYS",
+        ];
+        args.extend_from_slice(keys);
+        run_on(source, &args);
+    };
+    migrate(&[a]);
+    nodes.refresh().await.unwrap();
+
+    // Odd ids count with `a` (moved: TRYAGAIN), even ids with `b` (not moved: would run).
+    let batch_of = |retry: Retry| {
+        let mut batch = ClusterBatch::new().with_retry(retry);
+        let mut tickets = Vec::new();
+        for id in 1..=IDS {
+            let counter = if id % 2 == 1 { "a" } else { "b" };
+            let call = CountCall {
+                tag: TAG,
+                counter,
+                log: "log",
+                id,
+            };
+            tickets.push((id, batch.invoke(&call)));
+            batch.invoke(&count_call(&other, id));
+        }
+        (batch, tickets)
+    };
+
+    // One round: nothing of the slot ran, and each reply says why; the other slot ran.
+    let (batch, tickets) = batch_of(Retry {
+        rounds: 1,
+        ..Retry::default()
+    });
+    let replies = batch.run_async(nodes).await.unwrap();
+    for &(id, ticket) in &tickets {
+        let error = replies
+            .get(ticket)
+            .expect_err("nothing of the slot can run");
+        let expected = if id % 2 == 1 { "TRYAGAIN" } else { "EXECABORT" };
+        assert_eq!(error.code(), Some(expected), "invocation {id}: {error}");
+    }
+    let mut on_source = source.connection().unwrap();
+    let logged: Vec<String> = on_source.lrange(log, 0, -1).unwrap();
+    assert_eq!(logged, ["0"], "nothing of the slot ran");
+    let others: Vec<u64> = on_source.lrange(format!("{{{other}}}:log"), 0, -1).unwrap();
+    assert_eq!(others, (1..=IDS).collect::<Vec<_>>(), "the other slot ran");
+
+    // Enough rounds: the migration completes while the batch waits between rounds.
+    let finish = {
+        let (source_port, target_port) = (source.port(), target.port());
+        let ports: Vec<u16> = cluster.primaries().iter().map(|node| node.port()).collect();
+        let target_id = target.node_id().to_owned();
+        let slot_text = slot_text.clone();
+        tokio::task::spawn_blocking(move || {
+            thread::sleep(Duration::from_millis(300));
+            let connect = |port: u16| {
+                redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+                    .unwrap()
+                    .get_connection()
+                    .unwrap()
+            };
+            redis::cmd("MIGRATE")
+                .arg("127.0.0.1")
+                .arg(target_port)
+                .arg("")
+                .arg(0)
+                .arg(5000)
+                .arg("KEYS")
+                .arg(b)
+                .arg(log)
+                .exec(&mut connect(source_port))
+                .unwrap();
+            // The target first, as Redis's documentation orders it.
+            let mut order = vec![target_port, source_port];
+            order.extend(
+                ports
+                    .iter()
+                    .filter(|&&port| port != target_port && port != source_port),
+            );
+            for port in order {
+                redis::cmd("CLUSTER")
+                    .arg("SETSLOT")
+                    .arg(&slot_text)
+                    .arg("NODE")
+                    .arg(&target_id)
+                    .exec(&mut connect(port))
+                    .unwrap();
+            }
+        })
+    };
+    let started = Instant::now();
+    let (batch, tickets) = batch_of(Retry {
+        rounds: 40,
+        first_pause: Duration::from_millis(10),
+        max_pause: Duration::from_millis(200),
+    });
+    let replies = batch.run_async(nodes).await.unwrap();
+    let waited = started.elapsed();
+    finish.await.unwrap();
+    for &(id, ticket) in &tickets {
+        let count = replies
+            .get(ticket)
+            .unwrap_or_else(|error| panic!("invocation {id}: {error}"));
+        // Each counter counts its own invocations, in order.
+        assert_eq!(count as u64, id.div_ceil(2), "invocation {id}");
+    }
+    assert!(
+        waited >= Duration::from_millis(250),
+        "the batch ran before the migration completed ({waited:?})"
+    );
+    let mut on_target = target.connection().unwrap();
+    let logged: Vec<u64> = on_target.lrange(log, 0, -1).unwrap();
+    assert_eq!(
+        logged,
+        (0..=IDS).collect::<Vec<_>>(),
+        "every id once, in the order added"
+    );
+    let counts: (u64, u64) = (on_target.get(a).unwrap(), on_target.get(b).unwrap());
+    assert_eq!(counts, (IDS / 2, IDS / 2));
+    let others: Vec<u64> = on_source.lrange(format!("{{{other}}}:log"), 0, -1).unwrap();
+    assert_eq!(
+        others.len() as u64,
+        2 * IDS,
+        "the other slot ran once per batch"
+    );
+    println!("split slot: the batch waited {waited:?} for the migration");
+}
+
+/// A script that writes and then returns an error reply looking like a redirect or refusal
+/// ran: it must not be sent again, and its error is its reply. Alone, only the server's exact
+/// wording (and for `MOVED`/`ASK` the invocation's own slot) counts as a refusal; within a
+/// slot's group, a script's reply comes inside `EXEC`'s and never counts.
+async fn a_scripts_own_redirect_like_error_is_its_reply_and_it_runs_once(
+    cluster: &RedisCluster,
+    nodes: &mut ClusterNodes,
+) {
+    nodes.refresh().await.unwrap();
+    let slot_of = |key: &str| redis_script_analysis::hash_slot(key.as_bytes());
+    let port_of = |key: &str| cluster.node_for_slot(slot_of(key)).unwrap().port();
+    let other_port = |key: &str| {
+        cluster
+            .primaries()
+            .iter()
+            .map(|node| node.port())
+            .find(|&port| port != port_of(key))
+            .unwrap()
+    };
+    let exact_tryagain = "TRYAGAIN Multiple keys request during rehashing of slot";
+    // (list, error replies of its invocations in order; code)
+    let mut cases: Vec<(String, Vec<String>, &str)> = Vec::new();
+    let mut single = |n: usize, error: &dyn Fn(&str) -> String, code: &'static str| {
+        let list = format!("{{fake{n}}}:log");
+        let error = error(&list);
+        cases.push((list, vec![error], code));
+    };
+    single(0, &|_| "TRYAGAIN later".into(), "TRYAGAIN");
+    single(
+        1,
+        &|_| format!("{exact_tryagain}, says the script"),
+        "TRYAGAIN",
+    );
+    single(
+        2,
+        &|list| format!("MOVED {} 127.0.0.1:{}", slot_of(list) ^ 1, other_port(list)),
+        "MOVED",
+    );
+    single(
+        3,
+        &|list| format!("ASK {} 127.0.0.1:{} now", slot_of(list), other_port(list)),
+        "ASK",
+    );
+    single(4, &|_| "LOADING soon".into(), "LOADING");
+    single(5, &|_| "CLUSTERDOWN maybe".into(), "CLUSTERDOWN");
+    single(
+        6,
+        &|_| {
+            "READONLY You can't write against a read only replica. script: \
+             897afd4d23ee70efe0ede1685c1c94834429da77, on @user_script:1."
+                .into()
+        },
+        "READONLY",
+    );
+    // Two of one slot (a group): even the server's exact wordings are the scripts' replies.
+    let group = "{fakegroup}:log".to_owned();
+    let moved_exactly = format!("MOVED {} 127.0.0.1:{}", slot_of(&group), other_port(&group));
+    cases.push((
+        group.clone(),
+        vec![exact_tryagain.to_owned(), moved_exactly],
+        "",
+    ));
+
+    let mut batch = ClusterBatch::new();
+    let mut tickets = Vec::new();
+    for (list, errors, _) in &cases {
+        for (id, error) in errors.iter().enumerate() {
+            let call = WriteThenReplyError {
+                list,
+                id: id as u64 + 1,
+                error,
+            };
+            tickets.push((list.clone(), error.clone(), batch.invoke(&call)));
+        }
+    }
+    let replies = batch.run_async(nodes).await.unwrap();
+    for (list, sent, ticket) in tickets {
+        let error = replies
+            .get(ticket)
+            .expect_err("the script's error reply is its reply");
+        let (code, detail) = sent.split_once(' ').unwrap_or((&sent, ""));
+        // The library turns Redis's ` script: <sha1>, on @user_script:<line>.` into a location.
+        let detail = detail.split(" script: ").next().unwrap_or(detail);
+        assert_eq!(error.code(), Some(code), "{list}: {error}");
+        assert!(
+            error.to_string().contains(detail),
+            "{list}: `{error}` is not the script's `{sent}`"
+        );
+    }
+    for (list, errors, _) in &cases {
+        let mut node = cluster
+            .node_for_slot(slot_of(list))
+            .unwrap()
+            .connection()
+            .unwrap();
+        let logged: Vec<u64> = node.lrange(list, 0, -1).unwrap();
+        assert_eq!(
+            logged,
+            (1..=errors.len() as u64).collect::<Vec<_>>(),
+            "{list}: each ran exactly once ({errors:?})"
+        );
+    }
+}
+
+/// A node that answers late (here paused with `CLIENT PAUSE`) is waited for: no hidden
+/// response timeout reports as failed what ran. With a timeout set, the pipeline in flight
+/// fails as I/O (it may have run, and here it does), and the node's later pipelines are not
+/// sent, which their error says.
+async fn a_slow_node_is_waited_for_and_a_timeout_stops_its_later_pipelines(
+    cluster: &RedisCluster,
+    nodes: &mut ClusterNodes,
+) {
+    nodes.refresh().await.unwrap();
+    let node = cluster.primaries()[0];
+    let tags: Vec<String> = (0..100_000)
+        .map(|n| format!("slow{n}"))
+        .filter(|tag| {
+            let slot = redis_script_analysis::hash_slot(tag.as_bytes());
+            cluster.node_for_slot(slot).unwrap().port() == node.port()
+        })
+        .take(64)
+        .collect();
+    let pause = |millis: u64| run_on(node, &["CLIENT", "PAUSE", &millis.to_string(), "ALL"]);
+
+    pause(800);
+    let started = Instant::now();
+    let mut batch = ClusterBatch::new();
+    let ticket = batch.invoke(&count_call(&tags[0], 1));
+    let replies = batch.run_async(nodes).await.unwrap();
+    let waited = started.elapsed();
+    assert_eq!(replies.get(ticket).expect("waited for"), 1);
+    assert!(waited >= Duration::from_millis(700), "{waited:?}");
+
+    // 3,000 invocations of one node: three pipelines (a slot's group is never split).
+    nodes.set_response_timeout(Some(Duration::from_millis(200)));
+    pause(700);
+    let mut batch = ClusterBatch::new().with_retry(Retry {
+        rounds: 1,
+        ..Retry::default()
+    });
+    let tickets: Vec<_> = (0..3000u64)
+        .map(|id| {
+            let tag = &tags[(id % tags.len() as u64) as usize];
+            (tag, batch.invoke(&count_call(tag, 100 + id)))
+        })
+        .collect();
+    let replies = batch.run_async(nodes).await.unwrap();
+    nodes.set_response_timeout(None);
+    let mut in_flight = std::collections::BTreeSet::new();
+    let mut not_sent = std::collections::BTreeSet::new();
+    for (tag, ticket) in &tickets {
+        let error = replies.get(*ticket).expect_err("timed out or not sent");
+        if error.is_io_error() {
+            in_flight.insert(tag.as_str());
+        } else {
+            assert!(error.to_string().contains("not sent"), "{tag}: {error}");
+            not_sent.insert(tag.as_str());
+        }
+    }
+    assert!(
+        in_flight.is_disjoint(&not_sent),
+        "a slot's group is sent whole"
+    );
+    assert!(
+        !in_flight.is_empty() && !not_sent.is_empty(),
+        "{in_flight:?} {not_sent:?}"
+    );
+    // What was in flight may have run (the connection was dropped with the commands unread,
+    // so here it usually did not), each group whole or not at all; what was not sent did not.
+    thread::sleep(Duration::from_millis(800));
+    let mut connection = node.connection().unwrap();
+    for tag in &tags {
+        let count: Option<u64> = connection.get(format!("{{{tag}}}:count")).unwrap();
+        let count = count.unwrap_or(0);
+        let first_batch = u64::from(tag == &tags[0]);
+        let group = tickets.iter().filter(|(t, _)| *t == tag).count() as u64;
+        if in_flight.contains(tag.as_str()) {
+            assert!(
+                count == first_batch || count == first_batch + group,
+                "{tag}: {count}, not all or nothing of {group}"
+            );
+        } else {
+            assert_eq!(count, first_batch, "{tag}: not sent, yet it ran");
+        }
+    }
+
+    // Changing the timeout dropped the connections: the next batch makes them again.
+    let mut batch = ClusterBatch::new();
+    let lists: Vec<String> = (0..32).map(|n| format!("{{reconnect{n}}}:log")).collect();
+    let tickets: Vec<_> = lists
+        .iter()
+        .map(|list| batch.invoke(&AppendId { list, id: 1 }))
+        .collect();
+    let replies = batch.run_async(nodes).await.unwrap();
+    for ticket in tickets {
+        assert_eq!(replies.get(ticket).unwrap(), 1);
+    }
 }
