@@ -1,14 +1,16 @@
 //! `cargo run --release -p redis-script-bench`: redis-script against hand-written `EVALSHA`,
 //! `redis::Script` and `redis-benchmark`, on a throwaway server and cluster it starts itself.
 //! Prints one table of ratios (see `BENCHMARKS.md`). Every number is the median of several
-//! rounds after a warm-up; the variants of one row alternate round by round.
+//! rounds after a warm-up; the variants of one row alternate round by round, `redis-benchmark`
+//! included. A ratio is the median of the per-round ratios (each round pairs the variants run
+//! one after the other), with the lowest and highest round beside it.
 
 use std::process::Command;
 use std::time::Instant;
 
 use redis::Value;
 use redis_script::batch::{ClusterBatch, ClusterNodes};
-use redis_script::{RedisScript, Script, ScriptPipeline, ScriptTransaction};
+use redis_script::{PipelineExt, RedisScript, Script, ScriptPipeline, ScriptTransaction};
 use throwaway_redis::{RedisCluster, RedisServer};
 
 #[derive(RedisScript)]
@@ -40,6 +42,7 @@ struct UnguardedPair<'a> {
     second: &'a str,
 }
 
+/// Rounds of the client-cost, slot-guard and pipeline rows.
 const ROUNDS: usize = 7;
 /// Sequential calls per round, and rounds: short rounds, many of them, alternating, so that
 /// drift (other processes, the VM's idle states) hits every variant alike.
@@ -52,20 +55,26 @@ const PIPELINE_CONNECTIONS: usize = 50;
 const PIPELINE_CALLS: usize = 200_000;
 const GUARD_CALLS: usize = 1_000_000;
 const BATCH: usize = 10_000;
+/// Rounds of the cluster batch row: each round of the sequential loop takes over a second.
+const CLUSTER_ROUNDS: usize = 3;
 
-fn median(mut values: Vec<f64>) -> f64 {
+/// The rate (operations per second) of each measured round of one variant, warm-up excluded.
+type Rounds = Vec<f64>;
+
+fn median(values: &[f64]) -> f64 {
+    let mut values = values.to_vec();
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
 }
 
 /// Runs each variant `ROUNDS` times, alternating, after one warm-up round each; returns the
-/// median operations per second of each.
-fn compare(variants: &mut [&mut dyn FnMut() -> usize]) -> Vec<f64> {
+/// rates of each.
+fn compare(variants: &mut [&mut dyn FnMut() -> usize]) -> Vec<Rounds> {
     compare_rounds(ROUNDS, variants)
 }
 
 /// [`compare`] with `rounds` rounds.
-fn compare_rounds(rounds: usize, variants: &mut [&mut dyn FnMut() -> usize]) -> Vec<f64> {
+fn compare_rounds(rounds: usize, variants: &mut [&mut dyn FnMut() -> usize]) -> Vec<Rounds> {
     for variant in variants.iter_mut() {
         variant();
     }
@@ -77,39 +86,69 @@ fn compare_rounds(rounds: usize, variants: &mut [&mut dyn FnMut() -> usize]) -> 
             rates.push(operations as f64 / started.elapsed().as_secs_f64());
         }
     }
-    rates.into_iter().map(median).collect()
+    rates
 }
 
 struct Table {
-    rows: Vec<[String; 6]>,
+    rows: Vec<[String; 7]>,
 }
 
 impl Table {
-    fn row(&mut self, what: &str, ours: f64, baseline: &str, theirs: Option<f64>, target: Target) {
+    /// One row: the medians of both, and the median of the per-round ratios with the lowest
+    /// and highest round, judged on that median.
+    fn row(
+        &mut self,
+        what: &str,
+        ours: &[f64],
+        baseline: &str,
+        theirs: Option<&[f64]>,
+        target: Target,
+    ) {
         let (ratio, status) = match theirs {
             Some(theirs) => {
-                let ratio = ours / theirs;
-                (format!("{:.1} %", ratio * 100.0), target.judge(ratio))
+                let ratios: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a / b).collect();
+                let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+                let high = ratios.iter().copied().fold(0.0, f64::max);
+                (
+                    format!(
+                        "{:.1} % ({:.1}-{:.1})",
+                        median(&ratios) * 100.0,
+                        low * 100.0,
+                        high * 100.0
+                    ),
+                    target.judge(&ratios),
+                )
             }
             None => ("-".into(), "not measured".into()),
         };
-        eprintln!("  {what}: {ours:.0}/s vs {baseline} {theirs:?}");
+        eprintln!("  {what}: {ours:?}/s vs {baseline} {theirs:?}");
         self.rows.push([
             what.into(),
-            format!("{ours:.0}/s"),
+            format!("{:.0}/s", median(ours)),
             format!(
                 "{baseline} {}",
-                theirs.map_or("(missing)".into(), |rate| format!("{rate:.0}/s"))
+                theirs.map_or("(missing)".into(), |rates| format!(
+                    "{:.0}/s",
+                    median(rates)
+                ))
             ),
             ratio,
+            ours.len().to_string(),
             target.describe(),
             status,
         ]);
     }
 
-    fn note(&mut self, what: &str, ours: String, baseline: String, ratio: String) {
-        self.rows
-            .push([what.into(), ours, baseline, ratio, "-".into(), "-".into()]);
+    fn note(&mut self, what: &str, ours: String, baseline: String, ratio: String, rounds: usize) {
+        self.rows.push([
+            what.into(),
+            ours,
+            baseline,
+            ratio,
+            rounds.to_string(),
+            "-".into(),
+            "-".into(),
+        ]);
     }
 
     fn print(&self) {
@@ -117,7 +156,8 @@ impl Table {
             "measurement",
             "redis-script",
             "baseline",
-            "ratio",
+            "ratio: median (lowest-highest round)",
+            "rounds",
             "target",
             "status",
         ];
@@ -137,11 +177,25 @@ enum Target {
 }
 
 impl Target {
-    fn judge(self, ratio: f64) -> String {
-        match self {
-            Target::AtLeast(minimum) if ratio >= minimum => "met".into(),
-            Target::AtLeast(_) => "NOT met".into(),
-            Target::None => "-".into(),
+    /// Met when the median round meets it; the rounds on the other side are counted.
+    fn judge(self, ratios: &[f64]) -> String {
+        let Target::AtLeast(minimum) = self else {
+            return "-".into();
+        };
+        let below = ratios.iter().filter(|&&ratio| ratio < minimum).count();
+        if median(ratios) >= minimum {
+            if below == 0 {
+                "met".into()
+            } else {
+                format!("met ({below} of {} rounds below)", ratios.len())
+            }
+        } else {
+            let above = ratios.len() - below;
+            if above == 0 {
+                "NOT met".into()
+            } else {
+                format!("NOT met ({above} of {} rounds above)", ratios.len())
+            }
         }
     }
 
@@ -180,9 +234,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     table.print();
     println!();
     println!(
-        "redis-server {redis_version}, {} cores, {} rounds per number (median), total {:.0?}",
+        "redis-server {redis_version}, {} cores, each number the median of the row's rounds \
+         (after a warm-up round), total {:.0?}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        ROUNDS,
         started.elapsed()
     );
     Ok(())
@@ -242,16 +296,16 @@ fn sequential_sync(
     let what = "sequential sync, 1 connection";
     table.row(
         what,
-        rates[0],
+        &rates[0],
         "hand-written EVALSHA",
-        Some(rates[1]),
+        Some(&rates[1]),
         Target::AtLeast(0.97),
     );
     table.row(
         what,
-        rates[0],
+        &rates[0],
         "redis::Script",
-        Some(rates[2]),
+        Some(&rates[2]),
         Target::AtLeast(1.0),
     );
     Ok(())
@@ -305,20 +359,19 @@ async fn concurrent_async(
             }
         }
     }
-    let rates: Vec<f64> = rates.into_iter().map(median).collect();
     let what = "50 async tasks, 1 multiplexed connection";
     table.row(
         what,
-        rates[0],
+        &rates[0],
         "hand-written EVALSHA",
-        Some(rates[1]),
+        Some(&rates[1]),
         Target::AtLeast(0.97),
     );
     table.row(
         what,
-        rates[0],
+        &rates[0],
         "redis::Script",
-        Some(rates[2]),
+        Some(&rates[2]),
         Target::AtLeast(1.0),
     );
     Ok(())
@@ -387,16 +440,16 @@ fn client_cost(table: &mut Table) {
     let what = "client-side cost per call (no network)";
     table.row(
         what,
-        rates[0],
+        &rates[0],
         "hand-written EVALSHA",
-        Some(rates[1]),
+        Some(&rates[1]),
         Target::AtLeast(0.97),
     );
     table.row(
         what,
-        rates[0],
+        &rates[0],
         "redis::Script",
-        Some(rates[2]),
+        Some(&rates[2]),
         Target::AtLeast(1.0),
     );
 }
@@ -450,20 +503,19 @@ async fn client_cost_async(table: &mut Table) {
             }
         }
     }
-    let rates: Vec<f64> = rates.into_iter().map(median).collect();
     let what = "client-side cost per async call (no network)";
     table.row(
         what,
-        rates[0],
+        &rates[0],
         "hand-written EVALSHA",
-        Some(rates[1]),
+        Some(&rates[1]),
         Target::AtLeast(0.97),
     );
     table.row(
         what,
-        rates[0],
+        &rates[0],
         "redis::Script",
-        Some(rates[2]),
+        Some(&rates[2]),
         Target::AtLeast(1.0),
     );
 }
@@ -494,6 +546,7 @@ fn slot_guard(server: &RedisServer, table: &mut Table) -> Result<(), Box<dyn std
         GUARD_CALLS
     };
     let rates = compare(&mut [&mut guarded, &mut unguarded]);
+    let rates = [median(&rates[0]), median(&rates[1])];
     let per_call = |rate: f64| 1e9 / rate;
     let guard_ns = per_call(rates[0]) - per_call(rates[1]);
     // The same invocation against the real server, for scale.
@@ -508,7 +561,8 @@ fn slot_guard(server: &RedisServer, table: &mut Table) -> Result<(), Box<dyn std
             assert!(pair.invoke(&mut con).is_ok());
         }
         SEQUENTIAL_CALLS
-    }])[0];
+    }]);
+    let real = median(&real[0]);
     table.note(
         "slot guard, 2-key templated script (no network)",
         format!("{:.0} ns/call with guard", per_call(rates[0])),
@@ -521,6 +575,7 @@ fn slot_guard(server: &RedisServer, table: &mut Table) -> Result<(), Box<dyn std
             100.0 * guard_ns / per_call(real),
             per_call(real) / 1000.0
         ),
+        ROUNDS,
     );
     Ok(())
 }
@@ -540,9 +595,26 @@ async fn pipelines(
         .arg("LOAD")
         .arg(Incr::SOURCE)
         .query(&mut server.connection()?)?;
-    let mut rates = vec![Vec::new(); 3];
+    // ScriptPipeline, ScriptTransaction, PipelineExt, hand-written EVALSHA, redis-benchmark.
+    const BENCHMARK: usize = 4;
+    let mut rates = vec![Vec::new(); 5];
+    let mut benchmark_available = true;
     for round in 0..=ROUNDS {
         for (variant, rates) in rates.iter_mut().enumerate() {
+            if variant == BENCHMARK {
+                if !benchmark_available {
+                    continue;
+                }
+                match redis_benchmark(server, depth, total) {
+                    Ok(rate) if round > 0 => rates.push(rate),
+                    Ok(_) => {}
+                    Err(why) => {
+                        eprintln!("{why}");
+                        benchmark_available = false;
+                    }
+                }
+                continue;
+            }
             let started = Instant::now();
             let tasks: Vec<_> = connections
                 .iter()
@@ -578,6 +650,17 @@ async fn pipelines(
                                         replies.get(ticket).expect("reply");
                                     }
                                 }
+                                2 => {
+                                    let mut pipeline = redis::pipe();
+                                    for _ in 0..depth {
+                                        pipeline.eval_script(&Incr { counter: "pipe" });
+                                    }
+                                    let replies: Vec<i64> = pipeline
+                                        .query_async(&mut connection)
+                                        .await
+                                        .expect("PipelineExt pipeline");
+                                    assert_eq!(replies.len(), depth);
+                                }
                                 _ => {
                                     let mut pipeline = redis::pipe();
                                     for _ in 0..depth {
@@ -602,42 +685,34 @@ async fn pipelines(
             }
         }
     }
-    let rates: Vec<f64> = rates.into_iter().map(median).collect();
-    let benchmark = redis_benchmark(server, depth, total);
+    let benchmark = benchmark_available.then_some(rates[BENCHMARK].as_slice());
     let what = |mode: &str| format!("pipeline depth {depth}, 50 connections: {mode}");
-    let plain = what("ScriptPipeline (EVAL)");
-    let atomic = what("ScriptTransaction (MULTI, SCRIPT LOAD, EVALSHA)");
-    table.row(
-        &plain,
-        rates[0],
-        "hand-written EVALSHA pipeline",
-        Some(rates[2]),
-        Target::None,
-    );
-    table.row(
-        &plain,
-        rates[0],
-        "redis-benchmark EVALSHA",
-        benchmark,
-        Target::AtLeast(0.9),
-    );
-    table.row(
-        &atomic,
-        rates[1],
-        "hand-written EVALSHA pipeline",
-        Some(rates[2]),
-        Target::None,
-    );
-    table.row(
-        &atomic,
-        rates[1],
-        "redis-benchmark EVALSHA",
-        benchmark,
-        Target::AtLeast(0.9),
-    );
+    for (variant, mode) in [
+        "ScriptPipeline (EVAL)",
+        "ScriptTransaction (MULTI, SCRIPT LOAD, EVALSHA)",
+        "PipelineExt in a redis::Pipeline (EVAL)",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        table.row(
+            &what(mode),
+            &rates[variant],
+            "hand-written EVALSHA pipeline",
+            Some(&rates[3]),
+            Target::AtLeast(0.9),
+        );
+        table.row(
+            &what(mode),
+            &rates[variant],
+            "redis-benchmark EVALSHA",
+            benchmark,
+            Target::AtLeast(0.9),
+        );
+    }
     table.row(
         &what("hand-written EVALSHA (no NOSCRIPT safety)"),
-        rates[2],
+        &rates[3],
         "redis-benchmark EVALSHA",
         benchmark,
         Target::None,
@@ -645,67 +720,53 @@ async fn pipelines(
     Ok(())
 }
 
-/// `redis-benchmark -c 50 -P depth -n total EVALSHA <sha> 1 rb`: median requests per second of
-/// `ROUNDS` runs; `None` (and a clear message) if the program is missing.
-fn redis_benchmark(server: &RedisServer, depth: usize, total: usize) -> Option<f64> {
-    let mut rates = Vec::new();
-    for round in 0..=ROUNDS {
-        let output = Command::new("redis-benchmark")
-            .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
-            .args([
-                "-c",
-                &PIPELINE_CONNECTIONS.to_string(),
-                "-P",
-                &depth.to_string(),
-            ])
-            .args([
-                "-n",
-                &total.to_string(),
-                "--csv",
-                "EVALSHA",
-                Incr::SHA1,
-                "1",
-                "rb",
-            ])
-            .output();
-        let output = match output {
-            Ok(output) if output.status.success() => output,
-            Ok(output) => {
-                eprintln!(
-                    "redis-benchmark failed: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-                return None;
-            }
-            Err(error) => {
-                eprintln!(
-                    "redis-benchmark is MISSING ({error}): install it (Debian: apt-get install -y \
-                     redis-tools) to compare with it"
-                );
-                return None;
-            }
-        };
-        let text = String::from_utf8_lossy(&output.stdout);
-        let rate = text
-            .lines()
-            .filter(|line| line.starts_with("\"EVALSHA"))
-            .find_map(|line| {
-                line.split("\",\"")
-                    .nth(1)?
-                    .trim_matches('"')
-                    .parse::<f64>()
-                    .ok()
-            });
-        match rate {
-            Some(rate) if round > 0 => rates.push(rate),
-            Some(_) => {}
-            None => {
-                eprintln!("cannot read redis-benchmark's output: {text}");
-                return None;
-            }
+/// One run of `redis-benchmark -c 50 -P depth -n total EVALSHA <sha> 1 rb`: the requests per
+/// second it reports; why not, if the program is missing or fails.
+fn redis_benchmark(server: &RedisServer, depth: usize, total: usize) -> Result<f64, String> {
+    let output = Command::new("redis-benchmark")
+        .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
+        .args([
+            "-c",
+            &PIPELINE_CONNECTIONS.to_string(),
+            "-P",
+            &depth.to_string(),
+        ])
+        .args([
+            "-n",
+            &total.to_string(),
+            "--csv",
+            "EVALSHA",
+            Incr::SHA1,
+            "1",
+            "rb",
+        ])
+        .output();
+    let output = match output {
+        Ok(output) if output.status.success() => output,
+        Ok(output) => {
+            return Err(format!(
+                "redis-benchmark failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
         }
-    }
-    Some(median(rates))
+        Err(error) => {
+            return Err(format!(
+                "redis-benchmark is MISSING ({error}): install it (Debian: apt-get install -y \
+                 redis-tools) to compare with it"
+            ));
+        }
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .filter(|line| line.starts_with("\"EVALSHA"))
+        .find_map(|line| {
+            line.split("\",\"")
+                .nth(1)?
+                .trim_matches('"')
+                .parse::<f64>()
+                .ok()
+        })
+        .ok_or_else(|| format!("cannot read redis-benchmark's output: {text}"))
 }
 
 async fn cluster_batch(
@@ -718,7 +779,7 @@ async fn cluster_batch(
     let keys: Vec<String> = (0..BATCH).map(|i| format!("batch:{i}")).collect();
     let keys = std::sync::Arc::new(keys);
     let mut rates = vec![Vec::new(); 3];
-    for round in 0..=3 {
+    for round in 0..=CLUSTER_ROUNDS {
         for (variant, rates) in rates.iter_mut().enumerate() {
             let started = Instant::now();
             match variant {
@@ -765,20 +826,19 @@ async fn cluster_batch(
             }
         }
     }
-    let rates: Vec<f64> = rates.into_iter().map(median).collect();
     let what = "10,000 invocations, 3-primary cluster: ClusterBatch";
     table.row(
         what,
-        rates[0],
+        &rates[0],
         "sequential invoke_async loop",
-        Some(rates[1]),
+        Some(&rates[1]),
         Target::None,
     );
     table.row(
         what,
-        rates[0],
+        &rates[0],
         "50 concurrent tasks",
-        Some(rates[2]),
+        Some(&rates[2]),
         Target::None,
     );
     Ok(())

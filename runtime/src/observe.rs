@@ -8,6 +8,15 @@
 //! sent again with `EVAL`). Pipelines, transactions and cluster batches run in one span each,
 //! `redis_script.batch`, with `kind`, `invocations` and `commands` (and for cluster batches
 //! `nodes` and `retried`).
+//!
+//! Inside a [`ScriptPipeline`](crate::ScriptPipeline) or
+//! [`ScriptTransaction`](crate::ScriptTransaction), each invocation has its own
+//! `redis_script.invoke` span too, a child of the batch span, open from the send until the
+//! replies are in (they all share one round trip). Its `noscript_fallback` says whether the
+//! source went to the server for it: always `false` in a plain pipeline (every invocation is an
+//! `EVAL`, which needs no fallback), and in a transaction `true` for the invocation that a
+//! `SCRIPT LOAD` of its script precedes. The child spans are made only when a subscriber wants
+//! `INFO` spans of this crate.
 
 #[cfg(feature = "tracing")]
 mod imp {
@@ -19,6 +28,9 @@ mod imp {
     pub(crate) struct Span(tracing::Span);
 
     pub(crate) struct Entered<'a>(#[allow(dead_code)] tracing::span::Entered<'a>);
+
+    /// The open spans of a batch's invocations; dropping it closes them.
+    pub(crate) struct Children(#[allow(dead_code)] Vec<tracing::Span>);
 
     impl Span {
         #[inline]
@@ -54,6 +66,31 @@ mod imp {
             self.0.record("noscript_fallback", true);
         }
 
+        /// One `redis_script.invoke` span per `(script, command, fallback)`, children of this
+        /// batch span.
+        pub(crate) fn children<'a>(
+            &self,
+            invocations: impl Iterator<Item = (&'a crate::pipeline::ScriptInfo, &'a redis::Cmd, bool)>,
+        ) -> Children {
+            if self.0.is_disabled() {
+                return Children(Vec::new());
+            }
+            Children(
+                invocations
+                    .map(|(script, command, noscript_fallback)| {
+                        tracing::info_span!(
+                            parent: &self.0,
+                            "redis_script.invoke",
+                            script = script.name,
+                            sha1 = script.sha1,
+                            keys = super::key_count(command),
+                            noscript_fallback,
+                        )
+                    })
+                    .collect(),
+            )
+        }
+
         #[inline]
         #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
         pub(crate) fn record_nodes(&self, nodes: usize, retried: usize) {
@@ -86,6 +123,8 @@ mod imp {
 
     pub(crate) struct Entered<'a>(PhantomData<&'a ()>);
 
+    pub(crate) struct Children;
+
     impl Span {
         #[inline(always)]
         pub(crate) fn invocation(
@@ -103,6 +142,12 @@ mod imp {
 
         #[inline(always)]
         pub(crate) fn record_fallback(&self) {}
+
+        /// Never consumes the iterator, so building it costs nothing either.
+        #[inline(always)]
+        pub(crate) fn children<I>(&self, _invocations: I) -> Children {
+            Children
+        }
 
         #[inline(always)]
         #[cfg_attr(not(feature = "cluster"), allow(dead_code))]

@@ -24,8 +24,8 @@
 //!   to. So no invocation can fail for a missing script; every invocation and command runs
 //!   exactly once, in the order added, as Redis runs any pipeline. The price is the source's bytes
 //!   on the wire and the server hashing them on every call: with a one-line script, pipelines of
-//!   16 to 64 from 50 connections reach about 80 % of the `EVALSHA` throughput (`BENCHMARKS.md`),
-//!   and the gap grows with the script's size.
+//!   16 to 64 from 50 connections reach about 75 to 80 % of the `EVALSHA` throughput
+//!   (`BENCHMARKS.md`), and the gap grows with the script's size.
 //! - [`ScriptTransaction`] sends `MULTI`, then for each script the first time it appears a
 //!   `SCRIPT LOAD` of its source, its invocations as `EVALSHA`, the other commands, then `EXEC`.
 //!   `SCRIPT LOAD` is allowed inside `MULTI`; Redis queues an `EVALSHA` whether or not the script
@@ -35,8 +35,10 @@
 //!   `NOSCRIPT` cannot happen, and the transaction stays atomic. It reaches over 90 % of the
 //!   throughput of bare `EVALSHA` pipelines (`BENCHMARKS.md`): the faster choice for bulk work
 //!   that may run atomically. A `SCRIPT FLUSH` added to the transaction itself is noticed and
-//!   the next invocation of each script is preceded by a new `SCRIPT LOAD`. The `SCRIPT LOAD`
-//!   replies are dropped: the [`Replies`] hold only what was added.
+//!   the next invocation of each script is preceded by a new `SCRIPT LOAD`. The [`Replies`] hold
+//!   only what was added, not the `SCRIPT LOAD` replies; but a `SCRIPT LOAD` that fails inside
+//!   `EXEC` (a source the server cannot compile) puts its error in place of each of its
+//!   script's invocations, which would otherwise all say `NOSCRIPT`.
 //! - [`PipelineExt::eval_script`] adds an invocation to a plain [`redis::Pipeline`] (atomic or
 //!   not) as `EVAL`, for code that builds `redis` pipelines and reads their replies as tuples.
 //!
@@ -51,6 +53,22 @@
 //!
 //! What none of this covers: a connection that breaks while the pipeline is in flight. Then some,
 //! all or none of it may have run, and the query returns an I/O error ([`Error::is_io_error`]).
+//!
+//! # Not on cluster connections
+//!
+//! [`ScriptPipeline`] and [`ScriptTransaction`] are for one server (a standalone server, or one
+//! node through its own connection). The `redis` crate's cluster connections break their promises:
+//! on `MOVED` or `ASK` they resend the whole pipeline, so invocations that had run run twice; the
+//! synchronous one turns any error reply into an error of the whole pipeline and routes a
+//! transaction by its first command after `MULTI`, here a keyless `SCRIPT LOAD`, so to a random
+//! node. So their `query` methods refuse `redis::cluster::ClusterConnection` and
+//! `redis::cluster_async::ClusterConnection` with an [`Error::Redis`] whose description is
+//! [`CLUSTER_REFUSED`], before sending anything. (The check goes by the connection's type: a
+//! cluster connection hidden behind a wrapper or a `dyn ConnectionLike` is not recognized, and
+//! gets the behaviour above.) [`PipelineExt`] only adds commands to a `redis::Pipeline`, whose own
+//! `query` cannot be checked: do not send such a pipeline on a cluster connection either. On a
+//! cluster use `redis_script::batch::ClusterBatch` (feature `cluster`): one pipeline per node,
+//! routed by the key slots, with `MOVED`/`ASK` and `NOSCRIPT` handled per node.
 
 use std::any::type_name;
 use std::borrow::Borrow;
@@ -67,6 +85,9 @@ pub(crate) struct ScriptInfo {
     pub(crate) name: &'static str,
     pub(crate) path: &'static str,
     pub(crate) source: &'static str,
+    /// For the per-invocation spans of the `tracing` feature.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) sha1: &'static str,
     /// Whether the runtime slot guard applies (see [`crate::invoke::Details`]).
     pub(crate) guard_slots: bool,
 }
@@ -77,7 +98,8 @@ impl ScriptInfo {
             name: S::NAME,
             path: S::PATH,
             source: S::SOURCE,
-            guard_slots: !S::STANDALONE_ONLY && !S::FLAGS.no_cluster,
+            sha1: S::SHA1,
+            guard_slots: S::SLOT_GUARD,
         }
     }
 
@@ -132,6 +154,47 @@ fn is_script_flush(command: &Cmd) -> bool {
     let is = |arg: Option<redis::Arg<&[u8]>>, word: &str| matches!(arg, Some(redis::Arg::Simple(bytes)) if bytes.eq_ignore_ascii_case(word.as_bytes()));
     is(args.next(), "SCRIPT") && is(args.next(), "FLUSH")
 }
+
+/// Whether `C` is one of the `redis` crate's cluster connections (`redis::cluster::ClusterConnection`,
+/// `redis::cluster_async::ClusterConnection`), told by the path of its type: `redis`'s
+/// `ConnectionLike` traits have no cluster hint. A cluster connection behind a wrapper type or a
+/// `dyn ConnectionLike` is not recognized.
+fn is_cluster_connection<C: ?Sized>() -> bool {
+    type_name::<C>().starts_with("redis::cluster_handling::")
+}
+
+/// The refusal of a [`ScriptPipeline`] or [`ScriptTransaction`] on a cluster connection, before
+/// anything is sent.
+fn refuse_cluster<C: ?Sized>(kind: &str) -> Result<(), Error> {
+    if !is_cluster_connection::<C>() {
+        return Ok(());
+    }
+    Err(client_error(
+        CLUSTER_REFUSED,
+        format!(
+            "a {kind} does not run on {}: the cluster connection resends the whole pipeline on \
+             MOVED/ASK (running invocations twice), and the synchronous one routes a transaction \
+             by a command that has no key; nothing was sent. Use redis_script::batch::ClusterBatch",
+            type_name::<C>()
+        ),
+    ))
+}
+
+/// The description of the [`Error::Redis`] (kind [`ErrorKind::Client`]) that
+/// [`ScriptPipeline::query`], [`ScriptTransaction::query`] and their `_async` twins return,
+/// before sending anything, when given one of the `redis` crate's cluster connections. Cluster
+/// work goes through `redis_script::batch::ClusterBatch` (feature `cluster`) instead.
+///
+/// ```
+/// use redis_script::pipeline::CLUSTER_REFUSED;
+///
+/// fn refused_as_cluster(error: &redis_script::Error) -> bool {
+///     matches!(error, redis_script::Error::Redis(error) if error.to_string().contains(CLUSTER_REFUSED))
+/// }
+/// let other = redis::RedisError::from((redis::ErrorKind::Io, "connection reset"));
+/// assert!(!refused_as_cluster(&redis_script::Error::Redis(other)));
+/// ```
+pub const CLUSTER_REFUSED: &str = "pipelines and transactions do not run on cluster connections";
 
 fn client_error(message: &'static str, detail: String) -> Error {
     Error::Redis(RedisError::from((ErrorKind::Client, message, detail)))
@@ -364,6 +427,10 @@ impl Replies {
 /// [module documentation](crate::pipeline) for why a plain pipeline cannot safely use
 /// `EVALSHA`; [`ScriptTransaction`] does, atomically.
 ///
+/// For one server only: on the `redis` crate's cluster connections `query` refuses to run
+/// ([`CLUSTER_REFUSED`]; see [Not on cluster connections](crate::pipeline#not-on-cluster-connections)).
+/// Use `redis_script::batch::ClusterBatch` on a cluster.
+///
 /// ```no_run
 /// # #[derive(redis_script::RedisScript)]
 /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
@@ -487,11 +554,13 @@ impl ScriptPipeline {
     {
         let span = self.span("pipeline");
         let _entered = span.entered_guard();
+        refuse_cluster::<C>("ScriptPipeline")?;
         if self.is_empty() {
             return Ok(Replies::new(Vec::new(), Vec::new()));
         }
         self.check_slots()?;
         let packed = self.pipeline.get_packed_pipeline();
+        let _children = span.children(self.invocation_spans());
         let values = connection.req_packed_commands(&packed, 0, self.len())?;
         self.replies(values)
     }
@@ -513,11 +582,14 @@ impl ScriptPipeline {
         C: redis::aio::ConnectionLike,
     {
         let span = self.span("pipeline");
+        let children = &span;
         let run = async {
+            refuse_cluster::<C>("ScriptPipeline")?;
             if self.is_empty() {
                 return Ok(Replies::new(Vec::new(), Vec::new()));
             }
             self.check_slots()?;
+            let _children = children.children(self.invocation_spans());
             let values = connection
                 .req_packed_commands(&self.pipeline, 0, self.len())
                 .await?;
@@ -546,6 +618,14 @@ impl ScriptPipeline {
     fn span(&self, kind: &'static str) -> crate::observe::Span {
         crate::observe::Span::batch(kind, self.invocations, self.len())
     }
+
+    /// What the per-invocation spans show: every invocation is an `EVAL`, so no fallback.
+    fn invocation_spans(&self) -> impl Iterator<Item = (&ScriptInfo, &Cmd, bool)> {
+        self.pipeline
+            .cmd_iter()
+            .zip(&self.scripts)
+            .filter_map(|(command, script)| Some((script.as_ref()?, command, false)))
+    }
 }
 
 /// A transaction (`MULTI` ... `EXEC`) of typed script invocations and ordinary commands: atomic,
@@ -559,6 +639,11 @@ impl ScriptPipeline {
 ///
 /// [`query`](Self::query) returns `Ok(None)` when the transaction did not run because a key the
 /// connection `WATCH`es changed (Redis's nil `EXEC` reply).
+///
+/// For one server only: on the `redis` crate's cluster connections `query` refuses to run
+/// ([`CLUSTER_REFUSED`]; see [Not on cluster connections](crate::pipeline#not-on-cluster-connections)).
+/// A transaction's keys must all live on one node anyway; on a cluster, send it on a connection
+/// to that node, or use `redis_script::batch::ClusterBatch`.
 ///
 /// ```no_run
 /// # #[derive(redis_script::RedisScript)]
@@ -579,13 +664,29 @@ impl ScriptPipeline {
 pub struct ScriptTransaction {
     /// `MULTI`/`EXEC` are added by `redis::Pipeline` itself (atomic mode).
     pipeline: redis::Pipeline,
-    /// One entry per command sent between `MULTI` and `EXEC`: `None` for a `SCRIPT LOAD` this
-    /// type added, `Some(script)` for what the caller added.
-    sent: Vec<Option<Option<ScriptInfo>>>,
-    /// SHA1s of the scripts loaded since the start or the last `SCRIPT FLUSH` in the transaction.
-    loaded: Vec<&'static str>,
+    /// One entry per command sent between `MULTI` and `EXEC`.
+    sent: Vec<Sent>,
+    /// The scripts loaded since the start or the last `SCRIPT FLUSH` in the transaction: SHA1
+    /// and the index in `sent` of the `SCRIPT LOAD`.
+    loaded: Vec<(&'static str, usize)>,
     added: usize,
     invocations: usize,
+}
+
+/// One command of a transaction, as sent between `MULTI` and `EXEC`.
+#[derive(Clone, Copy, Debug)]
+enum Sent {
+    /// A `SCRIPT LOAD` the transaction added: its reply is not the caller's.
+    Load,
+    /// A command the caller added.
+    Command,
+    /// An invocation; `load` is the index in `sent` of the `SCRIPT LOAD` it relies on, and
+    /// `first` whether that load was sent for it (just before it).
+    Invocation {
+        script: ScriptInfo,
+        load: usize,
+        first: bool,
+    },
 }
 
 impl Default for ScriptTransaction {
@@ -626,13 +727,23 @@ impl ScriptTransaction {
     /// assert_eq!(transaction.as_pipeline().len(), 3); // SCRIPT LOAD, EVALSHA, EVALSHA
     /// ```
     pub fn invoke<S: Script + ?Sized>(&mut self, script: &S) -> Ticket<S::Output> {
-        if !self.loaded.contains(&S::SHA1) {
-            self.pipeline.add_command(load_command(S::SOURCE));
-            self.sent.push(None);
-            self.loaded.push(S::SHA1);
-        }
+        let known = self.loaded.iter().find(|(sha1, _)| *sha1 == S::SHA1);
+        let (load, first) = match known {
+            Some(&(_, load)) => (load, false),
+            None => {
+                let load = self.sent.len();
+                self.pipeline.add_command(load_command(S::SOURCE));
+                self.sent.push(Sent::Load);
+                self.loaded.push((S::SHA1, load));
+                (load, true)
+            }
+        };
         self.pipeline.add_command(script.evalsha_command());
-        self.sent.push(Some(Some(ScriptInfo::of::<S>())));
+        self.sent.push(Sent::Invocation {
+            script: ScriptInfo::of::<S>(),
+            load,
+            first,
+        });
         self.invocations += 1;
         self.added += 1;
         Ticket::new(self.added - 1)
@@ -651,7 +762,7 @@ impl ScriptTransaction {
             self.loaded.clear();
         }
         self.pipeline.add_command(command.clone());
-        self.sent.push(Some(None));
+        self.sent.push(Sent::Command);
         self.added += 1;
         Ticket::new(self.added - 1)
     }
@@ -708,11 +819,13 @@ impl ScriptTransaction {
     {
         let span = self.span();
         let _entered = span.entered_guard();
+        refuse_cluster::<C>("ScriptTransaction")?;
         if self.is_empty() {
             return Ok(Some(Replies::new(Vec::new(), Vec::new())));
         }
         self.check_slots()?;
         let packed = self.pipeline.get_packed_pipeline();
+        let _children = span.children(self.invocation_spans());
         let mut values = connection.req_packed_commands(&packed, self.sent.len() + 1, 1)?;
         self.replies(values.pop())
     }
@@ -738,11 +851,14 @@ impl ScriptTransaction {
         C: redis::aio::ConnectionLike,
     {
         let span = self.span();
+        let children = &span;
         let run = async {
+            refuse_cluster::<C>("ScriptTransaction")?;
             if self.is_empty() {
                 return Ok(Some(Replies::new(Vec::new(), Vec::new())));
             }
             self.check_slots()?;
+            let _children = children.children(self.invocation_spans());
             let mut values = connection
                 .req_packed_commands(&self.pipeline, self.sent.len() + 1, 1)
                 .await?;
@@ -752,6 +868,9 @@ impl ScriptTransaction {
     }
 
     /// Turns `EXEC`'s reply into the caller's replies, dropping those of the added `SCRIPT LOAD`s.
+    /// A `SCRIPT LOAD` that failed inside `EXEC` (a source the server cannot compile, a full
+    /// memory) leaves its script's `EVALSHA`s to fail with `NOSCRIPT`; each of those gets the
+    /// load's error instead, which says what went wrong.
     fn replies(&self, exec: Option<Value>) -> Result<Option<Replies>, Error> {
         let items = match exec {
             Some(Value::Nil) => return Ok(None),
@@ -769,10 +888,25 @@ impl ScriptTransaction {
         };
         let mut values = Vec::with_capacity(self.added);
         let mut scripts = Vec::with_capacity(self.added);
-        for (value, sent) in items.into_iter().zip(&self.sent) {
-            if let Some(script) = sent {
-                values.push(value);
-                scripts.push(*script);
+        for (value, sent) in items.iter().zip(&self.sent) {
+            match *sent {
+                Sent::Load => {}
+                Sent::Command => {
+                    values.push(value.clone());
+                    scripts.push(None);
+                }
+                Sent::Invocation { script, load, .. } => {
+                    let value = match (value, items.get(load)) {
+                        (Value::ServerError(error), Some(failed @ Value::ServerError(_)))
+                            if error.kind() == Some(redis::ServerErrorKind::NoScript) =>
+                        {
+                            failed.clone()
+                        }
+                        _ => value.clone(),
+                    };
+                    values.push(value);
+                    scripts.push(Some(script));
+                }
             }
         }
         Ok(Some(Replies::new(values, scripts)))
@@ -781,14 +915,27 @@ impl ScriptTransaction {
     fn check_slots(&self) -> Result<(), Error> {
         check_all_slots(
             self.pipeline.cmd_iter(),
-            self.sent
-                .iter()
-                .map(|sent| sent.as_ref().and_then(Option::as_ref)),
+            self.sent.iter().map(|sent| match sent {
+                Sent::Invocation { script, .. } => Some(script),
+                Sent::Load | Sent::Command => None,
+            }),
         )
     }
 
     fn span(&self) -> crate::observe::Span {
         crate::observe::Span::batch("transaction", self.invocations, self.added)
+    }
+
+    /// What the per-invocation spans show: the fallback field says whether a `SCRIPT LOAD` was
+    /// sent for the invocation.
+    fn invocation_spans(&self) -> impl Iterator<Item = (&ScriptInfo, &Cmd, bool)> {
+        self.pipeline
+            .cmd_iter()
+            .zip(&self.sent)
+            .filter_map(|(command, sent)| match sent {
+                Sent::Invocation { script, first, .. } => Some((script, command, *first)),
+                Sent::Load | Sent::Command => None,
+            })
     }
 }
 
@@ -801,6 +948,11 @@ impl ScriptTransaction {
 /// read with `redis`'s conversions, so a script's error is a plain [`redis::RedisError`], and the
 /// runtime slot guard does not run (the `redis` pipeline is sent as it is); use
 /// [`ScriptPipeline`] for both, and [`ScriptTransaction`] for `EVALSHA` in transactions.
+///
+/// Not for cluster connections: `redis`'s `query` on one resends the whole pipeline on
+/// `MOVED`/`ASK` (running invocations twice) and, in the synchronous connection, fails the whole
+/// pipeline for one error reply; this trait cannot intercept that `query`. Use
+/// `redis_script::batch::ClusterBatch` on a cluster.
 ///
 /// ```no_run
 /// # #[derive(redis_script::RedisScript)]
@@ -863,6 +1015,7 @@ mod tests {
             name: "X",
             path: "lua/x.lua",
             source: "return 1",
+            sha1: "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
             guard_slots: true,
         };
         assert_eq!(

@@ -206,8 +206,10 @@ where
 /// The registered scripts the server does not have cached (`SCRIPT EXISTS`, one round trip),
 /// each distinct source once.
 ///
-/// On a cluster connection the `redis` crate asks every primary and a script counts as present
-/// only if all of them have it.
+/// On a cluster connection the `redis` crate asks only the primaries, and a script counts as
+/// present only if all of them have it: a replica that lacks it (and would lack it when
+/// promoted) goes unnoticed. Use `missing_cluster` there (feature `cluster`), which asks every
+/// node, replicas included, and reports per node.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), redis_script::Error> {
@@ -250,6 +252,157 @@ where
         .req_packed_command(&exists_command(&scripts))
         .await?;
     pick_missing(scripts, reply)
+}
+
+/// Which registered scripts one cluster node lacks; see [`missing_cluster`].
+///
+/// ```
+/// use redis_script::registry::NodeMissing;
+///
+/// fn report(nodes: &[NodeMissing]) {
+///     for node in nodes {
+///         match &node.result {
+///             Ok(missing) if missing.is_empty() => {}
+///             Ok(missing) => eprintln!("{} lacks {} scripts", node.address, missing.len()),
+///             Err(error) => eprintln!("{}: cannot tell ({error})", node.address),
+///         }
+///     }
+/// }
+/// # report(&[]);
+/// ```
+#[cfg(feature = "cluster")]
+#[derive(Debug)]
+pub struct NodeMissing {
+    /// `host:port`, as the cluster announces the node (`CLUSTER NODES`).
+    pub address: String,
+    /// Whether the node was a primary (else a replica) when it was asked.
+    pub primary: bool,
+    /// The registered scripts the node does not have cached, in [`scripts()`] order (each
+    /// distinct source once); or why the node could not be asked.
+    pub result: Result<Vec<&'static RegisteredScript>, Error>,
+}
+
+#[cfg(feature = "cluster")]
+impl NodeMissing {
+    /// Whether the node has every registered script (`false` also when it could not be asked).
+    ///
+    /// ```
+    /// let node = redis_script::registry::NodeMissing {
+    ///     address: "127.0.0.1:7003".into(),
+    ///     primary: false,
+    ///     result: Ok(vec![]),
+    /// };
+    /// assert!(node.has_all());
+    /// ```
+    pub fn has_all(&self) -> bool {
+        matches!(&self.result, Ok(missing) if missing.is_empty())
+    }
+}
+
+/// The `SCRIPT EXISTS` routing to one node, from its `host:port`.
+#[cfg(feature = "cluster")]
+fn node_routing(address: &str) -> Result<redis::cluster_routing::RoutingInfo, Error> {
+    use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+    let parsed = address
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)));
+    let Some((host, port)) = parsed else {
+        return Err(Error::Redis(RedisError::from((
+            redis::ErrorKind::Client,
+            "unreadable node address",
+            address.to_owned(),
+        ))));
+    };
+    Ok(RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+        host: host.to_owned(),
+        port,
+    }))
+}
+
+/// The registered scripts each node of a cluster lacks, primaries and replicas (`SCRIPT EXISTS`
+/// sent to each node that `CLUSTER NODES` lists, one at a time), as [`load_all_cluster`] loads
+/// them. A node that is down is reported with its error and does not stop the others; the call
+/// fails as a whole only when no node answers `CLUSTER NODES`.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = redis::cluster::ClusterClient::new(vec!["redis://127.0.0.1:7000/"])?;
+/// let mut connection = client.get_connection()?;
+/// for node in redis_script::registry::missing_cluster(&mut connection)? {
+///     if !node.has_all() {
+///         eprintln!("{} (primary: {}): {:?}", node.address, node.primary, node.result);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "cluster")]
+pub fn missing_cluster(
+    connection: &mut crate::cluster::ClusterConnection,
+) -> Result<Vec<NodeMissing>, Error> {
+    let scripts = distinct();
+    // Loading nothing sends nothing to the nodes: only the node list, from `CLUSTER NODES`.
+    let nodes = crate::cluster::load_all(connection, &[])?;
+    Ok(nodes
+        .into_iter()
+        .map(|node| {
+            let result = if scripts.is_empty() {
+                Ok(Vec::new())
+            } else {
+                node_routing(&node.address).and_then(|routing| {
+                    let reply = connection.route_command(&exists_command(&scripts), routing)?;
+                    pick_missing(scripts.clone(), reply)
+                })
+            };
+            NodeMissing {
+                address: node.address,
+                primary: node.primary,
+                result,
+            }
+        })
+        .collect())
+}
+
+/// The asynchronous [`missing_cluster`]. The `redis` crate's asynchronous cluster connection
+/// only sends to nodes it is connected to, so a node it has not discovered yet is reported with
+/// an error.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = redis::cluster::ClusterClient::new(vec!["redis://127.0.0.1:7000/"])?;
+/// let mut connection = client.get_async_connection().await?;
+/// let nodes = redis_script::registry::missing_cluster_async(&mut connection).await?;
+/// assert!(nodes.iter().all(|node| node.has_all()));
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "cluster")]
+pub async fn missing_cluster_async(
+    connection: &mut crate::cluster::AsyncClusterConnection,
+) -> Result<Vec<NodeMissing>, Error> {
+    let scripts = distinct();
+    let nodes = crate::cluster::load_all_async(connection, &[]).await?;
+    let mut reports = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let result = if scripts.is_empty() {
+            Ok(Vec::new())
+        } else {
+            match node_routing(&node.address) {
+                Ok(routing) => match connection
+                    .route_command(exists_command(&scripts), routing)
+                    .await
+                {
+                    Ok(reply) => pick_missing(scripts.clone(), reply),
+                    Err(error) => Err(Error::Redis(error)),
+                },
+                Err(error) => Err(error),
+            }
+        };
+        reports.push(NodeMissing {
+            address: node.address,
+            primary: node.primary,
+            result,
+        });
+    }
+    Ok(reports)
 }
 
 #[cfg(feature = "cluster")]

@@ -1,12 +1,13 @@
 //! The `tracing` feature: one span per invocation with the script's name, SHA1, key count and
-//! whether the `NOSCRIPT` fallback ran; one per pipeline. Needs the feature, so the README's
+//! whether the `NOSCRIPT` fallback ran; one per pipeline or transaction, with a child span per
+//! invocation inside it. Needs the feature, so the README's
 //! test command, `cargo test --workspace --all-features`, includes it.
 #![cfg(feature = "tracing")]
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use redis_script::{RedisScript, Script, ScriptPipeline};
+use redis_script::{RedisScript, Script, ScriptPipeline, ScriptTransaction};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -18,12 +19,26 @@ struct Incr<'a> {
     counter: &'a str,
 }
 
+#[derive(RedisScript)]
+#[redis_script(path = "lua/doc_transfer.lua", returns = i64)]
+struct Transfer<'a> {
+    bank: &'a str,
+    #[key("{{bank:{bank}}}:acct:{}")]
+    from: &'a str,
+    #[key("{{bank:{bank}}}:acct:{}")]
+    to: &'a str,
+    #[arg]
+    amount: i64,
+}
+
 type Fields = BTreeMap<String, String>;
 
 /// Records every span's name and fields, in creation order.
 #[derive(Clone, Default)]
 struct Recorder {
     spans: Arc<Mutex<Vec<(&'static str, Fields)>>>,
+    /// The explicit parent of each span (its index in `spans`), if any.
+    parents: Arc<Mutex<Vec<Option<usize>>>>,
 }
 
 struct Visitor<'a>(&'a mut Fields);
@@ -46,6 +61,8 @@ impl Subscriber for Recorder {
         span.record(&mut Visitor(&mut fields));
         let mut spans = self.spans.lock().unwrap();
         spans.push((span.metadata().name(), fields));
+        let parent = span.parent().map(|id| id.into_u64() as usize - 1);
+        self.parents.lock().unwrap().push(parent);
         Id::from_u64(spans.len() as u64)
     }
     fn record(&self, span: &Id, values: &Record<'_>) {
@@ -75,7 +92,7 @@ fn one_span_per_invocation_and_per_pipeline() {
     });
     let spans = recorder.spans.lock().unwrap();
     let field = |index: usize, name: &str| spans[index].1.get(name).cloned().unwrap_or_default();
-    assert_eq!(spans.len(), 3, "{spans:?}");
+    assert_eq!(spans.len(), 4, "{spans:?}");
     assert_eq!(spans[0].0, "redis_script.invoke");
     assert_eq!(field(0, "script"), "Incr");
     assert_eq!(field(0, "sha1"), Incr::SHA1);
@@ -86,6 +103,11 @@ fn one_span_per_invocation_and_per_pipeline() {
     assert_eq!(field(2, "kind"), "pipeline");
     assert_eq!(field(2, "invocations"), "1");
     assert_eq!(field(2, "commands"), "2");
+    assert_eq!(
+        spans[3].0, "redis_script.invoke",
+        "the pipeline's invocation"
+    );
+    assert_eq!(recorder.parents.lock().unwrap()[3], Some(2));
 }
 
 #[test]
@@ -151,5 +173,159 @@ fn replication_waits_and_async_invocations_have_spans_too() {
             .collect::<Vec<_>>(),
         ["true", "false", "true", "true"],
         "{spans:?}"
+    );
+}
+
+#[test]
+fn each_invocation_in_a_pipeline_or_transaction_has_a_child_span() {
+    let server = throwaway_redis::RedisServer::start().expect("redis-server");
+    let mut connection = server.connection().unwrap();
+    let recorder = Recorder::default();
+    let transfer = Transfer {
+        bank: "b",
+        from: "alice",
+        to: "bob",
+        amount: 3,
+    };
+    tracing::subscriber::with_default(recorder.clone(), || {
+        let mut pipeline = ScriptPipeline::new();
+        pipeline.invoke(&Incr { counter: "p" });
+        pipeline.command::<()>(redis::cmd("PING"));
+        pipeline.invoke(&transfer);
+        let replies = pipeline.query(&mut connection).unwrap();
+        assert_eq!(replies.len(), 3);
+
+        // The first invocation of each script gets a SCRIPT LOAD, the later ones do not.
+        let mut transaction = ScriptTransaction::new();
+        transaction.invoke(&Incr { counter: "t" });
+        transaction.invoke(&transfer);
+        transaction.command::<()>(redis::cmd("PING"));
+        transaction.invoke(&Incr { counter: "t" });
+        let replies = transaction.query(&mut connection).unwrap().unwrap();
+        assert_eq!(replies.len(), 4);
+    });
+    let spans = recorder.spans.lock().unwrap();
+    let parents = recorder.parents.lock().unwrap();
+    let summary: Vec<(&str, Option<usize>, [String; 4])> = spans
+        .iter()
+        .zip(parents.iter())
+        .map(|((name, fields), parent)| {
+            let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+            let shown = if *name == "redis_script.batch" {
+                [
+                    field("kind"),
+                    field("invocations"),
+                    field("commands"),
+                    String::new(),
+                ]
+            } else {
+                [
+                    field("script"),
+                    field("sha1"),
+                    field("keys"),
+                    field("noscript_fallback"),
+                ]
+            };
+            (*name, *parent, shown)
+        })
+        .collect();
+    let batch = |kind: &str, invocations: &str, commands: &str| {
+        [
+            kind.into(),
+            invocations.into(),
+            commands.into(),
+            String::new(),
+        ]
+    };
+    let invocation = |script: &str, sha1: &str, keys: &str, fallback: &str| {
+        [script.into(), sha1.into(), keys.into(), fallback.into()]
+    };
+    assert_eq!(
+        summary,
+        [
+            ("redis_script.batch", None, batch("pipeline", "2", "3")),
+            (
+                "redis_script.invoke",
+                Some(0),
+                invocation("Incr", Incr::SHA1, "1", "false")
+            ),
+            (
+                "redis_script.invoke",
+                Some(0),
+                invocation("Transfer", Transfer::SHA1, "2", "false")
+            ),
+            ("redis_script.batch", None, batch("transaction", "3", "4")),
+            (
+                "redis_script.invoke",
+                Some(3),
+                invocation("Incr", Incr::SHA1, "1", "true")
+            ),
+            (
+                "redis_script.invoke",
+                Some(3),
+                invocation("Transfer", Transfer::SHA1, "2", "true")
+            ),
+            (
+                "redis_script.invoke",
+                Some(3),
+                invocation("Incr", Incr::SHA1, "1", "false")
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn async_pipelines_and_transactions_have_child_spans_too() {
+    let server = throwaway_redis::RedisServer::start().expect("redis-server");
+    let mut connection = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let recorder = Recorder::default();
+    let _default = tracing::subscriber::set_default(recorder.clone());
+    let mut pipeline = ScriptPipeline::new();
+    pipeline.invoke(&Incr { counter: "a" });
+    pipeline.query_async(&mut connection).await.unwrap();
+    let mut transaction = ScriptTransaction::new();
+    transaction.invoke(&Incr { counter: "a" });
+    transaction.invoke(&Incr { counter: "a" });
+    transaction
+        .query_async(&mut connection)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(_default);
+    let spans = recorder.spans.lock().unwrap();
+    let parents = recorder.parents.lock().unwrap();
+    let shape: Vec<(&str, Option<usize>, String)> = spans
+        .iter()
+        .zip(parents.iter())
+        .map(|((name, fields), parent)| {
+            let detail = fields
+                .get("kind")
+                .or(fields.get("noscript_fallback"))
+                .cloned()
+                .unwrap_or_default();
+            (*name, *parent, detail)
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("redis_script.batch", None, "pipeline".to_owned()),
+            ("redis_script.invoke", Some(0), "false".to_owned()),
+            ("redis_script.batch", None, "transaction".to_owned()),
+            ("redis_script.invoke", Some(2), "true".to_owned()),
+            ("redis_script.invoke", Some(2), "false".to_owned()),
+        ]
+    );
+    assert!(
+        spans
+            .iter()
+            .all(|(name, fields)| *name != "redis_script.invoke"
+                || (fields.get("script").map(String::as_str) == Some("Incr")
+                    && fields.get("sha1").map(String::as_str) == Some(Incr::SHA1)
+                    && fields.get("keys").map(String::as_str) == Some("1")))
     );
 }

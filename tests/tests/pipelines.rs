@@ -1,10 +1,16 @@
 //! Scripts in pipelines and transactions, the registry, against a real standalone server.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread;
+use std::time::Duration;
+
 use redis::Commands;
 use redis_script::{
-    Error, PipelineExt, RedisScript, Script, ScriptPipeline, ScriptTransaction, registry,
+    Error, PipelineExt, RedisScript, Script, ScriptPipeline, ScriptTransaction, ShebangFlags,
+    registry,
 };
-use throwaway_redis::RedisServer;
+use throwaway_redis::{RedisCluster, RedisServer};
 
 /// `INCR {tag}:count`, `RPUSH {tag}:log id`; returns the count.
 #[derive(RedisScript)]
@@ -35,6 +41,55 @@ struct Failing<'a> {
     key: &'a str,
     #[arg]
     mode: &'a str,
+}
+
+/// `RPUSH list entry`; returns the list's length.
+#[derive(RedisScript)]
+#[redis_script(path = "lua/append_id.lua", returns = i64)]
+struct AppendEntry<'a> {
+    #[key]
+    list: &'a str,
+    #[arg]
+    entry: &'a str,
+}
+
+/// `RPUSH list entry`, then `error(...)`: the write stays, as Redis defines (no rollback).
+#[derive(RedisScript)]
+#[redis_script(path = "lua/write_then_fail.lua", returns = i64)]
+struct WriteThenFail<'a> {
+    #[key]
+    list: &'a str,
+    #[arg]
+    entry: &'a str,
+}
+
+/// A script whose source the server cannot compile, so its `SCRIPT LOAD` fails: written by
+/// hand, because the derive refuses such a file at compile time.
+struct Uncompilable<'a> {
+    key: &'a str,
+}
+
+impl Script for Uncompilable<'_> {
+    type Output = i64;
+    const NAME: &'static str = "Uncompilable";
+    const PATH: &'static str = "lua/uncompilable.lua";
+    const SOURCE: &'static str = "return redis.call('INCR', KEYS[1]) +";
+    const SHA1: &'static str = "320e34e950f7ec08cdc7145c2468d8c297664b89";
+    const KEY_FIELDS: &'static [&'static str] = &["key"];
+    const ARG_FIELDS: &'static [&'static str] = &[];
+    const FLAGS: ShebangFlags = ShebangFlags {
+        no_writes: false,
+        allow_oom: false,
+        allow_stale: false,
+        no_cluster: false,
+        allow_cross_slot_keys: false,
+    };
+    const KEY_TEMPLATES: &'static [Option<&'static str>] = &[None];
+    const STANDALONE_ONLY: bool = true;
+
+    fn write_keys_and_args(&self, command: &mut redis::Cmd) {
+        command.arg(1).arg(self.key);
+    }
 }
 
 #[derive(RedisScript)]
@@ -228,6 +283,157 @@ fn a_failed_invocation_inside_exec_behaves_as_redis_defines() {
     assert_eq!(log, [1, 2], "the aborted transaction ran nothing");
 }
 
+/// Entries of one transaction of [`no_rollback_and_no_interleaving_inside_exec`]: `round` tells them apart.
+const TRANSACTION_ENTRIES: usize = 600;
+
+#[test]
+fn no_rollback_and_no_interleaving_inside_exec() {
+    let server = server();
+    let mut con = connection(&server);
+    // Another client appends to the same list as fast as it can the whole time.
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicU64::new(0));
+    let writer = thread::spawn({
+        let mut other = connection(&server);
+        let (stop, written) = (stop.clone(), written.clone());
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                let _: i64 = other.rpush("{x}:log", "w").unwrap();
+                written.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+
+    let rounds = 20;
+    for round in 0..rounds {
+        // Invocations and plain commands alternate; in the middle, a script that writes and
+        // then fails.
+        let mut transaction = ScriptTransaction::new();
+        let mut invocations = Vec::new();
+        let mut pushes = Vec::new();
+        let mut failed = None;
+        for i in 0..TRANSACTION_ENTRIES {
+            let entry = format!("{round}:{i}");
+            if i == TRANSACTION_ENTRIES / 2 {
+                failed = Some(transaction.invoke(&WriteThenFail {
+                    list: "{x}:log",
+                    entry: &entry,
+                }));
+            } else if i % 2 == 0 {
+                invocations.push(transaction.invoke(&AppendEntry {
+                    list: "{x}:log",
+                    entry: &entry,
+                }));
+            } else {
+                pushes.push(
+                    transaction.command::<i64>(redis::cmd("RPUSH").arg("{x}:log").arg(&entry)),
+                );
+            }
+        }
+        let replies = transaction
+            .query(&mut con)
+            .unwrap()
+            .expect("nothing WATCHed");
+        match replies.get(failed.unwrap()) {
+            Err(Error::Script(error)) => {
+                assert_eq!((error.path(), error.line()), ("lua/write_then_fail.lua", 3));
+                assert!(error.message().contains("failed after writing"), "{error}");
+            }
+            other => panic!("expected the script's error, got {other:?}"),
+        }
+        // Every other invocation and command ran: each returns the list's length, growing.
+        let mut lengths: Vec<i64> = invocations
+            .iter()
+            .map(|&ticket| replies.get(ticket).unwrap())
+            .chain(pushes.iter().map(|&ticket| replies.get(ticket).unwrap()))
+            .collect();
+        assert_eq!(lengths.len(), TRANSACTION_ENTRIES - 1);
+        lengths.sort_unstable();
+        assert!(
+            lengths.windows(2).all(|pair| pair[1] > pair[0]),
+            "{lengths:?}"
+        );
+        // Give the writer room between transactions.
+        thread::sleep(Duration::from_millis(2));
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+
+    let log: Vec<String> = con.lrange("{x}:log", 0, -1).unwrap();
+    let others = log.iter().filter(|entry| *entry == "w").count() as u64;
+    assert_eq!(others, written.load(Ordering::Relaxed));
+    let mut blocks_with_writes_around = 0;
+    for round in 0..rounds {
+        let prefix = format!("{round}:");
+        let positions: Vec<usize> = (0..log.len())
+            .filter(|&at| log[at].starts_with(&prefix))
+            .collect();
+        // All entries, the failing script's write included (no rollback), once each, in the
+        // order added, with nothing of the other client's between them.
+        let expected: Vec<String> = (0..TRANSACTION_ENTRIES)
+            .map(|i| format!("{round}:{i}"))
+            .collect();
+        let found: Vec<&String> = positions.iter().map(|&at| &log[at]).collect();
+        assert_eq!(found, expected.iter().collect::<Vec<_>>(), "round {round}");
+        let (first, last) = (positions[0], positions[positions.len() - 1]);
+        assert_eq!(
+            last - first + 1,
+            TRANSACTION_ENTRIES,
+            "round {round} was interleaved"
+        );
+        if first > 0 && log[first - 1] == "w" && log.get(last + 1).is_some_and(|e| e == "w") {
+            blocks_with_writes_around += 1;
+        }
+    }
+    // The writer really ran alongside: its writes land right before and after most blocks.
+    assert!(
+        blocks_with_writes_around >= rounds / 2,
+        "{blocks_with_writes_around} of {rounds} transactions had the other client's writes \
+         right around them"
+    );
+}
+
+#[test]
+fn a_script_load_that_fails_inside_exec_is_returned_in_place_of_its_invocations() {
+    let server = server();
+    let mut con = connection(&server);
+    let mut transaction = ScriptTransaction::new();
+    let before = transaction.invoke(&count_call("t", 1));
+    let first = transaction.invoke(&Uncompilable { key: "u" });
+    let set = transaction.command::<()>(redis::cmd("SET").arg("u:seen").arg("yes"));
+    let second = transaction.invoke(&Uncompilable { key: "u" });
+    let after = transaction.invoke(&count_call("t", 2));
+    // SCRIPT LOAD x2 (CountCall, Uncompilable), 4 invocations, SET
+    assert_eq!(transaction.as_pipeline().len(), 7);
+    let replies = transaction
+        .query(&mut con)
+        .unwrap()
+        .expect("nothing WATCHed");
+
+    for ticket in [first, second] {
+        match replies.get(ticket) {
+            Err(Error::Script(error)) => {
+                assert_eq!(error.path(), "lua/uncompilable.lua");
+                assert_eq!(error.line(), 1, "{error}");
+                assert!(
+                    error.to_string().to_lowercase().contains("compil"),
+                    "the compile error, not NOSCRIPT: {error}"
+                );
+            }
+            other => panic!("expected the SCRIPT LOAD's error, got {other:?}"),
+        }
+    }
+    // The rest of the transaction ran.
+    assert_eq!(replies.get(before).unwrap(), 1);
+    replies.get(set).unwrap();
+    assert_eq!(replies.get(after).unwrap(), 2);
+    let seen: String = con.get("u:seen").unwrap();
+    assert_eq!(seen, "yes");
+    let key: Option<i64> = con.get("u").unwrap();
+    assert_eq!(key, None, "the uncompilable script never ran");
+    assert_eq!(command_calls(&mut con, "evalsha"), 4);
+}
+
 #[test]
 fn a_watched_key_that_changed_aborts_the_transaction_with_none() {
     let server = server();
@@ -391,4 +597,88 @@ async fn the_registry_works_on_async_connections() {
     assert!(!registry::missing_async(&mut con).await.unwrap().is_empty());
     assert!(registry::load_all_async(&mut con).await.unwrap() > 0);
     assert!(registry::missing_async(&mut con).await.unwrap().is_empty());
+}
+
+fn is_cluster_refusal(result: Result<impl std::fmt::Debug, Error>) -> bool {
+    matches!(result, Err(Error::Redis(error))
+        if error.to_string().contains(redis_script::pipeline::CLUSTER_REFUSED)
+            && error.to_string().contains("ClusterBatch"))
+}
+
+#[tokio::test]
+async fn cluster_connections_are_refused_and_missing_asks_every_node() {
+    let cluster = RedisCluster::start().expect("the tests need redis-server >= 7 (see README)");
+    let client = cluster.client().unwrap();
+    let mut sync = client.get_connection().unwrap();
+    let mut asynchronous = client.get_async_connection().await.unwrap();
+
+    // Pipelines and transactions refuse both cluster connections before sending anything.
+    let mut pipeline = ScriptPipeline::new();
+    pipeline.invoke(&count_call("c", 1));
+    pipeline.command::<()>(redis::cmd("SET").arg("{c}:plain").arg(1));
+    let mut transaction = ScriptTransaction::new();
+    let counted = transaction.invoke(&count_call("c", 2));
+    transaction.command::<()>(redis::cmd("SET").arg("{c}:plain").arg(2));
+    assert!(is_cluster_refusal(pipeline.query(&mut sync)));
+    assert!(is_cluster_refusal(transaction.query(&mut sync)));
+    assert!(is_cluster_refusal(
+        pipeline.query_async(&mut asynchronous).await
+    ));
+    assert!(is_cluster_refusal(
+        transaction.query_async(&mut asynchronous).await
+    ));
+    assert!(is_cluster_refusal(ScriptPipeline::new().query(&mut sync)));
+    for key in ["{c}:count", "{c}:plain"] {
+        let value: Option<i64> = sync.get(key).unwrap();
+        assert_eq!(value, None, "{key}: nothing was sent");
+    }
+    // A direct connection to the node that owns the slot is not a cluster connection.
+    let owner = cluster
+        .node_for_slot(redis_script_analysis::hash_slot(b"{c}"))
+        .unwrap();
+    let replies = transaction
+        .query(&mut owner.connection().unwrap())
+        .unwrap()
+        .expect("nothing WATCHed");
+    assert_eq!(replies.get(counted).unwrap(), 1);
+
+    // `missing_cluster` asks every node, replicas included.
+    let distinct = {
+        let mut sha1s: Vec<&str> = redis_script::scripts().iter().map(|s| s.sha1).collect();
+        sha1s.sort_unstable();
+        sha1s.dedup();
+        sha1s.len()
+    };
+    let loads = registry::load_all_cluster(&mut sync).unwrap();
+    assert_eq!(loads.len(), 6);
+    assert!(loads.iter().all(|node| node.is_loaded()), "{loads:?}");
+    let nodes = registry::missing_cluster(&mut sync).unwrap();
+    assert_eq!(nodes.len(), 6);
+    assert_eq!(nodes.iter().filter(|node| !node.primary).count(), 3);
+    assert!(nodes.iter().all(|node| node.has_all()), "{nodes:?}");
+
+    let replica = cluster.replicas()[0];
+    flush_scripts(&mut replica.connection().unwrap());
+    let replica_address = format!(":{}", replica.port());
+    let check = |nodes: Vec<registry::NodeMissing>| {
+        assert_eq!(nodes.len(), 6);
+        for node in nodes {
+            if node.address.ends_with(&replica_address) {
+                assert!(!node.primary);
+                let missing = node.result.as_ref().expect("the replica answers");
+                assert_eq!(missing.len(), distinct, "{}", node.address);
+                assert!(missing.iter().any(|script| script.sha1 == CountCall::SHA1));
+            } else {
+                assert!(node.has_all(), "{node:?}");
+            }
+        }
+    };
+    check(registry::missing_cluster(&mut sync).unwrap());
+    check(
+        registry::missing_cluster_async(&mut asynchronous)
+            .await
+            .unwrap(),
+    );
+    // What `missing` on the cluster connection says: the primaries have everything.
+    assert!(registry::missing(&mut sync).unwrap().is_empty());
 }
