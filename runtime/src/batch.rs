@@ -1006,6 +1006,13 @@ impl ClusterBatch {
             }
             Ok::<_, Error>((self.replies(replies), node_count, retried))
         };
+        // One child span per invocation, open for the whole batch (they share its rounds).
+        // Every invocation is an `EVAL`, so none ever needs the `NOSCRIPT` fallback.
+        let _invocations = span.children(
+            self.entries
+                .iter()
+                .map(|entry| (&entry.script, &entry.command, false)),
+        );
         let (replies, node_count, retried) = span.instrument(run).await?;
         span.record_nodes(node_count, retried);
         Ok(replies)

@@ -9,13 +9,13 @@
 //! `redis_script.batch`, with `kind`, `invocations` and `commands` (and for cluster batches
 //! `nodes` and `retried`).
 //!
-//! Inside a [`ScriptPipeline`](crate::ScriptPipeline) or
-//! [`ScriptTransaction`](crate::ScriptTransaction), each invocation has its own
-//! `redis_script.invoke` span too, a child of the batch span, open from the send until the
-//! replies are in (they all share one round trip). Its `noscript_fallback` says whether the
-//! source went to the server for it: always `false` in a plain pipeline (every invocation is an
-//! `EVAL`, which needs no fallback), and in a transaction `true` for the invocation that a
-//! `SCRIPT LOAD` of its script precedes. The child spans are made only when a subscriber wants
+//! Inside a [`ScriptPipeline`](crate::ScriptPipeline),
+//! [`ScriptTransaction`](crate::ScriptTransaction) or cluster batch, each invocation has its
+//! own `redis_script.invoke` span too, a child of the batch span, open from the send until the
+//! replies are in (they share the round trips). Its `noscript_fallback` says whether the
+//! source went to the server for it: always `false` in a plain pipeline and a cluster batch
+//! (every invocation is an `EVAL`, which needs no fallback), and in a transaction `true` for
+//! the invocation that a `SCRIPT LOAD` of its script precedes. The child spans are made only when a subscriber wants
 //! `INFO` spans of this crate.
 
 #[cfg(feature = "tracing")]

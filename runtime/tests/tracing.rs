@@ -1,6 +1,6 @@
 //! The `tracing` feature: one span per invocation with the script's name, SHA1, key count and
-//! whether the `NOSCRIPT` fallback ran; one per pipeline or transaction, with a child span per
-//! invocation inside it. Needs the feature, so the README's
+//! whether the `NOSCRIPT` fallback ran; one per pipeline, transaction or cluster batch, with a
+//! child span per invocation inside it. Needs the feature, so the README's
 //! test command, `cargo test --workspace --all-features`, includes it.
 #![cfg(feature = "tracing")]
 
@@ -327,5 +327,70 @@ async fn async_pipelines_and_transactions_have_child_spans_too() {
                 || (fields.get("script").map(String::as_str) == Some("Incr")
                     && fields.get("sha1").map(String::as_str) == Some(Incr::SHA1)
                     && fields.get("keys").map(String::as_str) == Some("1")))
+    );
+}
+
+#[cfg(feature = "cluster")]
+#[tokio::test]
+async fn each_invocation_in_a_cluster_batch_has_a_child_span() {
+    let cluster = tokio::task::spawn_blocking(throwaway_redis::RedisCluster::start)
+        .await
+        .unwrap()
+        .expect("a 6-node redis cluster");
+    let mut nodes = redis_script::batch::ClusterNodes::connect(cluster.urls()[0].as_str())
+        .await
+        .unwrap();
+    let recorder = Recorder::default();
+    let _default = tracing::subscriber::set_default(recorder.clone());
+    let mut batch = redis_script::batch::ClusterBatch::new();
+    // Keys in slots of different primaries, and two invocations of a two-key script.
+    let counters = ["a", "b", "c", "d"];
+    let tickets: Vec<_> = counters
+        .iter()
+        .map(|counter| batch.invoke(&Incr { counter }))
+        .collect();
+    let transfer = Transfer {
+        bank: "eu",
+        from: "alice",
+        to: "bob",
+        amount: 0,
+    };
+    batch.invoke(&transfer);
+    batch.invoke(&transfer);
+    let replies = batch.run_async(&mut nodes).await.unwrap();
+    for ticket in tickets {
+        assert_eq!(replies.get(ticket).unwrap(), 1);
+    }
+    drop(_default);
+
+    let spans = recorder.spans.lock().unwrap();
+    let parents = recorder.parents.lock().unwrap();
+    assert_eq!(spans.len(), 7, "{spans:?}");
+    assert_eq!(spans[0].0, "redis_script.batch");
+    assert_eq!(spans[0].1.get("kind").map(String::as_str), Some("cluster"));
+    assert_eq!(spans[0].1.get("invocations").map(String::as_str), Some("6"));
+    let nodes_used: usize = spans[0].1["nodes"].parse().unwrap();
+    assert!((2..=3).contains(&nodes_used), "{spans:?}");
+    assert_eq!(spans[0].1.get("retried").map(String::as_str), Some("0"));
+    let children: Vec<(Option<usize>, &str, &str, &str, &str)> = spans[1..]
+        .iter()
+        .zip(&parents[1..])
+        .map(|((name, fields), parent)| {
+            assert_eq!(*name, "redis_script.invoke");
+            (
+                *parent,
+                fields["script"].as_str(),
+                fields["sha1"].as_str(),
+                fields["keys"].as_str(),
+                fields["noscript_fallback"].as_str(),
+            )
+        })
+        .collect();
+    let incr = (Some(0), "Incr", Incr::SHA1, "1", "false");
+    let transfer = (Some(0), "Transfer", Transfer::SHA1, "2", "false");
+    assert_eq!(
+        children,
+        [incr, incr, incr, incr, transfer, transfer],
+        "one child span per invocation, in order"
     );
 }
