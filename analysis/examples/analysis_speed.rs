@@ -168,6 +168,7 @@ fn declaration(keys: usize, args: usize) -> Declaration {
             .map(|n| Field::single(format!("arg{n}")))
             .collect(),
         standalone_only: false,
+        extra_commands: vec![],
     }
 }
 
@@ -178,6 +179,7 @@ fn declaration_for_corpus() -> Declaration {
         keys: vec![Field::variadic("keys")],
         args: vec![Field::variadic("args")],
         standalone_only: true,
+        extra_commands: vec![],
     }
 }
 
@@ -256,6 +258,7 @@ fn print_diagnostics(path: &Path) {
         keys: vec![Field::variadic("keys")],
         args: vec![Field::variadic("args")],
         standalone_only: false,
+        extra_commands: vec![],
     };
     let analysis = analyze(&source, &declaration);
     let shown = path.display().to_string();

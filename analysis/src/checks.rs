@@ -45,6 +45,7 @@ pub struct Analysis {
 ///     keys: vec![Field::single("key")],
 ///     args: vec![],
 ///     standalone_only: false,
+///     extra_commands: vec![],
 /// };
 /// let analysis = analyze("return redis.call('GET', KEYS[2])", &declaration);
 /// assert_eq!(analysis.diagnostics.len(), 2); // KEYS[2] is not declared, KEYS[1] is not read
@@ -276,6 +277,7 @@ mod tests {
             args: vec![Field::single("amount")],
             // Plain keys: the slot proof (slot_proof.rs) is not what these tests are about.
             standalone_only: true,
+            extra_commands: vec![],
         }
     }
 
@@ -407,6 +409,7 @@ mod tests {
             keys: vec![Field::single("first"), Field::variadic("rest")],
             args: vec![],
             standalone_only: true,
+            extra_commands: vec![],
         };
         assert_eq!(
             analyze("return redis.call('DEL', unpack(KEYS))", &declaration).diagnostics,

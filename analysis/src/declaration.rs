@@ -11,6 +11,7 @@ use crate::KeyTemplate;
 ///     keys: vec![Field::single("from"), Field::single("to")],
 ///     args: vec![Field::variadic("amounts")],
 ///     standalone_only: false,
+///     extra_commands: vec![],
 /// };
 /// assert_eq!(declaration.keys.len(), 2);
 /// ```
@@ -26,6 +27,11 @@ pub struct Declaration {
     /// need not share a slot. The struct-level twin of `#!lua flags=no-cluster`, for scripts
     /// that must also run on Redis 6, where a shebang line is a syntax error.
     pub standalone_only: bool,
+    /// `#[redis_script(extra_commands = ["HEXPIRE"])]`: commands that the command table (taken
+    /// from Redis [`REDIS_VERSION`](crate::REDIS_VERSION)) does not list, such as those of a
+    /// newer Redis; calls to them are accepted unchecked instead of being unknown commands.
+    /// Compared case-insensitively, as Redis compares command names.
+    pub extra_commands: Vec<String>,
 }
 
 /// One `#[key]` or `#[arg]` field.

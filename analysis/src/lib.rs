@@ -17,6 +17,7 @@
 //!     keys: vec![Field::single("counter")],
 //!     args: vec![],
 //!     standalone_only: false,
+//!     extra_commands: vec![],
 //! };
 //! let analysis = analyze("return redis.call('INCR', KEYS[1])", &declaration);
 //! assert!(analysis.diagnostics.is_empty());

@@ -87,6 +87,7 @@ use crate::{
 ///     ],
 ///     args: vec![],
 ///     standalone_only: false,
+///     extra_commands: vec![],
 /// };
 /// assert!(check_key_slots(&transfer, ShebangFlags::default()).is_empty());
 ///
@@ -443,6 +444,7 @@ mod tests {
             keys,
             args: vec![Field::single("amount")],
             standalone_only: false,
+            extra_commands: vec![],
         }
     }
 

@@ -43,6 +43,7 @@ fn declaration(shape: u8) -> Declaration {
             vec![Field::variadic("args")]
         },
         standalone_only: shape & 4 != 0,
+        extra_commands: vec!["HEXPIRE".into()],
     }
 }
 

@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         keys,
         args: vec![Field::variadic("args")],
         standalone_only: shape & 0x40 != 0,
+        extra_commands: vec!["HEXPIRE".into()],
     };
     let analysis = analyze(source, &declaration);
     for diagnostic in &analysis.diagnostics {

@@ -19,6 +19,9 @@ pub struct ScriptStruct<'a> {
     pub args: Vec<ScriptField<'a>>,
     /// `#[redis_script(standalone_only)]`: the script never runs on a Redis Cluster.
     pub standalone_only: bool,
+    /// `extra_commands = ["HEXPIRE", ...]`: commands the command table lacks, accepted
+    /// unchecked.
+    pub extra_commands: Vec<LitStr>,
     /// Every named field, in order: what key templates may name.
     pub fields: Vec<&'a Ident>,
 }
@@ -54,7 +57,12 @@ impl<'a> ScriptStruct<'a> {
             Data::Enum(data) => return Err(not_a_struct(data.enum_token.span, "an enum")),
             Data::Union(data) => return Err(not_a_struct(data.union_token.span, "a union")),
         };
-        let (path, returns, standalone_only) = script_attribute(input)?;
+        let ScriptAttribute {
+            path,
+            returns,
+            standalone_only,
+            extra_commands,
+        } = script_attribute(input)?;
 
         let mut script = ScriptStruct {
             ident: &input.ident,
@@ -64,6 +72,7 @@ impl<'a> ScriptStruct<'a> {
             keys: Vec::new(),
             args: Vec::new(),
             standalone_only,
+            extra_commands,
             fields: Vec::new(),
         };
         let named = match fields {
@@ -147,11 +156,20 @@ fn not_a_struct(span: Span, what: &str) -> syn::Error {
     )
 }
 
-/// `#[redis_script(path = "...", returns = T, standalone_only)]`.
-fn script_attribute(input: &DeriveInput) -> syn::Result<(LitStr, Option<Type>, bool)> {
+/// What `#[redis_script(...)]` says.
+struct ScriptAttribute {
+    path: LitStr,
+    returns: Option<Type>,
+    standalone_only: bool,
+    extra_commands: Vec<LitStr>,
+}
+
+/// `#[redis_script(path = "...", returns = T, standalone_only, extra_commands = [...])]`.
+fn script_attribute(input: &DeriveInput) -> syn::Result<ScriptAttribute> {
     let mut path: Option<LitStr> = None;
     let mut returns: Option<Type> = None;
     let mut standalone_only = false;
+    let mut extra_commands: Option<Vec<LitStr>> = None;
     let mut seen: Option<&Attribute> = None;
     for attribute in input
         .attrs
@@ -196,6 +214,12 @@ fn script_attribute(input: &DeriveInput) -> syn::Result<(LitStr, Option<Type>, b
                 }
                 standalone_only = true;
                 Ok(())
+            } else if meta.path.is_ident("extra_commands") {
+                if extra_commands.is_some() {
+                    return Err(meta.error("`extra_commands` is given twice; keep one"));
+                }
+                extra_commands = Some(command_list(meta.value()?)?);
+                Ok(())
             } else {
                 let name = meta
                     .path
@@ -203,13 +227,18 @@ fn script_attribute(input: &DeriveInput) -> syn::Result<(LitStr, Option<Type>, b
                     .map_or_else(|| "this".to_owned(), |ident| format!("`{ident}`"));
                 Err(meta.error(format!(
                     "unknown redis_script attribute {name}; expected `path = \"lua/file.lua\"`, \
-                     `returns = Type` or `standalone_only`"
+                     `returns = Type`, `standalone_only` or `extra_commands = [\"NAME\", ...]`"
                 )))
             }
         })?;
     }
     match path {
-        Some(path) => Ok((path, returns, standalone_only)),
+        Some(path) => Ok(ScriptAttribute {
+            path,
+            returns,
+            standalone_only,
+            extra_commands: extra_commands.unwrap_or_default(),
+        }),
         None => match seen {
             Some(attribute) => Err(syn::Error::new_spanned(
                 attribute,
@@ -223,6 +252,33 @@ fn script_attribute(input: &DeriveInput) -> syn::Result<(LitStr, Option<Type>, b
             )),
         },
     }
+}
+
+/// `["HEXPIRE", "HGETEX"]`: string literals naming commands, each one word.
+fn command_list(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
+    const EXPECTED: &str = "`extra_commands` takes a list of command names in string literals, \
+                            e.g. extra_commands = [\"HEXPIRE\", \"HGETEX\"]";
+    if !input.peek(syn::token::Bracket) {
+        return Err(input.error(EXPECTED));
+    }
+    let content;
+    syn::bracketed!(content in input);
+    let names = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)
+        .map_err(|error| syn::Error::new(error.span(), EXPECTED))?;
+    for name in &names {
+        let value = name.value();
+        if value.is_empty() || value.contains(char::is_whitespace) {
+            return Err(syn::Error::new(
+                name.span(),
+                format!(
+                    "{:?} is not a command name: name one command per string, without spaces \
+                     (a subcommand as CONTAINER|SUB, e.g. \"CLIENT|NO-TOUCH\")",
+                    value
+                ),
+            ));
+        }
+    }
+    Ok(names.into_iter().collect())
 }
 
 /// What a field's `#[key(...)]` or `#[arg(...)]` says.

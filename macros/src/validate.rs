@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use proc_macro2::Span;
 use redis_script_analysis::{
-    Analysis, Blame, Declaration, Field, analyze, script_sha1, slot_proof,
+    Analysis, Blame, Declaration, Field, REDIS_VERSION, analyze, find_command, script_sha1,
+    slot_proof,
 };
 
 use crate::parse::{Errors, ScriptField, ScriptStruct};
@@ -26,6 +27,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         keys: fields(&script.keys),
         args: fields(&script.args),
         standalone_only: script.standalone_only,
+        extra_commands: extra_commands(script)?,
     };
     let analysis = analyze(&source, &declaration);
 
@@ -49,6 +51,29 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         slot_guard: slot_proof::needs_runtime_guard(&declaration, flags),
         analysis,
     })
+}
+
+/// The `extra_commands`, each one that the command table does not know: naming a known
+/// command there would only switch its checks off.
+fn extra_commands(script: &ScriptStruct<'_>) -> syn::Result<Vec<String>> {
+    let mut errors = Errors::default();
+    let mut names = Vec::with_capacity(script.extra_commands.len());
+    for literal in &script.extra_commands {
+        let name = literal.value();
+        if find_command(&name).is_some() {
+            errors.push(syn::Error::new(
+                literal.span(),
+                format!(
+                    "`{name}` is a command of Redis {REDIS_VERSION}, which the analysis knows and \
+                     checks; remove it from `extra_commands` (that list is for commands the \
+                     command table lacks, such as those of a newer Redis)",
+                ),
+            ));
+        }
+        names.push(name);
+    }
+    errors.finish()?;
+    Ok(names)
 }
 
 fn fields(fields: &[ScriptField<'_>]) -> Vec<Field> {

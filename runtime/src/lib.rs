@@ -60,6 +60,10 @@
 //! - `#[redis_script(standalone_only)]` declares that the script never runs on a Redis
 //!   Cluster: the struct-level twin of `#!lua flags=no-cluster`, for scripts that must also run
 //!   on Redis 6, where a `#!` line is a syntax error.
+//! - `#[redis_script(extra_commands = ["HEXPIRE", "CLIENT|NO-TOUCH"])]` names commands (or
+//!   `CONTAINER|SUB` subcommands) of a newer Redis than the one the command table was taken
+//!   from (7.0.15): calls to them are accepted unchecked
+//!   instead of being unknown commands; everything else in the script is still checked.
 //!
 //! The derive implements [`Script`] and adds inherent `invoke` / `invoke_async` methods, so
 //! calling a script needs no trait import.

@@ -73,6 +73,21 @@ struct BreakOutsideLoop {
     limit: i64,
 }
 
+/// `HEXPIRE` is a Redis 7.4 command: named in `extra_commands`, it compiles against the 7.0
+/// command table, and a 7.0 server refuses it at run time.
+#[derive(RedisScript)]
+#[redis_script(
+    path = "lua/errors/newer_command.lua",
+    returns = i64,
+    extra_commands = ["HEXPIRE"]
+)]
+struct ExpireField<'a> {
+    #[key]
+    hash: &'a str,
+    #[arg]
+    field: &'a str,
+}
+
 /// The error must be `Error::Script` at `line` of `path`, quoting `source_line`, with
 /// `message`; Display shows `path:line: message` and the quoted line.
 #[track_caller]
@@ -200,6 +215,28 @@ fn failed_redis_call_names_the_line() {
         "redis.call('SET', KEYS[1], unpack(ARGV))",
         "Wrong number of args calling Redis command from script",
     );
+}
+
+#[test]
+fn an_extra_command_reaches_the_server_unchecked() {
+    let server = server();
+    let mut con = connection(&server);
+    let error = ExpireField {
+        hash: "errors:hash",
+        field: "f",
+    }
+    .invoke(&mut con)
+    .unwrap_err();
+    assert_script_error(
+        error,
+        "lua/errors/newer_command.lua",
+        2,
+        "return redis.call('HEXPIRE', KEYS[1], 60, 'FIELDS', 1, ARGV[1])[1]",
+        "Unknown Redis command called from script",
+    );
+    // The line before it ran: the call went to the server as written.
+    let written: Option<i64> = con.hget("errors:hash", "f").unwrap();
+    assert_eq!(written, Some(1));
 }
 
 #[test]

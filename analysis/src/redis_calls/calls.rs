@@ -138,6 +138,21 @@ fn non_literal_name(
     }
 }
 
+/// Whether the struct names `command` (or its subcommand `sub`, as `CONTAINER|SUB`) in
+/// `extra_commands`: a command of a newer Redis than the command table's.
+fn is_extra(context: &Context<'_>, command: &str, sub: Option<&str>) -> bool {
+    context
+        .declaration
+        .extra_commands
+        .iter()
+        .any(|extra| match sub {
+            None => extra.eq_ignore_ascii_case(command),
+            Some(sub) => extra.split_once('|').is_some_and(|(container, extra_sub)| {
+                container.eq_ignore_ascii_case(command) && extra_sub.eq_ignore_ascii_case(sub)
+            }),
+        })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn check_command(
     diagnostics: &mut Vec<Diagnostic>,
@@ -154,7 +169,7 @@ fn check_command(
         // exist on servers that load the module; the table knows only Redis's own. Under
         // `redis.pcall` the script gets the error as a reply and may handle it (probing for a
         // module, say), so an unknown name is no certain error there either.
-        if name.contains('.') || site.protected {
+        if name.contains('.') || site.protected || is_extra(context, name, None) {
             return;
         }
         let similar = similar_commands(name, None);
@@ -168,7 +183,8 @@ fn check_command(
             message: format!("unknown Redis command `{name}` in `{call}`{suggestion}"),
             help: format!(
                 "Redis answers \"Unknown Redis command called from script\"; use a command of \
-                 Redis {} (command names are case-insensitive)",
+                 Redis {} (command names are case-insensitive); if `{name}` is a command of a \
+                 newer Redis, name it in #[redis_script(extra_commands = [\"{name}\"])]",
                 super::command_table::REDIS_VERSION
             ),
             blame: Blame::Script,
@@ -209,6 +225,7 @@ fn check_command(
                 after_names = &after_name[1..];
             }
             None if site.protected => return, // an error reply the script may handle
+            None if is_extra(context, command.name, Some(sub_name)) => return,
             None => {
                 let similar = similar_commands(sub_name, Some(command));
                 let suggestion = if similar.is_empty() {
@@ -224,8 +241,10 @@ fn check_command(
                     ),
                     help: format!(
                         "Redis answers \"Unknown Redis command called from script\"; its \
-                         subcommands are {}",
-                        subcommand_list(command)
+                         subcommands are {}; if `{sub_name}` is a subcommand of a newer Redis, name \
+                         it in #[redis_script(extra_commands = [\"{}|{sub_name}\"])]",
+                        subcommand_list(command),
+                        command.display_name()
                     ),
                     blame: Blame::Script,
                 });

@@ -11,6 +11,7 @@ fn keys(count: usize) -> Declaration {
             .collect(),
         args: vec![Field::variadic("args")],
         standalone_only: false,
+        extra_commands: vec![],
     }
 }
 
@@ -20,6 +21,7 @@ fn tagged(template: &str) -> Declaration {
         keys: vec![Field::single("user").with_template(KeyTemplate::parse(template).unwrap())],
         args: vec![Field::variadic("args")],
         standalone_only: false,
+        extra_commands: vec![],
     }
 }
 
@@ -175,6 +177,42 @@ fn command_names_are_case_insensitive_and_followed_through_locals() {
     fails(
         "local call = redis.call\nreturn call('GETT', KEYS[1])",
         &["`GETT`"],
+    );
+}
+
+#[test]
+fn extra_commands_name_commands_of_a_newer_redis() {
+    // HEXPIRE (Redis 7.4) and CLIENT NO-TOUCH (7.2) are not in the 7.0 command table.
+    let hexpire = "return redis.call('HEXPIRE', KEYS[1], 60, 'FIELDS', 1, ARGV[1])";
+    let no_touch = "redis.call('CLIENT', 'NO-TOUCH', 'ON')\nreturn redis.call('GET', KEYS[1])";
+    fails(
+        hexpire,
+        &[
+            "unknown Redis command `HEXPIRE`",
+            r#"#[redis_script(extra_commands = ["HEXPIRE"])]"#,
+        ],
+    );
+    fails(
+        no_touch,
+        &[
+            "`CLIENT` has no subcommand `NO-TOUCH`",
+            r#"extra_commands = ["CLIENT|NO-TOUCH"]"#,
+        ],
+    );
+    let mut newer = keys(1);
+    newer.extra_commands = vec!["hexpire".into(), "client|no-touch".into()];
+    passes_with(hexpire, &newer);
+    passes_with(no_touch, &newer);
+    // Only what is named: a typo elsewhere, and other unknown subcommands, are still errors.
+    fails_with(
+        "return redis.call('HEXPIRES', KEYS[1])",
+        &newer,
+        &["unknown Redis command `HEXPIRES`"],
+    );
+    fails_with(
+        "return redis.call('CLIENT', 'NO-EVICTS', 'ON')",
+        &newer,
+        &["`CLIENT` has no subcommand `NO-EVICTS`"],
     );
 }
 

@@ -144,6 +144,7 @@ pub fn generate(bytes: &[u8], max_repeat: usize) -> Generated {
         ],
         args: vec![Field::variadic("args")],
         standalone_only: shape & 16 != 0,
+        extra_commands: vec![],
     };
     Generated {
         source: generator.out,

@@ -1,0 +1,1 @@
+return redis.call('HINCRBY', KEYS[1], 'n', 1)

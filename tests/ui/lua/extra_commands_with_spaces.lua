@@ -1,0 +1,2 @@
+redis.call('CLIENT', 'NO-TOUCH', 'ON')
+return redis.call('GET', KEYS[1])
