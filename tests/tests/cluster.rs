@@ -735,6 +735,31 @@ struct Invocation {
     outcome: Result<usize, String>,
 }
 
+/// Each invoker's record, taken out of its mutex once the invokers have stopped.
+fn take_records(records: &[Arc<Mutex<Vec<Invocation>>>]) -> Vec<Vec<Invocation>> {
+    records
+        .iter()
+        .map(|record| std::mem::take(&mut *lock(record)))
+        .collect()
+}
+
+/// The errors of every invoker's invocations.
+fn errors_of(during: &[Vec<Invocation>]) -> Vec<&String> {
+    during
+        .iter()
+        .flatten()
+        .filter_map(|invocation| invocation.outcome.as_ref().err())
+        .collect()
+}
+
+/// The invocations of one invoker that started after `instant`.
+fn started_after(invocations: &[Invocation], instant: Instant) -> Vec<&Invocation> {
+    invocations
+        .iter()
+        .filter(|invocation| invocation.started > instant)
+        .collect()
+}
+
 fn counter_log(group: &str, id: u64) -> CounterLog<'_> {
     CounterLog {
         group,
@@ -980,15 +1005,8 @@ fn failover_async(retries: Option<u32>) {
     wait_for_invokers(&records, killed + promoted_after);
     stop.store(true, Ordering::Relaxed);
     let runtime = driver.join().expect("the invokers");
-    let during: Vec<Vec<Invocation>> = records
-        .iter()
-        .map(|record| std::mem::take(&mut *lock(record)))
-        .collect();
-    let errors: Vec<&String> = during
-        .iter()
-        .flatten()
-        .filter_map(|invocation| invocation.outcome.as_ref().err())
-        .collect();
+    let during = take_records(&records);
+    let errors = errors_of(&during);
     eprintln!(
         "async cluster connection (retries {retries:?}): promoted after {promoted_after:?}; {} \
          invocations, {} errors: {errors:?}",
@@ -1007,10 +1025,7 @@ fn failover_async(retries: Option<u32>) {
     for invocations in &during {
         // The promoted replica has no replica of its own: WAIT 1 times out with 0. Without
         // retries, the first call after the failover may still meet the old slot map.
-        let after: Vec<&Invocation> = invocations
-            .iter()
-            .filter(|invocation| invocation.started > killed + promoted_after)
-            .collect();
+        let after = started_after(invocations, killed + promoted_after);
         let settled = if retries.is_none() { 0 } else { 2 };
         assert!(after.len() > settled, "{invocations:?}");
         assert!(
@@ -1117,15 +1132,8 @@ fn failover_sync_recovers_through_redis_script_cluster_functions() {
         stop.store(true, Ordering::Relaxed);
         (killed, promoted_after)
     });
-    let during: Vec<Vec<Invocation>> = records
-        .iter()
-        .map(|record| std::mem::take(&mut *lock(record)))
-        .collect();
-    let errors: Vec<&String> = during
-        .iter()
-        .flatten()
-        .filter_map(|invocation| invocation.outcome.as_ref().err())
-        .collect();
+    let during = take_records(&records);
+    let errors = errors_of(&during);
     eprintln!(
         "sync cluster connection through cluster::invoke_and_wait: promoted after \
          {promoted_after:?}; {} invocations, {} errors",
@@ -1138,10 +1146,7 @@ fn failover_sync_recovers_through_redis_script_cluster_functions() {
     );
     for invocations in &during {
         // Each invoker's next call after an error goes to the new primary, once there is one.
-        let recovered: Vec<&Invocation> = invocations
-            .iter()
-            .filter(|invocation| invocation.started > killed + promoted_after)
-            .collect();
+        let recovered = started_after(invocations, killed + promoted_after);
         assert!(recovered.len() >= 2, "{invocations:?}");
         assert!(
             recovered[1..]
