@@ -604,10 +604,10 @@ fn checked_sha1(
 
 /// A node as `CLUSTER NODES` lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Node {
+pub(crate) struct Node {
     host: String,
     port: u16,
-    primary: bool,
+    pub(crate) primary: bool,
     /// Neither `fail` nor `fail?`, and its cluster link `connected`.
     healthy: bool,
     /// The slot ranges it serves, inclusive (a single slot is `(n, n)`); slots being migrated
@@ -616,16 +616,21 @@ struct Node {
 }
 
 impl Node {
-    fn routing(&self) -> RoutingInfo {
+    pub(crate) fn routing(&self) -> RoutingInfo {
         RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
             host: self.host.clone(),
             port: self.port,
         })
     }
 
+    /// `host:port`, as reports name the node.
+    pub(crate) fn address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
     fn report(self, result: Result<Vec<String>, RedisError>) -> NodeLoad {
         NodeLoad {
-            address: format!("{}:{}", self.host, self.port),
+            address: self.address(),
             primary: self.primary,
             result,
         }
@@ -635,7 +640,8 @@ impl Node {
 /// How many nodes `CLUSTER NODES` is asked of before giving up (each a random one).
 const NODE_LIST_ATTEMPTS: usize = 5;
 
-fn nodes_sync(connection: &mut ClusterConnection) -> Result<Vec<Node>, Error> {
+/// The nodes `CLUSTER NODES` lists, asked of random nodes until one answers.
+pub(crate) fn nodes_sync(connection: &mut ClusterConnection) -> Result<Vec<Node>, Error> {
     let mut last = None;
     for _ in 0..NODE_LIST_ATTEMPTS {
         match connection.route_command(&cluster_nodes(), random_node()) {
@@ -646,7 +652,10 @@ fn nodes_sync(connection: &mut ClusterConnection) -> Result<Vec<Node>, Error> {
     Err(no_node_list(last))
 }
 
-async fn nodes_async(connection: &mut AsyncClusterConnection) -> Result<Vec<Node>, Error> {
+/// The asynchronous [`nodes_sync`].
+pub(crate) async fn nodes_async(
+    connection: &mut AsyncClusterConnection,
+) -> Result<Vec<Node>, Error> {
     let mut last = None;
     for _ in 0..NODE_LIST_ATTEMPTS {
         match connection

@@ -299,26 +299,6 @@ impl NodeMissing {
     }
 }
 
-/// The `SCRIPT EXISTS` routing to one node, from its `host:port`.
-#[cfg(feature = "cluster")]
-fn node_routing(address: &str) -> Result<redis::cluster_routing::RoutingInfo, Error> {
-    use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-    let parsed = address
-        .rsplit_once(':')
-        .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)));
-    let Some((host, port)) = parsed else {
-        return Err(Error::Redis(RedisError::from((
-            redis::ErrorKind::Client,
-            "unreadable node address",
-            address.to_owned(),
-        ))));
-    };
-    Ok(RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
-        host: host.to_owned(),
-        port,
-    }))
-}
-
 /// The registered scripts each node of a cluster lacks, primaries and replicas (`SCRIPT EXISTS`
 /// sent to each node that `CLUSTER NODES` lists, one at a time), as [`load_all_cluster`] loads
 /// them. A node that is down is reported with its error and does not stop the others; the call
@@ -340,21 +320,20 @@ pub fn missing_cluster(
     connection: &mut crate::cluster::ClusterConnection,
 ) -> Result<Vec<NodeMissing>, Error> {
     let scripts = distinct();
-    // Loading nothing sends nothing to the nodes: only the node list, from `CLUSTER NODES`.
-    let nodes = crate::cluster::load_all(connection, &[])?;
+    let nodes = crate::cluster::nodes_sync(connection)?;
     Ok(nodes
         .into_iter()
         .map(|node| {
             let result = if scripts.is_empty() {
                 Ok(Vec::new())
             } else {
-                node_routing(&node.address).and_then(|routing| {
-                    let reply = connection.route_command(&exists_command(&scripts), routing)?;
-                    pick_missing(scripts.clone(), reply)
-                })
+                connection
+                    .route_command(&exists_command(&scripts), node.routing())
+                    .map_err(Error::Redis)
+                    .and_then(|reply| pick_missing(scripts.clone(), reply))
             };
             NodeMissing {
-                address: node.address,
+                address: node.address(),
                 primary: node.primary,
                 result,
             }
@@ -379,25 +358,22 @@ pub async fn missing_cluster_async(
     connection: &mut crate::cluster::AsyncClusterConnection,
 ) -> Result<Vec<NodeMissing>, Error> {
     let scripts = distinct();
-    let nodes = crate::cluster::load_all_async(connection, &[]).await?;
+    let nodes = crate::cluster::nodes_async(connection).await?;
     let mut reports = Vec::with_capacity(nodes.len());
     for node in nodes {
         let result = if scripts.is_empty() {
             Ok(Vec::new())
         } else {
-            match node_routing(&node.address) {
-                Ok(routing) => match connection
-                    .route_command(exists_command(&scripts), routing)
-                    .await
-                {
-                    Ok(reply) => pick_missing(scripts.clone(), reply),
-                    Err(error) => Err(Error::Redis(error)),
-                },
-                Err(error) => Err(error),
+            match connection
+                .route_command(exists_command(&scripts), node.routing())
+                .await
+            {
+                Ok(reply) => pick_missing(scripts.clone(), reply),
+                Err(error) => Err(Error::Redis(error)),
             }
         };
         reports.push(NodeMissing {
-            address: node.address,
+            address: node.address(),
             primary: node.primary,
             result,
         });
