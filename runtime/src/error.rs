@@ -73,6 +73,24 @@ pub enum Error {
         /// Every key of the invocation, in `KEYS` order, with its hash slot.
         keys_and_slots: Vec<(Vec<u8>, u16)>,
     },
+    /// A [`ScriptPipeline`](crate::ScriptPipeline) or [`ScriptTransaction`](crate::ScriptTransaction)
+    /// was given one of the `redis` crate's cluster connections, which would break its
+    /// promises (it resends a whole pipeline on `MOVED`/`ASK`); nothing was sent. On a cluster,
+    /// use `redis_script::batch::ClusterBatch` (feature `cluster`).
+    ///
+    /// ```
+    /// let error = redis_script::Error::ClusterConnection {
+    ///     batch: "ScriptPipeline",
+    ///     connection: "redis::cluster::ClusterConnection",
+    /// };
+    /// assert!(error.to_string().contains("ClusterBatch"));
+    /// ```
+    ClusterConnection {
+        /// `"ScriptPipeline"` or `"ScriptTransaction"`.
+        batch: &'static str,
+        /// The connection's type, as Rust names it.
+        connection: &'static str,
+    },
     /// Any other failure: I/O, connection, authentication, or a server error raised before the
     /// script ran (e.g. `OOM`, `READONLY`, `CROSSSLOT`), or one the script returned itself with
     /// `redis.error_reply` (Redis passes those on with no line number).
@@ -106,7 +124,9 @@ impl Error {
             Error::Script(error) => error.source.code(),
             Error::Busy { source, .. } | Error::ScriptMissing { source, .. } => source.code(),
             Error::Redis(error) => error.code(),
-            Error::Conversion { .. } | Error::CrossSlot { .. } => None,
+            Error::Conversion { .. }
+            | Error::CrossSlot { .. }
+            | Error::ClusterConnection { .. } => None,
         }
     }
 
@@ -173,6 +193,13 @@ impl fmt::Display for Error {
                      (a value containing `{{` or `}}` moves a key template's hash tag)"
                 )
             }
+            Error::ClusterConnection { batch, connection } => write!(
+                f,
+                "a {batch} does not run on {connection}: the cluster connection resends the \
+                 whole pipeline on MOVED/ASK (running invocations twice), and the synchronous one \
+                 routes a transaction by a command that has no key; nothing was sent. Use \
+                 redis_script::batch::ClusterBatch"
+            ),
             Error::Redis(error) => error.fmt(f),
         }
     }
@@ -185,7 +212,7 @@ impl std::error::Error for Error {
             Error::Busy { source, .. }
             | Error::ScriptMissing { source, .. }
             | Error::Conversion { source, .. } => Some(source),
-            Error::CrossSlot { .. } => None,
+            Error::CrossSlot { .. } | Error::ClusterConnection { .. } => None,
             Error::Redis(error) => Some(error),
         }
     }

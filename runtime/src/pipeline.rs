@@ -62,8 +62,8 @@
 //! synchronous one turns any error reply into an error of the whole pipeline and routes a
 //! transaction by its first command after `MULTI`, here a keyless `SCRIPT LOAD`, so to a random
 //! node. So their `query` methods refuse `redis::cluster::ClusterConnection` and
-//! `redis::cluster_async::ClusterConnection` with an [`Error::Redis`] whose description is
-//! [`CLUSTER_REFUSED`], before sending anything. (The check goes by the connection's type: a
+//! `redis::cluster_async::ClusterConnection` with [`Error::ClusterConnection`], before sending
+//! anything. (The check goes by the connection's type: a
 //! cluster connection hidden behind a wrapper or a `dyn ConnectionLike` is not recognized, and
 //! gets the behaviour above.) [`PipelineExt`] only adds commands to a `redis::Pipeline`, whose own
 //! `query` cannot be checked: do not send such a pipeline on a cluster connection either. On a
@@ -165,36 +165,16 @@ fn is_cluster_connection<C: ?Sized>() -> bool {
 
 /// The refusal of a [`ScriptPipeline`] or [`ScriptTransaction`] on a cluster connection, before
 /// anything is sent.
-fn refuse_cluster<C: ?Sized>(kind: &str) -> Result<(), Error> {
-    if !is_cluster_connection::<C>() {
-        return Ok(());
+fn refuse_cluster<C: ?Sized>(batch: &'static str) -> Result<(), Error> {
+    if is_cluster_connection::<C>() {
+        Err(Error::ClusterConnection {
+            batch,
+            connection: type_name::<C>(),
+        })
+    } else {
+        Ok(())
     }
-    Err(client_error(
-        CLUSTER_REFUSED,
-        format!(
-            "a {kind} does not run on {}: the cluster connection resends the whole pipeline on \
-             MOVED/ASK (running invocations twice), and the synchronous one routes a transaction \
-             by a command that has no key; nothing was sent. Use redis_script::batch::ClusterBatch",
-            type_name::<C>()
-        ),
-    ))
 }
-
-/// The description of the [`Error::Redis`] (kind [`ErrorKind::Client`]) that
-/// [`ScriptPipeline::query`], [`ScriptTransaction::query`] and their `_async` twins return,
-/// before sending anything, when given one of the `redis` crate's cluster connections. Cluster
-/// work goes through `redis_script::batch::ClusterBatch` (feature `cluster`) instead.
-///
-/// ```
-/// use redis_script::pipeline::CLUSTER_REFUSED;
-///
-/// fn refused_as_cluster(error: &redis_script::Error) -> bool {
-///     matches!(error, redis_script::Error::Redis(error) if error.to_string().contains(CLUSTER_REFUSED))
-/// }
-/// let other = redis::RedisError::from((redis::ErrorKind::Io, "connection reset"));
-/// assert!(!refused_as_cluster(&redis_script::Error::Redis(other)));
-/// ```
-pub const CLUSTER_REFUSED: &str = "pipelines and transactions do not run on cluster connections";
 
 fn client_error(message: &'static str, detail: String) -> Error {
     Error::Redis(RedisError::from((ErrorKind::Client, message, detail)))
@@ -428,7 +408,7 @@ impl Replies {
 /// `EVALSHA`; [`ScriptTransaction`] does, atomically.
 ///
 /// For one server only: on the `redis` crate's cluster connections `query` refuses to run
-/// ([`CLUSTER_REFUSED`]; see [Not on cluster connections](crate::pipeline#not-on-cluster-connections)).
+/// ([`Error::ClusterConnection`]; see [Not on cluster connections](crate::pipeline#not-on-cluster-connections)).
 /// Use `redis_script::batch::ClusterBatch` on a cluster.
 ///
 /// ```no_run
@@ -641,7 +621,7 @@ impl ScriptPipeline {
 /// connection `WATCH`es changed (Redis's nil `EXEC` reply).
 ///
 /// For one server only: on the `redis` crate's cluster connections `query` refuses to run
-/// ([`CLUSTER_REFUSED`]; see [Not on cluster connections](crate::pipeline#not-on-cluster-connections)).
+/// ([`Error::ClusterConnection`]; see [Not on cluster connections](crate::pipeline#not-on-cluster-connections)).
 /// A transaction's keys must all live on one node anyway; on a cluster, send it on a connection
 /// to that node, or use `redis_script::batch::ClusterBatch`.
 ///

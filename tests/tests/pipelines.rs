@@ -600,8 +600,8 @@ async fn the_registry_works_on_async_connections() {
 }
 
 fn is_cluster_refusal(result: Result<impl std::fmt::Debug, Error>) -> bool {
-    matches!(result, Err(Error::Redis(error))
-        if error.to_string().contains(redis_script::pipeline::CLUSTER_REFUSED)
+    matches!(&result, Err(error @ Error::ClusterConnection { connection, .. })
+        if connection.starts_with("redis::cluster_handling::")
             && error.to_string().contains("ClusterBatch"))
 }
 
