@@ -360,12 +360,10 @@ pub fn invoke_and_wait<S: Script + ?Sized>(
     replicas: usize,
     timeout: Duration,
 ) -> Result<Replicated<S::Output>, Error> {
-    let evalsha = script.evalsha_command();
-    let details = Details::of::<S>();
+    let (evalsha, details) = replication::waiting(script);
     let span = details.span(&evalsha);
     let _entered = span.entered_guard();
     details.check_slots(&evalsha)?;
-    let (evalsha, details) = replication::for_primary(&evalsha, details);
     let wait = replication::wait_command(replicas, timeout);
     let mut send = |command: &Cmd| {
         let mut packed = command.get_packed_command();
@@ -526,15 +524,13 @@ pub fn invoke_and_wait_async<'c, S: Script + ?Sized>(
     replicas: usize,
     timeout: Duration,
 ) -> impl Future<Output = Result<Replicated<S::Output>, Error>> + Send + use<'c, S> {
-    let evalsha = script.evalsha_command();
-    let details = Details::of::<S>();
+    // WAIT is answered by primaries only, so even a no-writes script goes to one.
+    let (evalsha, details) = replication::waiting(script);
     let wait = replication::wait_command(replicas, timeout);
     let span = details.span(&evalsha);
     let fallback = span.clone();
     span.instrument(async move {
         details.check_slots(&evalsha)?;
-        // WAIT is answered by primaries only, so even a no-writes script goes to one.
-        let (evalsha, details) = replication::for_primary(&evalsha, details);
         let route = routing(&evalsha, false);
         let mut pipeline = redis::pipe();
         pipeline.add_command(evalsha).add_command(wait.clone());

@@ -868,21 +868,34 @@ impl ScriptTransaction {
         };
         let mut values = Vec::with_capacity(self.added);
         let mut scripts = Vec::with_capacity(self.added);
-        for (value, sent) in items.iter().zip(&self.sent) {
+        // A load comes before every invocation that relies on it, so its failure is known by
+        // then; only failures are kept (and cloned), the replies themselves are moved.
+        let mut failed_loads: Vec<(usize, Value)> = Vec::new();
+        for (index, (value, sent)) in items.into_iter().zip(&self.sent).enumerate() {
             match *sent {
-                Sent::Load => {}
+                Sent::Load => {
+                    if matches!(value, Value::ServerError(_)) {
+                        failed_loads.push((index, value));
+                    }
+                }
                 Sent::Command => {
-                    values.push(value.clone());
+                    values.push(value);
                     scripts.push(None);
                 }
                 Sent::Invocation { script, load, .. } => {
-                    let value = match (value, items.get(load)) {
-                        (Value::ServerError(error), Some(failed @ Value::ServerError(_)))
+                    let failed_load = || {
+                        failed_loads
+                            .iter()
+                            .find(|(at, _)| *at == load)
+                            .map(|(_, failure)| failure.clone())
+                    };
+                    let value = match &value {
+                        Value::ServerError(error)
                             if error.kind() == Some(redis::ServerErrorKind::NoScript) =>
                         {
-                            failed.clone()
+                            failed_load().unwrap_or(value)
                         }
-                        _ => value.clone(),
+                        _ => value,
                     };
                     values.push(value);
                     scripts.push(Some(script));

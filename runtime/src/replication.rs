@@ -95,23 +95,14 @@ impl Replies {
     }
 }
 
-/// The script's command and details for a pipeline that ends with `WAIT`: `EVALSHA_RO` becomes
-/// `EVALSHA` (and the fallback `EVAL`, not `EVAL_RO`), so that the pipeline is routed to a
-/// primary, the only kind of node that answers `WAIT`. On a primary both forms run a `no-writes`
-/// script alike.
-pub(crate) fn for_primary(evalsha: &Cmd, details: Details) -> (Cmd, Details) {
-    if !details.read_only {
-        return (evalsha.clone(), details);
-    }
-    let mut command = redis::cmd("EVALSHA");
-    for arg in evalsha.args_iter().skip(1) {
-        if let redis::Arg::Simple(bytes) = arg {
-            command.arg(bytes);
-        }
-    }
-    let mut details = details;
+/// The script's command and details for a pipeline that ends with `WAIT`: `EVALSHA` (and the
+/// fallback `EVAL`) even for a `no-writes` script, never the `_RO` forms, so that the pipeline
+/// is routed to a primary, the only kind of node that answers `WAIT`. On a primary both forms
+/// run a `no-writes` script alike.
+pub(crate) fn waiting<S: crate::Script + ?Sized>(script: &S) -> (Cmd, Details) {
+    let mut details = Details::of::<S>();
     details.read_only = false;
-    (command, details)
+    (crate::script::evalsha(script, false), details)
 }
 
 fn packed(script: &Cmd, wait: &Cmd) -> Vec<u8> {
@@ -134,12 +125,11 @@ where
     let span = details.span(evalsha);
     let _entered = span.entered_guard();
     details.check_slots(evalsha)?;
-    let (evalsha, details) = for_primary(evalsha, details);
     let mut replies =
-        Replies::from_values(connection.req_packed_commands(&packed(&evalsha, wait), 0, 2))?;
+        Replies::from_values(connection.req_packed_commands(&packed(evalsha, wait), 0, 2))?;
     if replies.is_noscript() {
         span.record_fallback();
-        let eval = details.eval_command(&evalsha);
+        let eval = details.eval_command(evalsha);
         replies = Replies::from_values(connection.req_packed_commands(&packed(&eval, wait), 0, 2))?;
     }
     replies.finish(&details)
@@ -159,7 +149,6 @@ where
     let span = details.span(&evalsha);
     let run = async {
         details.check_slots(&evalsha)?;
-        let (evalsha, details) = for_primary(&evalsha, details);
         let mut pipeline = redis::pipe();
         pipeline.add_command(evalsha).add_command(wait.clone());
         let mut replies =
@@ -183,6 +172,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Script;
 
     /// A `no-writes` script, as the derive would implement it.
     struct ReadOnly;
@@ -212,15 +202,16 @@ mod tests {
 
     #[test]
     fn a_waiting_read_only_script_is_sent_as_evalsha() {
-        let mut evalsha_ro = redis::cmd("EVALSHA_RO");
-        evalsha_ro.arg("sha").arg(1).arg("{u}k").arg("an-arg");
-        let details = Details::of::<ReadOnly>();
-        assert!(details.read_only);
-        let (command, details) = for_primary(&evalsha_ro, details);
+        assert!(Details::of::<ReadOnly>().read_only);
+        assert_eq!(
+            ReadOnly.evalsha_command().args_iter().next(),
+            Some(redis::Arg::Simple(&b"EVALSHA_RO"[..]))
+        );
+        let (command, details) = waiting(&ReadOnly);
         assert_eq!(
             command.get_packed_command(),
             redis::cmd("EVALSHA")
-                .arg("sha")
+                .arg(ReadOnly::SHA1)
                 .arg(1)
                 .arg("{u}k")
                 .arg("an-arg")

@@ -182,18 +182,7 @@ pub trait Script {
     /// assert_eq!(command.args_iter().count(), 4); // EVALSHA sha1 1 c
     /// ```
     fn evalsha_command(&self) -> Cmd {
-        // Sized up front (as `redis::Script` does): growing the buffers costs more than the rest
-        // of building the command. Variadic fields may still grow them.
-        let fields = Self::KEY_FIELDS.len() + Self::ARG_FIELDS.len();
-        let mut command = Cmd::with_capacity(3 + fields, 64 + 32 * fields);
-        command.arg(if Self::FLAGS.no_writes {
-            "EVALSHA_RO"
-        } else {
-            "EVALSHA"
-        });
-        command.arg(Self::SHA1);
-        self.write_keys_and_args(&mut command);
-        command
+        evalsha(self, Self::FLAGS.no_writes)
     }
 
     /// Runs the script on a synchronous connection and converts its reply.
@@ -294,9 +283,9 @@ pub trait Script {
     where
         C: redis::ConnectionLike + ?Sized,
     {
-        let command = self.evalsha_command();
+        let (command, details) = replication::waiting(self);
         let wait = replication::wait_command(replicas, timeout);
-        replication::invoke_and_wait(&command, invoke::Details::of::<Self>(), &wait, connection)
+        replication::invoke_and_wait(&command, details, &wait, connection)
     }
 
     /// The asynchronous [`invoke_and_wait`](Self::invoke_and_wait). The command is built
@@ -326,8 +315,20 @@ pub trait Script {
     where
         C: redis::aio::ConnectionLike + Send,
     {
-        let command = self.evalsha_command();
+        let (command, details) = replication::waiting(self);
         let wait = replication::wait_command(replicas, timeout);
-        replication::invoke_and_wait_async(command, invoke::Details::of::<Self>(), wait, connection)
+        replication::invoke_and_wait_async(command, details, wait, connection)
     }
+}
+
+/// `EVALSHA sha1 numkeys keys... args...` (`EVALSHA_RO` when `read_only`).
+pub(crate) fn evalsha<S: Script + ?Sized>(script: &S, read_only: bool) -> Cmd {
+    // Sized up front (as `redis::Script` does): growing the buffers costs more than the rest of
+    // building the command. Variadic fields may still grow them.
+    let fields = S::KEY_FIELDS.len() + S::ARG_FIELDS.len();
+    let mut command = Cmd::with_capacity(3 + fields, 64 + 32 * fields);
+    command.arg(if read_only { "EVALSHA_RO" } else { "EVALSHA" });
+    command.arg(S::SHA1);
+    script.write_keys_and_args(&mut command);
+    command
 }
