@@ -69,6 +69,7 @@
 
 use crate::{
     Blame, Declaration, Diagnostic, Field, HashTag, ShebangFlags, TemplatePiece, hash_slot,
+    hash_tag,
 };
 
 /// Checks that the declared keys of a script provably share one hash slot; see the
@@ -255,10 +256,9 @@ fn fixed_tag_slot(field: &Field) -> Option<u16> {
     let Some(TemplatePiece::Literal(prefix)) = field.template.as_ref()?.pieces.first() else {
         return None;
     };
-    let open = prefix.find('{')?;
-    let tag_start = open + 1;
-    let tag_end = tag_start + prefix[tag_start..].find('}')?;
-    (tag_end > tag_start).then(|| hash_slot(&prefix.as_bytes()[tag_start..tag_end]))
+    // `hash_tag` gives back the whole text when it holds no complete, non-empty tag.
+    let tag = hash_tag(prefix.as_bytes());
+    (tag.len() < prefix.len()).then(|| hash_slot(tag))
 }
 
 /// Two or more keys, counting a variadic key as two or more.
@@ -623,8 +623,10 @@ mod tests {
             key("b", "{{archive}}:{}")
         ]));
         assert!(guard(vec![key("a", "{{{}}}"), key("b", "{{archive}}:{}")]));
-        // An empty literal tag hashes the whole key, values included.
+        // An empty literal tag hashes the whole key, values included; an unclosed one is
+        // closed by a value.
         assert!(guard(vec![key("a", "{{}}{}"), key("b", "{{archive}}:{}")]));
+        assert!(guard(vec![key("a", "{{ab{}}}"), key("b", "{{archive}}:{}")]));
         // Plain keys, and literal tags in different slots, are never value-independent.
         assert!(guard(vec![Field::single("a"), key("b", "{{archive}}:{}")]));
         assert!(guard(vec![key("a", "{{a}}"), key("b", "{{b}}")]));
