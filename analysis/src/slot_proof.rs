@@ -626,7 +626,10 @@ mod tests {
         // An empty literal tag hashes the whole key, values included; an unclosed one is
         // closed by a value.
         assert!(guard(vec![key("a", "{{}}{}"), key("b", "{{archive}}:{}")]));
-        assert!(guard(vec![key("a", "{{ab{}}}"), key("b", "{{archive}}:{}")]));
+        assert!(guard(vec![
+            key("a", "{{ab{}}}"),
+            key("b", "{{archive}}:{}")
+        ]));
         // Plain keys, and literal tags in different slots, are never value-independent.
         assert!(guard(vec![Field::single("a"), key("b", "{{archive}}:{}")]));
         assert!(guard(vec![key("a", "{{a}}"), key("b", "{{b}}")]));
