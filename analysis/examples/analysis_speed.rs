@@ -169,6 +169,7 @@ fn declaration(keys: usize, args: usize) -> Declaration {
             .collect(),
         standalone_only: false,
         extra_commands: vec![],
+        allow: vec![],
     }
 }
 
@@ -180,6 +181,7 @@ fn declaration_for_corpus() -> Declaration {
         args: vec![Field::variadic("args")],
         standalone_only: true,
         extra_commands: vec![],
+        allow: vec![],
     }
 }
 
@@ -259,6 +261,7 @@ fn print_diagnostics(path: &Path) {
         args: vec![Field::variadic("args")],
         standalone_only: false,
         extra_commands: vec![],
+        allow: vec![],
     };
     let analysis = analyze(&source, &declaration);
     let shown = path.display().to_string();

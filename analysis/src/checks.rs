@@ -1,5 +1,7 @@
 use crate::table_usage::{TableUsage, TableUsages, find_table_usages};
-use crate::{Blame, Declaration, Diagnostic, Field, Location, Shebang, parse_shebang};
+use crate::{
+    AssembledScript, Blame, Declaration, Diagnostic, Field, Lint, Location, Shebang, parse_shebang,
+};
 
 /// Everything [`analyze`] learns about a script.
 ///
@@ -46,6 +48,7 @@ pub struct Analysis {
 ///     args: vec![],
 ///     standalone_only: false,
 ///     extra_commands: vec![],
+///     allow: vec![],
 /// };
 /// let analysis = analyze("return redis.call('GET', KEYS[2])", &declaration);
 /// assert_eq!(analysis.diagnostics.len(), 2); // KEYS[2] is not declared, KEYS[1] is not read
@@ -53,9 +56,45 @@ pub struct Analysis {
 pub fn analyze(source: &str, declaration: &Declaration) -> Analysis {
     // Lua's own nesting limit, checked before a parser that could overflow the stack beyond it.
     let nesting = crate::redis_calls::measure_nesting(source);
-    crate::redis_calls::with_stack_for(nesting.as_ref().ok(), || {
+    let mut analysis = crate::redis_calls::with_stack_for(nesting.as_ref().ok(), || {
         analyze_here(source, declaration, nesting.as_ref().err())
-    })
+    });
+    let (line_allows, invalid_allows) = crate::allows::line_allows(source);
+    analysis.diagnostics.retain(|diagnostic| {
+        let lint = diagnostic.lint;
+        !(lint.allowable()
+            && (declaration.allow.contains(&lint)
+                || diagnostic
+                    .location
+                    .is_some_and(|location| line_allows.allows(location.line, lint))))
+    });
+    analysis.diagnostics.extend(invalid_allows);
+    analysis
+}
+
+/// [`analyze`] for a script assembled from several files ([`assemble_script`]): every
+/// diagnostic located in an included file names that file, its own line and the chain of
+/// includes that brought it in.
+///
+/// ```
+/// use redis_script_analysis::{analyze_script, AssembledScript, Declaration};
+///
+/// let script = AssembledScript::single("lua/x.lua", "return redis.call('GETT', 'k')");
+/// let analysis = analyze_script(&script, &Declaration::default());
+/// assert_eq!(analysis.diagnostics[0].origin, None); // in the script's own file
+/// ```
+///
+/// [`assemble_script`]: crate::assemble_script
+pub fn analyze_script(script: &AssembledScript, declaration: &Declaration) -> Analysis {
+    let mut analysis = analyze(&script.source, declaration);
+    for diagnostic in &mut analysis.diagnostics {
+        if let Some(location) = diagnostic.location {
+            let (location, origin) = script.origin_of(location);
+            diagnostic.location = Some(location);
+            diagnostic.origin = origin;
+        }
+    }
+    analysis
 }
 
 fn analyze_here(
@@ -93,6 +132,8 @@ fn analyze_here(
             if let Some(error) = errors.first() {
                 let (start, _) = error.range();
                 analysis.diagnostics.push(Diagnostic {
+                    lint: Lint::LuaSyntaxError,
+                    origin: None,
                     location: Some(Location {
                         line: start.line(),
                         column: start.character(),
@@ -185,6 +226,8 @@ fn check_table(
         if read.index == 0 {
             reported.push(0);
             diagnostics.push(Diagnostic {
+                lint: Lint::IndexZero,
+                origin: None,
                 location: Some(read.location),
                 message: format!(
                     "`{name}[{}]` is always nil: Lua arrays start at 1 and take whole numbers",
@@ -201,6 +244,12 @@ fn check_table(
                 n => format!("only {n} {plural} ({})", field_list(fields)),
             };
             diagnostics.push(Diagnostic {
+                lint: if *name == "KEYS" {
+                    Lint::KeyIndexOutOfRange
+                } else {
+                    Lint::ArgIndexOutOfRange
+                },
+                origin: None,
                 location: Some(read.location),
                 message: format!(
                     "the script reads `{name}[{}]`, but `{}` declares {declared}",
@@ -222,12 +271,36 @@ fn check_table(
     }
     for (position, field) in fields.iter().enumerate() {
         let index = position as u64 + 1;
+        if field.unread {
+            // A stale marker would hide the field's next real removal from the script.
+            if let Some(read) = usage
+                .literal_indices
+                .iter()
+                .find(|read| read.index == index)
+            {
+                diagnostics.push(Diagnostic::new(
+                    Lint::ReadFieldMarkedUnread,
+                    Some(read.location),
+                    format!(
+                        "`{}` is marked {singular_attribute}(unread)], but the script reads \
+                         `{name}[{index}]` here",
+                        field.name,
+                        singular_attribute = attribute.trim_end_matches(']'),
+                    ),
+                    format!("remove `unread` from `{}`", field.name),
+                    (table.blame)(position),
+                ));
+            }
+            continue;
+        }
         if field.variadic {
             let highest = usage
                 .highest_literal_index()
                 .map(|highest| format!(" (up to `{name}[{highest}]`)"))
                 .unwrap_or_default();
             diagnostics.push(Diagnostic {
+lint: Lint::VariadicWithoutDynamicRead,
+origin: None,
                 location: None,
                 message: format!(
                     "`{}` is variadic, but the script reads {name} only at fixed positions{highest}, \
@@ -243,6 +316,8 @@ fn check_table(
             });
         } else if !usage.reads_literal(index) {
             diagnostics.push(Diagnostic {
+lint: if *name == "KEYS" { Lint::UnreadKey } else { Lint::UnreadArgument },
+origin: None,
                 location: None,
                 message: format!(
                     "`{}` is sent as `{name}[{index}]`, but the script never reads `{name}[{index}]`",
@@ -278,6 +353,7 @@ mod tests {
             // Plain keys: the slot proof (slot_proof.rs) is not what these tests are about.
             standalone_only: true,
             extra_commands: vec![],
+            allow: vec![],
         }
     }
 
@@ -410,6 +486,7 @@ mod tests {
             args: vec![],
             standalone_only: true,
             extra_commands: vec![],
+            allow: vec![],
         };
         assert_eq!(
             analyze("return redis.call('DEL', unpack(KEYS))", &declaration).diagnostics,

@@ -1,4 +1,4 @@
-use crate::KeyTemplate;
+use crate::{KeyTemplate, Lint};
 
 /// What the Rust side declares: the struct's name, its `#[key]` and `#[arg]` fields in order, and
 /// whether the script is declared never to run on a Redis Cluster.
@@ -12,6 +12,7 @@ use crate::KeyTemplate;
 ///     args: vec![Field::variadic("amounts")],
 ///     standalone_only: false,
 ///     extra_commands: vec![],
+///     allow: vec![],
 /// };
 /// assert_eq!(declaration.keys.len(), 2);
 /// ```
@@ -32,6 +33,9 @@ pub struct Declaration {
     /// newer Redis; calls to them are accepted unchecked instead of being unknown commands.
     /// Compared case-insensitively, as Redis compares command names.
     pub extra_commands: Vec<String>,
+    /// `#[redis_script(allow(unread_argument, ...))]`: lints not reported for this script.
+    /// Only [allowable](Lint::allowable) ones; the derive refuses the others.
+    pub allow: Vec<Lint>,
 }
 
 /// One `#[key]` or `#[arg]` field.
@@ -48,8 +52,12 @@ pub struct Field {
     pub name: String,
     /// `#[key(variadic)]` / `#[arg(variadic)]`: the field spreads into any number of entries.
     pub variadic: bool,
-    /// `#[key("{{tag}}:{}")]`: how the key is built from this and other fields' values.
+    /// `#[key("{{tag}}:{}")]` / `#[arg("{{tag}}:")]`: how the key (or the argument, such as
+    /// a key prefix) is built from this and other fields' values.
     pub template: Option<KeyTemplate>,
+    /// `#[key(unread)]` / `#[arg(unread)]`: sent although the script does not read it (kept
+    /// for callers' compatibility), so that not reading it is no error.
+    pub unread: bool,
 }
 
 impl Field {
@@ -63,6 +71,7 @@ impl Field {
             name: name.into(),
             variadic: false,
             template: None,
+            unread: false,
         }
     }
 
@@ -76,6 +85,7 @@ impl Field {
             name: name.into(),
             variadic: true,
             template: None,
+            unread: false,
         }
     }
 

@@ -18,6 +18,7 @@
 //!     args: vec![],
 //!     standalone_only: false,
 //!     extra_commands: vec![],
+//!     allow: vec![],
 //! };
 //! let analysis = analyze("return redis.call('INCR', KEYS[1])", &declaration);
 //! assert!(analysis.diagnostics.is_empty());
@@ -27,11 +28,15 @@
 #![cfg_attr(not(feature = "lua"), allow(rustdoc::broken_intra_doc_links))]
 
 #[cfg(feature = "lua")]
+mod allows;
+#[cfg(feature = "lua")]
 mod checks;
 mod declaration;
 mod diagnostic;
 mod hash_slot;
+mod includes;
 pub mod key_template;
+mod lint;
 #[cfg(feature = "lua")]
 mod redis_calls;
 #[cfg(feature = "lua")]
@@ -42,11 +47,13 @@ pub mod slot_proof;
 mod table_usage;
 
 #[cfg(feature = "lua")]
-pub use checks::{Analysis, analyze};
+pub use checks::{Analysis, analyze, analyze_script};
 pub use declaration::{Declaration, Field};
-pub use diagnostic::{Blame, Diagnostic, Location};
+pub use diagnostic::{Blame, Diagnostic, Location, Origin};
 pub use hash_slot::{SLOT_COUNT, hash_slot, hash_tag};
+pub use includes::{AssembledScript, ScriptFiles, SourceSegment, assemble_script};
 pub use key_template::{HashTag, KeyTemplate, TemplateError, TemplatePiece};
+pub use lint::Lint;
 #[cfg(feature = "lua")]
 pub use redis_calls::{
     BeginSearch, COMMANDS, Command, CommandFlags, FindKeys, KeyPositions, KeySpec, KeySpecFlags,

@@ -1,4 +1,4 @@
-use crate::{Blame, Diagnostic, Location};
+use crate::{Blame, Diagnostic, Lint, Location};
 
 /// The flags a Redis 7 script can declare in its first line, `#!lua flags=no-writes,allow-oom`.
 ///
@@ -148,6 +148,8 @@ fn words_with_columns(line: &str) -> impl Iterator<Item = (usize, &str)> {
 
 fn error(column: usize, message: &str, help: &str) -> Diagnostic {
     Diagnostic {
+        lint: Lint::InvalidShebang,
+        origin: None,
         location: Some(Location { line: 1, column }),
         message: message.to_owned(),
         help: help.to_owned(),

@@ -68,7 +68,7 @@
 //! `allow-cross-slot-keys` scripts exactly as to the others.
 
 use crate::{
-    Blame, Declaration, Diagnostic, Field, HashTag, ShebangFlags, TemplatePiece, hash_slot,
+    Blame, Declaration, Diagnostic, Field, HashTag, Lint, ShebangFlags, TemplatePiece, hash_slot,
     hash_tag,
 };
 
@@ -89,6 +89,7 @@ use crate::{
 ///     args: vec![],
 ///     standalone_only: false,
 ///     extra_commands: vec![],
+///     allow: vec![],
 /// };
 /// assert!(check_key_slots(&transfer, ShebangFlags::default()).is_empty());
 ///
@@ -132,6 +133,8 @@ pub fn check_key_slots(declaration: &Declaration, flags: ShebangFlags) -> Vec<Di
         };
         unprovable = true;
         diagnostics.push(Diagnostic {
+            lint: Lint::UnprovenKeySlots,
+            origin: None,
             location: None,
             message: format!(
                 "`{}` sends {}, but nothing proves that they share a Redis Cluster hash slot: \
@@ -200,6 +203,8 @@ pub fn check_key_slots(declaration: &Declaration, flags: ShebangFlags) -> Vec<Di
             ),
         };
         diagnostics.push(Diagnostic {
+lint: if matches!((class, reference_class), (Class::Literal { .. }, Class::Literal { .. })) { Lint::KeysInDifferentSlots } else { Lint::UnprovenKeySlots },
+origin: None,
             location: None,
             message,
             help: format!(
@@ -445,6 +450,7 @@ mod tests {
             args: vec![Field::single("amount")],
             standalone_only: false,
             extra_commands: vec![],
+            allow: vec![],
         }
     }
 

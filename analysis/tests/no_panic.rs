@@ -34,6 +34,7 @@ fn declaration(shape: u8) -> Declaration {
                 name: "a".into(),
                 variadic: false,
                 template: if shape & 1 != 0 { template } else { None },
+                unread: false,
             },
             Field::variadic("rest"),
         ],
@@ -44,6 +45,7 @@ fn declaration(shape: u8) -> Declaration {
         },
         standalone_only: shape & 4 != 0,
         extra_commands: vec!["HEXPIRE".into()],
+        allow: vec![],
     }
 }
 

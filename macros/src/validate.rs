@@ -28,6 +28,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         args: fields(&script.args),
         standalone_only: script.standalone_only,
         extra_commands: extra_commands(script)?,
+        allow: vec![],
     };
     let analysis = analyze(&source, &declaration);
 

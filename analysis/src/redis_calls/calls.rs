@@ -5,7 +5,7 @@ use super::values::Span;
 use super::values::{KeyValue, Prefix, Value};
 use super::walker::or_list;
 use super::{Code, Context};
-use crate::{Blame, Diagnostic, Field, HashTag, Location};
+use crate::{Blame, Diagnostic, Field, HashTag, Lint, Location};
 
 /// One argument of a call, as the walk found it.
 pub(crate) struct Argument {
@@ -60,6 +60,8 @@ pub(crate) fn check_call(
             }
             Some(_) => {}
             None => diagnostics.push(Diagnostic {
+                lint: Lint::CallWithoutCommand,
+                origin: None,
                 location: Some(site.location),
                 message: format!("`{call}` names no command"),
                 help: format!(
@@ -123,6 +125,8 @@ fn non_literal_name(
         format!(" (`{}`)", context.code(name.text))
     });
     Diagnostic {
+        lint: Lint::CommandFromArgv,
+        origin: None,
         location: name.map(|name| name.location),
         message: format!(
             "`{call}` takes its command name from {source}{written}, so which keys the call \
@@ -179,6 +183,8 @@ fn check_command(
             format!("; did you mean {}?", or_list(&as_strs(&similar)))
         };
         diagnostics.push(Diagnostic {
+            lint: Lint::UnknownCommand,
+            origin: None,
             location: Some(name_argument.location),
             message: format!("unknown Redis command `{name}` in `{call}`{suggestion}"),
             help: format!(
@@ -201,6 +207,8 @@ fn check_command(
         let Some(sub_argument) = after_name.first() else {
             if rest.is_none() {
                 diagnostics.push(Diagnostic {
+                    lint: Lint::UnknownCommand,
+                    origin: None,
                     location: Some(name_argument.location),
                     message: format!(
                         "`{call}` calls `{}` without a subcommand",
@@ -234,6 +242,8 @@ fn check_command(
                     format!("; did you mean {}?", or_list(&as_strs(&similar)))
                 };
                 diagnostics.push(Diagnostic {
+lint: Lint::UnknownCommand,
+origin: None,
                     location: Some(sub_argument.location),
                     message: format!(
                         "`{}` has no subcommand `{sub_name}` (in `{call}`){suggestion}",
@@ -256,6 +266,8 @@ fn check_command(
 
     if resolved.flags.contains(CommandFlags::NOSCRIPT) {
         diagnostics.push(Diagnostic {
+            lint: Lint::CommandNotAllowedInScripts,
+            origin: None,
             location: Some(name_argument.location),
             message: format!(
                 "`{display}` cannot be called from a script (Redis flags it `noscript`): `{call}`"
@@ -290,6 +302,8 @@ fn check_command(
             Some(_) => format!("{passed} or more"),
         };
         diagnostics.push(Diagnostic {
+            lint: Lint::WrongArity,
+            origin: None,
             location: Some(name_argument.location),
             message: format!(
                 "`{display}` takes {takes} argument{} after its name, but `{call}` passes {passes}",
@@ -313,6 +327,8 @@ fn check_command(
             "may replicate (Redis counts it as a write in scripts)"
         };
         diagnostics.push(Diagnostic {
+            lint: Lint::WriteInNoWrites,
+            origin: None,
             location: Some(name_argument.location),
             message: format!(
                 "`{display}` {what}, but the script declares `#!lua flags=no-writes`: `{call}`"
@@ -378,7 +394,7 @@ fn check_key(
     context: &Context<'_>,
 ) {
     let written = context.code(argument.text);
-    let (message, help) = match value {
+    let (lint, message, help) = match value {
         Value::Literal(alternatives) => {
             let names = alternatives
                 .iter()
@@ -386,6 +402,7 @@ fn check_key(
                 .collect::<Vec<_>>();
             let names = or_list(&as_strs(&names));
             (
+                Lint::UndeclaredKey,
                 format!(
                     "`{call}` accesses the key {names}, which the script does not receive in \
                      KEYS: {}, and nobody reading the struct (or reviewing ACLs) can see that \
@@ -398,6 +415,7 @@ fn check_key(
             )
         }
         Value::Argv => (
+            Lint::UndeclaredKey,
             format!(
                 "`{call}` accesses a key built from ARGV (`{written}`), which the script does not \
                  receive in KEYS: {}, and nobody reading the struct (or reviewing ACLs) can see \
@@ -411,6 +429,7 @@ fn check_key(
         ),
         Value::Key(key) if !key.exact() => match derived_key_problem(key, context) {
             Some(problem) => (
+                Lint::KeyMayLeaveSlot,
                 format!(
                     "`{call}` accesses `{written}`, a key derived from `{}`: {problem}",
                     context.code(key.written)
@@ -422,6 +441,8 @@ fn check_key(
         _ => return,
     };
     diagnostics.push(Diagnostic {
+        lint: lint,
+        origin: None,
         location: Some(argument.location),
         message,
         help,

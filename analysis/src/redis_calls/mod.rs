@@ -51,7 +51,7 @@ pub use commands::{
     find_command, similar_commands,
 };
 
-use crate::{Declaration, Diagnostic, Shebang};
+use crate::{Declaration, Diagnostic, Lint, Shebang};
 
 pub(crate) use nesting::{Nesting, measure as measure_nesting};
 
@@ -197,6 +197,8 @@ pub(crate) fn parse_lua(source: &str) -> Option<Result<Ast, Vec<full_moon::Error
 /// The diagnostic for a script the parser failed on.
 pub(crate) fn parser_failure() -> Diagnostic {
     Diagnostic {
+        lint: Lint::LuaSyntaxError,
+        origin: None,
         location: None,
         message: "the Lua parser failed on this script (an internal error of full_moon), so it \
                   could not be checked; it is most likely not valid Lua 5.1"

@@ -9,7 +9,7 @@
 //! (`not not x`, `- - x`, `#t`). A script whose count exceeds [`LIMIT`] is one Redis refuses
 //! too, so rejecting it up front never rejects a valid script.
 
-use crate::{Blame, Diagnostic, Location};
+use crate::{Blame, Diagnostic, Lint, Location};
 
 /// Counts above this are certainly beyond Lua's 200 levels: the count undercounts Lua's levels
 /// everywhere except inside a function's parameter list, where it may exceed them by one.
@@ -49,6 +49,8 @@ pub(crate) fn measure(source: &str) -> Result<Nesting, Diagnostic> {
             // Not Lua 5.1; and the parser used here panics on it instead of reporting it.
             let (line, column) = lexer.position();
             return Err(Diagnostic {
+                lint: Lint::LuaSyntaxError,
+                origin: None,
                 location: Some(Location { line, column }),
                 message: "Lua syntax error: unexpected character '`' (Redis runs Lua 5.1, which \
                           has no backtick strings)"
@@ -61,6 +63,8 @@ pub(crate) fn measure(source: &str) -> Result<Nesting, Diagnostic> {
             // As Lua reports it; the parser used here panics on an unclosed long comment.
             let (line, column) = lexer.position();
             return Err(Diagnostic {
+                lint: Lint::LuaSyntaxError,
+                origin: None,
                 location: Some(Location { line, column }),
                 message: format!("Lua syntax error: unfinished {what}: it is never closed"),
                 help: "close it with `]]` (with as many `=` between the brackets as it opens \
@@ -135,6 +139,8 @@ pub(crate) fn measure(source: &str) -> Result<Nesting, Diagnostic> {
         if depth + chain > LIMIT {
             let (line, column) = lexer.position();
             return Err(Diagnostic {
+                lint: Lint::LuaTooDeeplyNested,
+                origin: None,
                 location: Some(Location { line, column }),
                 message: "the script nests deeper here than the 200 syntax levels Lua 5.1 \
                           allows (blocks, brackets, `..` chains and unary operators in a row \

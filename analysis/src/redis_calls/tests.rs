@@ -12,6 +12,7 @@ fn keys(count: usize) -> Declaration {
         args: vec![Field::variadic("args")],
         standalone_only: false,
         extra_commands: vec![],
+        allow: vec![],
     }
 }
 
@@ -22,6 +23,7 @@ fn tagged(template: &str) -> Declaration {
         args: vec![Field::variadic("args")],
         standalone_only: false,
         extra_commands: vec![],
+        allow: vec![],
     }
 }
 

@@ -16,7 +16,7 @@ use super::command_table::LUA_GLOBALS;
 use super::lua_text::{number_text, string_value};
 use super::values::{Builtin, KeyValue, Prefix as KeyPrefix, Span, Value};
 use super::{Code, Context, edit_distance_within};
-use crate::{Blame, Diagnostic, Location};
+use crate::{Blame, Diagnostic, Lint, Location};
 
 /// What the first pass learns for the second.
 #[derive(Default)]
@@ -232,8 +232,9 @@ impl<'a, 'c> Walker<'a, 'c> {
         } else {
             format!("`{code}` uses `{name}`, which")
         };
-        let (message, help) = match SANDBOXED.iter().find(|(known, _)| *known == name) {
+        let (lint, message, help) = match SANDBOXED.iter().find(|(known, _)| *known == name) {
             Some((_, instead)) => (
+                Lint::SandboxedLibrary,
                 format!(
                     "{subject} is not available in Redis scripts: Redis's Lua sandbox does not \
                      provide it (the script fails with \"Script attempted to access nonexistent \
@@ -254,6 +255,7 @@ impl<'a, 'c> Walker<'a, 'c> {
                     format!("did you mean {}? ", or_list(&similar))
                 };
                 (
+                    Lint::UnknownGlobal,
                     format!(
                         "{subject} is neither a local variable nor a global of Redis's Lua sandbox \
                          (the script fails with \"Script attempted to access nonexistent global \
@@ -268,6 +270,8 @@ impl<'a, 'c> Walker<'a, 'c> {
             }
         };
         self.report(Diagnostic {
+            lint: lint,
+            origin: None,
             location: Some(location),
             message,
             help,
@@ -312,6 +316,8 @@ impl<'a, 'c> Walker<'a, 'c> {
             format!("declare it as a local variable: `local {name} = ...`")
         };
         self.report(Diagnostic {
+            lint: Lint::GlobalAssignment,
+            origin: None,
             location: Some(location_of(token.token())),
             message: format!(
                 "`{statement}` assigns the global variable `{name}`; Redis 7 scripts cannot \
@@ -335,6 +341,8 @@ impl<'a, 'c> Walker<'a, 'c> {
         }
         let statement = self.code(statement);
         self.report(Diagnostic {
+            lint: Lint::SandboxTableModified,
+            origin: None,
             location: Some(location_of(root.token())),
             message: format!(
                 "`{statement}` modifies `{name}`, a table of Redis's Lua sandbox, which Redis 7 \

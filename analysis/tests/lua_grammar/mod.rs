@@ -139,12 +139,14 @@ pub fn generate(bytes: &[u8], max_repeat: usize) -> Generated {
                 name: "a".into(),
                 variadic: false,
                 template: if shape & 8 != 0 { template } else { None },
+                unread: false,
             },
             Field::variadic("rest"),
         ],
         args: vec![Field::variadic("args")],
         standalone_only: shape & 16 != 0,
         extra_commands: vec![],
+        allow: vec![],
     };
     Generated {
         source: generator.out,
