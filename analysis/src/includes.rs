@@ -129,6 +129,7 @@ impl AssembledScript {
 
     /// Where the code of a diagnostic at an assembled location is written: the location in
     /// its own file, and for an included file the file with the chain of includes.
+    #[cfg_attr(not(feature = "lua"), allow(dead_code))]
     pub(crate) fn origin_of(&self, location: Location) -> (Location, Option<Origin>) {
         let (file, line) = self.locate(location.line);
         let location = Location {

@@ -104,7 +104,79 @@ use crate::{
 /// assert!(check_key_slots(&transfer, ShebangFlags::default()).is_empty());
 /// ```
 pub fn check_key_slots(declaration: &Declaration, flags: ShebangFlags) -> Vec<Diagnostic> {
-    if declaration.standalone_only || flags.no_cluster || !sends_several_keys(&declaration.keys) {
+    if declaration.standalone_only || flags.no_cluster {
+        return Vec::new();
+    }
+    let diagnostics = check_declared_keys(declaration, flags);
+    if !diagnostics.is_empty() {
+        return diagnostics;
+    }
+    check_key_prefixes(declaration, flags)
+}
+
+/// `#[arg("...")]` templates declare what an argument carries, typically a key prefix the
+/// script builds keys from (`ARGV[1] .. id`); each must be proven to carry the declared keys'
+/// hash tag, so that those keys share their slot.
+fn check_key_prefixes(declaration: &Declaration, flags: ShebangFlags) -> Vec<Diagnostic> {
+    let Some(reference) = declaration.keys.first() else {
+        return Vec::new(); // keys built on the argument are reported where they are used
+    };
+    let reference_class = Class::of(reference);
+    let opt_out = opt_out_help(flags);
+    let mut diagnostics = Vec::new();
+    for (index, field) in declaration.args.iter().enumerate() {
+        if field.template.is_none() || field.variadic {
+            continue;
+        }
+        let class = Class::of(field);
+        if class.same_slot_as(&reference_class) {
+            continue;
+        }
+        let both_literal = matches!(
+            (&class, &reference_class),
+            (Class::Literal { .. }, Class::Literal { .. })
+        );
+        let why = match (&class, &reference_class) {
+            (Class::Unprovable(reason), _) => reason.clone(),
+            (_, Class::Unprovable(reason)) => reason.clone(),
+            _ => format!(
+                "its hash tag `{}` is not the same expression as `{}`'s `{}`",
+                class.describe(),
+                reference.name,
+                reference_class.describe()
+            ),
+        };
+        let example = match &reference_class {
+            Class::Unprovable(_) => "{{tag}}:{}".to_owned(),
+            other => format!("{}:{{}}", other.as_template()),
+        };
+        diagnostics.push(Diagnostic {
+            lint: if both_literal {
+                Lint::KeysInDifferentSlots
+            } else {
+                Lint::UnprovenKeySlots
+            },
+            origin: None,
+            location: None,
+            message: format!(
+                "the template of #[arg] `{}` declares a key prefix, but nothing proves that it \
+                 is in the slot of the declared key `{}`: {why}; keys the script builds on it \
+                 may be in another slot, which a cluster refuses",
+                field.name, reference.name
+            ),
+            help: format!(
+                "give `{}` and the keys the same hash tag, e.g. #[arg(\"{example}\")]; {opt_out}",
+                field.name
+            ),
+            blame: Blame::Arg(index),
+        });
+    }
+    diagnostics
+}
+
+/// The declared keys' part of [`check_key_slots`].
+fn check_declared_keys(declaration: &Declaration, flags: ShebangFlags) -> Vec<Diagnostic> {
+    if !sends_several_keys(&declaration.keys) {
         return Vec::new();
     }
     let classes: Vec<Class> = declaration.keys.iter().map(Class::of).collect();
@@ -244,10 +316,14 @@ origin: None,
 /// assert!(needs_runtime_guard(&archive, ShebangFlags::default()));
 /// ```
 pub fn needs_runtime_guard(declaration: &Declaration, flags: ShebangFlags) -> bool {
-    if declaration.standalone_only || flags.no_cluster || !sends_several_keys(&declaration.keys) {
+    let prefixes = declaration.args.iter().filter(|field| {
+        field.template.is_some() && !field.variadic && !declaration.keys.is_empty()
+    });
+    let several = sends_several_keys(&declaration.keys) || prefixes.clone().next().is_some();
+    if declaration.standalone_only || flags.no_cluster || !several {
         return false;
     }
-    let mut slots = declaration.keys.iter().map(fixed_tag_slot);
+    let mut slots = declaration.keys.iter().chain(prefixes).map(fixed_tag_slot);
     let Some(Some(first)) = slots.next() else {
         return true;
     };
@@ -437,6 +513,56 @@ fn opt_out_help(flags: ShebangFlags) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_prefixes_must_carry_the_keys_tag() {
+        let queue = |prefix: &str| Declaration {
+            name: "Queue".into(),
+            keys: vec![key("wait", "{{q:{queue}}}:{}")],
+            args: vec![key("prefix", prefix), Field::single("id")],
+            ..Declaration::default()
+        };
+        let flags = ShebangFlags::default();
+        assert_eq!(check_key_slots(&queue("{{q:{queue}}}:{}"), flags), vec![]);
+        assert!(needs_runtime_guard(&queue("{{q:{queue}}}:{}"), flags));
+
+        let other = check_key_slots(&queue("{{r:{queue}}}:{}"), flags);
+        assert_eq!(other.len(), 1, "{other:?}");
+        assert_eq!(other[0].blame, Blame::Arg(0));
+        assert_eq!(other[0].lint, Lint::UnprovenKeySlots);
+        assert!(
+            other[0].message.contains("not the same expression"),
+            "{}",
+            other[0].message
+        );
+
+        let untagged = check_key_slots(&queue("{}:"), flags);
+        assert_eq!(untagged[0].blame, Blame::Arg(0));
+        assert!(
+            untagged[0].message.contains("has no hash tag"),
+            "{}",
+            untagged[0].message
+        );
+
+        // Literal tags in different slots: certain, not merely unproven.
+        let literal = Declaration {
+            keys: vec![key("wait", "{{a}}:{}")],
+            args: vec![key("prefix", "{{b}}:{}")],
+            ..queue("")
+        };
+        assert_eq!(
+            check_key_slots(&literal, flags)[0].lint,
+            Lint::KeysInDifferentSlots
+        );
+        // The same literal tag fixes the slot: no guard needed.
+        let fixed = Declaration {
+            keys: vec![key("wait", "{{a}}:{}")],
+            args: vec![key("prefix", "{{a}}:{}")],
+            ..queue("")
+        };
+        assert_eq!(check_key_slots(&fixed, flags), vec![]);
+        assert!(!needs_runtime_guard(&fixed, flags));
+    }
     use crate::KeyTemplate;
 
     fn key(name: &str, template: &str) -> Field {

@@ -12,8 +12,46 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
     let ident = script.ident;
     let name = ident.to_string();
     let path = &script.path;
-    let absolute_path = &checked.absolute_path;
+    let source = &checked.script.source;
+    let tracked_files = &checked.tracked_files;
     let sha1 = &checked.sha1;
+    // A script of one file needs no map: every line is the file's own.
+    let source_map = if checked.script.files.len() > 1 {
+        let segments = checked.script.segments.iter().map(|segment| {
+            let first_line = segment.first_line;
+            let file = &checked.script.files[segment.file];
+            let first_original_line = segment.first_original_line;
+            quote!(::redis_script::SourceSegment {
+                first_line: #first_line,
+                path: #file,
+                first_original_line: #first_original_line,
+            })
+        });
+        quote!(&[#(#segments),*])
+    } else {
+        quote!(&[])
+    };
+    // ARGV positions whose templates carry a hash tag: the slot guard checks them with the keys.
+    let slot_args: Vec<usize> = script
+        .args
+        .iter()
+        .enumerate()
+        .filter(|(_, field)| {
+            !field.variadic
+                && field.template.as_ref().is_some_and(|(_, template)| {
+                    matches!(
+                        template.hash_tag(&field.ident.to_string()),
+                        redis_script_analysis::HashTag::Tag(_)
+                    )
+                })
+        })
+        .map(|(position, _)| position)
+        .collect();
+    let slot_args = if slot_args.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(const SLOT_ARGS: &'static [usize] = &[#(#slot_args),*];)
+    };
     let output = script
         .returns
         .as_ref()
@@ -78,14 +116,22 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
     );
 
     quote! {
-        // Lists the script in `redis_script::scripts()`, at link time. Literals only, so that
+        // One block, so that the source is written once and its name is private.
+        const _: () = {
+        const __REDIS_SCRIPT_SOURCE: &str = #source;
+        const __REDIS_SCRIPT_SOURCE_MAP: &[::redis_script::SourceSegment] = #source_map;
+        // Every file of the script is a build input: editing one rebuilds the crate.
+        #(const _: &[u8] = ::core::include_bytes!(#tracked_files);)*
+
+        // Lists the script in `redis_script::scripts()`, at link time. Constants only, so that
         // generic structs register too.
         ::redis_script::__private::inventory::submit! {
             ::redis_script::RegisteredScript {
                 name: #name,
                 path: #path,
                 sha1: #sha1,
-                source: ::core::include_str!(#absolute_path),
+                source: __REDIS_SCRIPT_SOURCE,
+                source_map: __REDIS_SCRIPT_SOURCE_MAP,
                 flags: ::redis_script::ShebangFlags {
                     no_writes: #no_writes,
                     allow_oom: #allow_oom,
@@ -100,7 +146,8 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
             type Output = #output;
             const NAME: &'static str = #name;
             const PATH: &'static str = #path;
-            const SOURCE: &'static str = ::core::include_str!(#absolute_path);
+            const SOURCE: &'static str = __REDIS_SCRIPT_SOURCE;
+            #slot_args
             const SHA1: &'static str = #sha1;
             const KEY_FIELDS: &'static [&'static str] = &[#(#key_names),*];
             const ARG_FIELDS: &'static [&'static str] = &[#(#arg_names),*];
@@ -165,6 +212,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
                 )
             }
         }
+        };
     }
 }
 

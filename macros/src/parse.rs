@@ -1,7 +1,7 @@
 //! Reading the struct and its `#[redis_script]`, `#[key]` and `#[arg]` attributes.
 
 use proc_macro2::Span;
-use redis_script_analysis::KeyTemplate;
+use redis_script_analysis::{KeyTemplate, Lint};
 use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -22,6 +22,9 @@ pub struct ScriptStruct<'a> {
     /// `extra_commands = ["HEXPIRE", ...]`: commands the command table lacks, accepted
     /// unchecked.
     pub extra_commands: Vec<LitStr>,
+    /// `allow(unread_argument, ...)`: lints not reported, each checked to be one that exists
+    /// and may be allowed.
+    pub allow: Vec<(Ident, Lint)>,
     /// Every named field, in order: what key templates may name.
     pub fields: Vec<&'a Ident>,
 }
@@ -30,9 +33,11 @@ pub struct ScriptStruct<'a> {
 pub struct ScriptField<'a> {
     pub ident: &'a Ident,
     pub variadic: bool,
-    /// `#[key("...")]`: the literal (where template errors point) and the parsed template,
-    /// whose `{name}` placeholders all name fields of the struct.
+    /// `#[key("...")]` / `#[arg("...")]`: the literal (where template errors point) and the
+    /// parsed template, whose `{name}` placeholders all name fields of the struct.
     pub template: Option<(LitStr, KeyTemplate)>,
+    /// `#[key(unread)]` / `#[arg(unread)]`: sent, but not read by the script on purpose.
+    pub unread: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -62,6 +67,7 @@ impl<'a> ScriptStruct<'a> {
             returns,
             standalone_only,
             extra_commands,
+            allow,
         } = script_attribute(input)?;
 
         let mut script = ScriptStruct {
@@ -73,6 +79,7 @@ impl<'a> ScriptStruct<'a> {
             args: Vec::new(),
             standalone_only,
             extra_commands,
+            allow,
             fields: Vec::new(),
         };
         let named = match fields {
@@ -102,6 +109,7 @@ impl<'a> ScriptStruct<'a> {
                     role,
                     variadic,
                     template,
+                    unread,
                 })) => {
                     let list = match role {
                         Role::Key => &mut script.keys,
@@ -111,6 +119,7 @@ impl<'a> ScriptStruct<'a> {
                         ident,
                         variadic,
                         template,
+                        unread,
                     });
                 }
                 Ok(None) => unmarked.push(ident),
@@ -119,7 +128,7 @@ impl<'a> ScriptStruct<'a> {
         }
         check_template_fields(&script, named, &mut errors);
         for ident in unmarked {
-            let used = script.keys.iter().any(|key| {
+            let used = script.keys.iter().chain(&script.args).any(|key| {
                 key.template.as_ref().is_some_and(|(_, template)| {
                     template
                         .referenced_fields()
@@ -162,14 +171,17 @@ struct ScriptAttribute {
     returns: Option<Type>,
     standalone_only: bool,
     extra_commands: Vec<LitStr>,
+    allow: Vec<(Ident, Lint)>,
 }
 
-/// `#[redis_script(path = "...", returns = T, standalone_only, extra_commands = [...])]`.
+/// `#[redis_script(path = "...", returns = T, standalone_only, extra_commands = [...],
+/// allow(lint, ...))]`.
 fn script_attribute(input: &DeriveInput) -> syn::Result<ScriptAttribute> {
     let mut path: Option<LitStr> = None;
     let mut returns: Option<Type> = None;
     let mut standalone_only = false;
     let mut extra_commands: Option<Vec<LitStr>> = None;
+    let mut allow: Vec<(Ident, Lint)> = Vec::new();
     let mut seen: Option<&Attribute> = None;
     for attribute in input
         .attrs
@@ -220,6 +232,20 @@ fn script_attribute(input: &DeriveInput) -> syn::Result<ScriptAttribute> {
                 }
                 extra_commands = Some(command_list(meta.value()?)?);
                 Ok(())
+            } else if meta.path.is_ident("allow") {
+                meta.parse_nested_meta(|lint| {
+                    let ident = lint
+                        .path
+                        .get_ident()
+                        .ok_or_else(|| lint.error("name a lint, e.g. allow(unread_argument)"))?;
+                    let found = Lint::allowable_by_name(&ident.to_string())
+                        .map_err(|problem| syn::Error::new(ident.span(), problem))?;
+                    if allow.iter().any(|(_, known)| *known == found) {
+                        return Err(lint.error(format!("`{ident}` is allowed twice; keep one")));
+                    }
+                    allow.push((ident.clone(), found));
+                    Ok(())
+                })
             } else {
                 let name = meta
                     .path
@@ -227,7 +253,8 @@ fn script_attribute(input: &DeriveInput) -> syn::Result<ScriptAttribute> {
                     .map_or_else(|| "this".to_owned(), |ident| format!("`{ident}`"));
                 Err(meta.error(format!(
                     "unknown redis_script attribute {name}; expected `path = \"lua/file.lua\"`, \
-                     `returns = Type`, `standalone_only` or `extra_commands = [\"NAME\", ...]`"
+                     `returns = Type`, `standalone_only`, `extra_commands = [\"NAME\", ...]` or \
+                     `allow(lint_name, ...)`"
                 )))
             }
         })?;
@@ -238,6 +265,7 @@ fn script_attribute(input: &DeriveInput) -> syn::Result<ScriptAttribute> {
             returns,
             standalone_only,
             extra_commands: extra_commands.unwrap_or_default(),
+            allow,
         }),
         None => match seen {
             Some(attribute) => Err(syn::Error::new_spanned(
@@ -286,11 +314,13 @@ struct FieldRole {
     role: Role,
     variadic: bool,
     template: Option<(LitStr, KeyTemplate)>,
+    unread: bool,
 }
 
 /// One comma-separated option of `#[key(...)]` / `#[arg(...)]`.
 enum FieldOption {
     Variadic,
+    Unread,
     Template(LitStr),
 }
 
@@ -315,6 +345,7 @@ fn field_role(attributes: &[Attribute]) -> syn::Result<Option<FieldRole>> {
             return Err(syn::Error::new_spanned(attribute, message));
         }
         let mut variadic = false;
+        let mut unread = false;
         let mut template: Option<(LitStr, KeyTemplate)> = None;
         if !matches!(attribute.meta, syn::Meta::Path(_)) {
             let options = attribute.parse_args_with(|input: syn::parse::ParseStream<'_>| {
@@ -330,11 +361,12 @@ fn field_role(attributes: &[Attribute]) -> syn::Result<Option<FieldRole>> {
             for option in options {
                 match option {
                     FieldOption::Variadic => variadic = true,
+                    FieldOption::Unread => unread = true,
                     FieldOption::Template(literal) => {
                         if template.is_some() {
                             return Err(syn::Error::new(
                                 literal.span(),
-                                "a #[key] has one key template; remove this one",
+                                format!("a {} has one template; remove this one", role.attribute()),
                             ));
                         }
                         let parsed = KeyTemplate::parse(&literal.value())
@@ -348,6 +380,7 @@ fn field_role(attributes: &[Attribute]) -> syn::Result<Option<FieldRole>> {
             role,
             variadic,
             template,
+            unread,
         });
     }
     Ok(found)
@@ -355,31 +388,25 @@ fn field_role(attributes: &[Attribute]) -> syn::Result<Option<FieldRole>> {
 
 fn parse_field_option(input: syn::parse::ParseStream<'_>, role: Role) -> syn::Result<FieldOption> {
     if input.peek(LitStr) {
-        let literal: LitStr = input.parse()?;
-        return match role {
-            Role::Key => Ok(FieldOption::Template(literal)),
-            Role::Arg => Err(syn::Error::new(
-                literal.span(),
-                "#[arg] takes no template: ARGV values are sent as they are; key templates \
-                 (#[key(\"{{tag}}:{}\")]) build KEYS entries, so that the derive can prove \
-                 their hash slots",
-            )),
-        };
+        return Ok(FieldOption::Template(input.parse()?));
     }
     let ident = Ident::parse_any(input)?;
     if ident == "variadic" {
         return Ok(FieldOption::Variadic);
     }
+    if ident == "unread" {
+        return Ok(FieldOption::Unread);
+    }
     let message = match role {
         Role::Key => "unknown option in #[key]; the options are a key template, e.g. \
-                      #[key(\"{{user:{}}}:cart\")], and `variadic`, for a last field that \
-                      spreads into several entries"
+                      #[key(\"{{user:{}}}:cart\")], `variadic`, for a last field that spreads \
+                      into several entries, and `unread`, for a key the script does not read"
             .to_owned(),
-        Role::Arg => format!(
-            "unknown option in {}; the only option is `variadic`, for a last field that \
-             spreads into several entries",
-            role.attribute()
-        ),
+        Role::Arg => "unknown option in #[arg]; the options are a template, e.g. \
+                      #[arg(\"{{queue:{}}}:\")] for an argument that carries a key prefix, \
+                      `variadic`, for a last field that spreads into several entries, and \
+                      `unread`, for an argument the script does not read"
+            .to_owned(),
     };
     Err(syn::Error::new(ident.span(), message))
 }
@@ -411,7 +438,7 @@ fn check_template_fields(
         .iter()
         .filter_map(|field| field.ident.as_ref())
         .collect();
-    for key in &script.keys {
+    for key in script.keys.iter().chain(&script.args) {
         let Some((literal, template)) = &key.template else {
             continue;
         };

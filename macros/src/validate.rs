@@ -4,16 +4,18 @@ use std::path::PathBuf;
 
 use proc_macro2::Span;
 use redis_script_analysis::{
-    Analysis, Blame, Declaration, Field, REDIS_VERSION, analyze, find_command, script_sha1,
-    slot_proof,
+    Analysis, AssembledScript, Blame, Declaration, Field, Lint, REDIS_VERSION, ScriptFiles,
+    analyze_script, assemble_script, find_command, script_sha1, slot_proof,
 };
 
 use crate::parse::{Errors, ScriptField, ScriptStruct};
 
 /// What expansion needs from a script that passed every check.
 pub struct CheckedScript {
-    /// Absolute path of the Lua file, for `include_str!` (which makes the file a build input).
-    pub absolute_path: String,
+    /// The script as sent: the file with its includes inlined.
+    pub script: AssembledScript,
+    /// Absolute path of every file read, for `include_bytes!`, which makes each a build input.
+    pub tracked_files: Vec<String>,
     pub sha1: String,
     pub analysis: Analysis,
     /// Whether a value can break the slot proof, so that invocations must check their slots.
@@ -21,18 +23,31 @@ pub struct CheckedScript {
 }
 
 pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
-    let (absolute_path, source) = load(script)?;
+    let path = script.path.value();
+    let mut files = CrateFiles::new(script)?;
+    let assembled = assemble_script(&path, &mut files);
     let declaration = Declaration {
         name: script.ident.to_string(),
         keys: fields(&script.keys),
         args: fields(&script.args),
         standalone_only: script.standalone_only,
         extra_commands: extra_commands(script)?,
-        allow: vec![],
+        allow: script.allow.iter().map(|(_, lint)| *lint).collect(),
     };
-    let analysis = analyze(&source, &declaration);
+    let (assembled, analysis) = match assembled {
+        Ok(assembled) => {
+            let analysis = analyze_script(&assembled, &declaration);
+            (Some(assembled), analysis)
+        }
+        Err(diagnostics) => (
+            None,
+            Analysis {
+                diagnostics,
+                ..Analysis::default()
+            },
+        ),
+    };
 
-    let path = script.path.value();
     let mut errors = Errors::default();
     for diagnostic in &analysis.diagnostics {
         let span = match diagnostic.blame {
@@ -44,14 +59,83 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         errors.push(syn::Error::new(span, diagnostic.render(&path)));
     }
     errors.finish()?;
+    let Some(assembled) = assembled else {
+        // Unreachable: a script that did not assemble has diagnostics.
+        return Err(syn::Error::new(
+            script.path.span(),
+            "the Lua file could not be read",
+        ));
+    };
 
     let flags = analysis.shebang.unwrap_or_default().flags;
+    let unproven_slots_allowed = declaration.allow.contains(&Lint::UnprovenKeySlots);
     Ok(CheckedScript {
-        absolute_path,
-        sha1: script_sha1(&source),
-        slot_guard: slot_proof::needs_runtime_guard(&declaration, flags),
+        tracked_files: files.absolute_paths(&assembled.files)?,
+        sha1: script_sha1(&assembled.source),
+        // Keys whose slots the derive could not prove are checked at run time instead.
+        slot_guard: slot_proof::needs_runtime_guard(&declaration, flags)
+            || (unproven_slots_allowed && !declaration.standalone_only && !flags.no_cluster),
+        script: assembled,
         analysis,
     })
+}
+
+/// The crate's files, read relative to `CARGO_MANIFEST_DIR` as the derive must.
+struct CrateFiles {
+    root: PathBuf,
+}
+
+impl CrateFiles {
+    fn new(script: &ScriptStruct<'_>) -> syn::Result<Self> {
+        let root = std::env::var_os("CARGO_MANIFEST_DIR").ok_or_else(|| {
+            syn::Error::new(
+                script.path.span(),
+                format!(
+                    "cannot resolve `{}`: CARGO_MANIFEST_DIR is not set, so this is not a Cargo \
+                     build; build with cargo",
+                    script.path.value()
+                ),
+            )
+        })?;
+        Ok(CrateFiles {
+            root: PathBuf::from(root),
+        })
+    }
+
+    fn resolve(&self, path: &str) -> PathBuf {
+        // `/`-separated relative paths, joined component by component for this platform.
+        path.split('/')
+            .fold(self.root.clone(), |resolved, part| resolved.join(part))
+    }
+
+    fn absolute_paths(&self, files: &[String]) -> syn::Result<Vec<String>> {
+        files
+            .iter()
+            .map(|file| {
+                let resolved = self.resolve(file);
+                resolved.to_str().map(str::to_owned).ok_or_else(|| {
+                    syn::Error::new(
+                        Span::call_site(),
+                        format!(
+                            "the path of the Lua file {} is not valid UTF-8, which \
+                             include_bytes! needs",
+                            resolved.display()
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+impl ScriptFiles for CrateFiles {
+    fn read(&mut self, path: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.resolve(path))
+    }
+
+    fn describe(&self, path: &str) -> String {
+        self.resolve(path).display().to_string()
+    }
 }
 
 /// The `extra_commands`, each one that the command table does not know: naming a known
@@ -87,6 +171,7 @@ fn fields(fields: &[ScriptField<'_>]) -> Vec<Field> {
                 .template
                 .as_ref()
                 .map(|(_, template)| template.clone()),
+            unread: field.unread,
         })
         .collect()
 }
@@ -95,52 +180,4 @@ fn field_span(fields: &[ScriptField<'_>], index: usize, script: &ScriptStruct<'_
     fields
         .get(index)
         .map_or_else(|| script.ident.span(), |field| field.ident.span())
-}
-
-/// Reads the file named by `path`, relative to the crate's `CARGO_MANIFEST_DIR`.
-fn load(script: &ScriptStruct<'_>) -> syn::Result<(String, String)> {
-    let relative = script.path.value();
-    let error = |message: String| syn::Error::new(script.path.span(), message);
-    let root = std::env::var_os("CARGO_MANIFEST_DIR").ok_or_else(|| {
-        error(format!(
-            "cannot resolve `{relative}`: CARGO_MANIFEST_DIR is not set, so this is not a Cargo \
-             build; build with cargo"
-        ))
-    })?;
-    let resolved = PathBuf::from(root).join(&relative);
-    let shown = resolved.display();
-
-    let bytes = std::fs::read(&resolved).map_err(|cause| {
-        error(format!(
-            "cannot read the Lua file `{relative}` (resolved to {shown}): {cause}\n  help: `path` \
-             is relative to the directory of the crate's Cargo.toml"
-        ))
-    })?;
-    let source = String::from_utf8(bytes).map_err(|cause| {
-        let at = cause.utf8_error().valid_up_to();
-        let bytes = cause.as_bytes();
-        let before = &bytes[..at];
-        let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&byte| byte == b'\n')
-            .map_or(0, |newline| newline + 1);
-        // `before` is valid UTF-8 up to `at`, so its last line counts in characters.
-        let column = String::from_utf8_lossy(&before[line_start..])
-            .chars()
-            .count()
-            + 1;
-        let byte = bytes.get(at).copied().unwrap_or_default();
-        error(format!(
-            "the Lua file `{relative}` (resolved to {shown}) is not valid UTF-8: byte 0x{byte:02X} \
-             at {line}:{column} (offset {at})\n  help: save the file as UTF-8; write binary data \
-             in Lua strings as escapes such as \"\\255\""
-        ))
-    })?;
-    let absolute_path = resolved.to_str().map(str::to_owned).ok_or_else(|| {
-        error(format!(
-            "the path of the Lua file ({shown}) is not valid UTF-8, which include_str! needs"
-        ))
-    })?;
-    Ok((absolute_path, source))
 }

@@ -2,6 +2,8 @@ use std::fmt;
 
 use redis::{ErrorKind, RedisError, ServerErrorKind};
 
+use crate::SourceSegment;
+
 /// Everything that can go wrong when a script is invoked.
 ///
 /// Match on the variant to tell what happened; every variant that comes from the server keeps
@@ -361,18 +363,22 @@ impl ScriptError {
         let Some(detail) = error.detail() else {
             return Err(error);
         };
-        let Some(line) = script_line(detail) else {
+        let Some(assembled_line) = script_line(detail) else {
             return Err(error);
         };
-        let message = script_message(detail, path);
+        // Only scripts with includes have a map; looking it up is the cold path of a failure.
+        let map = crate::registry::source_map_of(path, source);
+        let (file, line) = SourceSegment::locate(map, path, assembled_line);
+        let message = script_message(detail, |line| SourceSegment::locate(map, path, line));
         let message = match error.code() {
             Some("ERR") | None => message,
             Some(code) => format!("{code} {message}"),
         };
         Ok(ScriptError {
-            path,
+            path: file,
             line,
-            source_line: line
+            // The assembled line is the file's line, as written.
+            source_line: assembled_line
                 .checked_sub(1)
                 .and_then(|index| source.lines().nth(index)),
             message,
@@ -412,8 +418,9 @@ fn script_line(detail: &str) -> Option<usize> {
 
 /// The message without Redis's own references to the failing line (a leading
 /// `user_script:N: ` and the trailing ` script: <sha1>, on @user_script:N.`, which the file and
-/// line replace), every other reference (`user_script:N`, `@user_script:N`) read as `path:N`.
-fn script_message(detail: &str, path: &str) -> String {
+/// line replace), every other reference (`user_script:N`, `@user_script:N`) read as `path:N`,
+/// `locate` giving the file and line of each line of the script.
+fn script_message(detail: &str, locate: impl Fn(usize) -> (&'static str, usize)) -> String {
     let mut message = detail.trim();
     if let Some(rest) = message.strip_prefix(SCRIPT_NAME) {
         let after_digits = rest.trim_start_matches(|c: char| c.is_ascii_digit());
@@ -426,11 +433,14 @@ fn script_message(detail: &str, path: &str) -> String {
     {
         message = message[..at].trim_end();
     }
-    replace_script_references(message, path)
+    replace_script_references(message, locate)
 }
 
 /// `user_script:N` and `@user_script:N` as `path:N`, wherever they are.
-fn replace_script_references(message: &str, path: &str) -> String {
+fn replace_script_references(
+    message: &str,
+    locate: impl Fn(usize) -> (&'static str, usize),
+) -> String {
     let mut replaced = String::with_capacity(message.len());
     let mut rest = message;
     while let Some(at) = rest.find(SCRIPT_NAME) {
@@ -443,9 +453,15 @@ fn replace_script_references(message: &str, path: &str) -> String {
         }
         let before = &rest[..at];
         replaced.push_str(before.strip_suffix('@').unwrap_or(before));
-        replaced.push_str(path);
-        replaced.push(':');
-        replaced.push_str(&after[..digits]);
+        match after[..digits].parse() {
+            Ok(line) => {
+                let (path, line) = locate(line);
+                replaced.push_str(path);
+                replaced.push(':');
+                replaced.push_str(&line.to_string());
+            }
+            Err(_) => replaced.push_str(&rest[at..at + SCRIPT_NAME.len() + digits]),
+        }
         rest = &after[digits..];
     }
     replaced.push_str(rest);
@@ -472,7 +488,7 @@ mod tests {
 
     #[test]
     fn strips_both_references_to_the_failing_line() {
-        let message = |detail| script_message(detail, "lua/x.lua");
+        let message = |detail| script_message(detail, |line| ("lua/x.lua", line));
         assert_eq!(
             message("user_script:2: boom script: 64e8, on @user_script:2."),
             "boom"
@@ -486,7 +502,7 @@ mod tests {
 
     #[test]
     fn maps_references_in_any_position() {
-        let message = |detail| script_message(detail, "lua/x.lua");
+        let message = |detail| script_message(detail, |line| ("lua/x.lua", line));
         // Raised again after pcall: the origin stays in the message.
         assert_eq!(
             message("user_script:7: user_script:5: inner script: 17da, on @user_script:7."),

@@ -23,6 +23,8 @@ pub(crate) struct Details {
     /// `standalone_only` and `no-cluster` scripts and for those whose proof no value can break.
     /// (`allow-cross-slot-keys` does not relax declared keys: see `slot_guard`.)
     pub(crate) guard_slots: bool,
+    /// `Script::SLOT_ARGS`: arguments the slot guard checks with the keys.
+    pub(crate) slot_args: &'static [usize],
 }
 
 impl Details {
@@ -34,6 +36,7 @@ impl Details {
             source: S::SOURCE,
             read_only: S::FLAGS.no_writes,
             guard_slots: S::SLOT_GUARD,
+            slot_args: S::SLOT_ARGS,
         }
     }
 
@@ -48,7 +51,7 @@ impl Details {
     #[inline]
     pub(crate) fn check_slots(&self, command: &Cmd) -> Result<(), Error> {
         if self.guard_slots {
-            crate::slot_guard::check(command, self.name)
+            crate::slot_guard::check(command, self.name, self.slot_args)
         } else {
             Ok(())
         }

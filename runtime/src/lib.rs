@@ -133,6 +133,7 @@ pub mod registry;
 mod replication;
 mod script;
 mod slot_guard;
+mod source_map;
 
 pub use error::{Error, ScriptError};
 pub use pipeline::{PipelineExt, Replies, ScriptPipeline, ScriptTransaction, Ticket};
@@ -140,6 +141,7 @@ pub use redis_script_analysis::ShebangFlags;
 pub use registry::{RegisteredScript, scripts};
 pub use replication::Replicated;
 pub use script::Script;
+pub use source_map::SourceSegment;
 
 /// Implements [`Script`] for a struct from a Lua file; see the [crate documentation](crate).
 ///

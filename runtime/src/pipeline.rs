@@ -90,6 +90,8 @@ pub(crate) struct ScriptInfo {
     pub(crate) sha1: &'static str,
     /// Whether the runtime slot guard applies (see [`crate::invoke::Details`]).
     pub(crate) guard_slots: bool,
+    /// `Script::SLOT_ARGS`: arguments the slot guard checks with the keys.
+    pub(crate) slot_args: &'static [usize],
 }
 
 impl ScriptInfo {
@@ -100,13 +102,14 @@ impl ScriptInfo {
             source: S::SOURCE,
             sha1: S::SHA1,
             guard_slots: S::SLOT_GUARD,
+            slot_args: S::SLOT_ARGS,
         }
     }
 
     /// The runtime slot guard for one invocation (`EVAL` or `EVALSHA`), before any I/O.
     pub(crate) fn check_slots(&self, command: &Cmd) -> Result<(), Error> {
         if self.guard_slots {
-            crate::slot_guard::check(command, self.name)
+            crate::slot_guard::check(command, self.name, self.slot_args)
         } else {
             Ok(())
         }
@@ -1010,6 +1013,7 @@ mod tests {
             source: "return 1",
             sha1: "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
             guard_slots: true,
+            slot_args: &[],
         };
         assert_eq!(
             convert_reply::<i64>(&Ok(Value::Int(3)), Some(&info)).ok(),

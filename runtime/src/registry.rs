@@ -43,9 +43,21 @@ pub struct RegisteredScript {
     pub source: &'static str,
     /// The flags of its `#!lua flags=...` line.
     pub flags: ShebangFlags,
+    /// For a script that includes other files (`--- @include`), where each line of `source`
+    /// is written; empty for a script of one file.
+    pub source_map: &'static [crate::SourceSegment],
 }
 
 inventory::collect!(RegisteredScript);
+
+/// The source map of the registered script with this path and source; empty when it has none
+/// (one file) or is not registered. For error messages: a linear search.
+pub(crate) fn source_map_of(path: &str, source: &str) -> &'static [crate::SourceSegment] {
+    inventory::iter::<RegisteredScript>
+        .into_iter()
+        .find(|script| script.path == path && script.source == source)
+        .map_or(&[], |script| script.source_map)
+}
 
 /// Every registered script, sorted by Lua file then struct name. Several structs may share a
 /// Lua file (and so a SHA1); each is listed.

@@ -164,6 +164,12 @@ pub trait Script {
     #[doc(hidden)]
     const SLOT_GUARD: bool = !Self::STANDALONE_ONLY && !Self::FLAGS.no_cluster;
 
+    /// The 0-based `ARGV` positions of `#[arg("...")]` fields whose template carries a hash
+    /// tag (a key prefix the script builds keys from): the slot guard checks that each has a
+    /// tag, in the keys' slot.
+    #[doc(hidden)]
+    const SLOT_ARGS: &'static [usize] = &[];
+
     /// Appends `numkeys`, the keys and the args to an `EVALSHA` command. Implemented by the
     /// derive.
     #[doc(hidden)]

@@ -12,35 +12,54 @@ use redis_script_analysis::{hash_slot, hash_tag};
 
 use crate::Error;
 
-/// Checks the keys of an `EVALSHA sha1 numkeys key... arg...` (or `EVAL`) command.
+/// Checks the keys of an `EVALSHA sha1 numkeys key... arg...` (or `EVAL`) command, and the
+/// arguments at `slot_args` (0-based `ARGV` positions): key prefixes that the script builds keys
+/// from, which must carry a complete hash tag in the keys' slot.
 ///
 /// Commands it cannot read (no `numkeys`, fewer keys than announced) pass: the server reports
 /// those itself.
 #[inline]
-pub(crate) fn check(command: &Cmd, script: &'static str) -> Result<(), Error> {
+pub(crate) fn check(
+    command: &Cmd,
+    script: &'static str,
+    slot_args: &'static [usize],
+) -> Result<(), Error> {
     let mut args = command.args_iter().skip(2);
     let count = match args.next() {
         Some(Arg::Simple(numkeys)) => parse_count(numkeys),
         _ => return Ok(()),
     };
-    if count < 2 {
+    if count + slot_args.len() < 2 {
         return Ok(());
     }
-    let mut keys = args.take(count).filter_map(simple);
+    let mut keys = command.args_iter().skip(3).take(count).filter_map(simple);
     let Some(first) = keys.next() else {
         return Ok(());
     };
     let first_tag = hash_tag(first);
     let mut first_slot = None;
-    for key in keys {
-        let tag = hash_tag(key);
-        if tag == first_tag {
-            continue;
-        }
+    let mut same_slot = |tag: &[u8]| {
         // `hash_tag` of a tag is the tag itself (it holds no `}`), so this is the key's slot.
-        let expected = *first_slot.get_or_insert_with(|| hash_slot(first_tag));
-        if hash_slot(tag) != expected {
-            return Err(cross_slot(command, count, script));
+        tag == first_tag
+            || hash_slot(tag) == *first_slot.get_or_insert_with(|| hash_slot(first_tag))
+    };
+    for key in keys {
+        if !same_slot(hash_tag(key)) {
+            return Err(cross_slot(command, count, slot_args, script));
+        }
+    }
+    for &position in slot_args {
+        let Some(prefix) = command
+            .args_iter()
+            .nth(3 + count + position)
+            .and_then(simple)
+        else {
+            continue;
+        };
+        let tag = hash_tag(prefix);
+        // Without a complete tag of its own, a key built on the prefix is hashed whole.
+        if tag.len() == prefix.len() || !same_slot(tag) {
+            return Err(cross_slot(command, count, slot_args, script));
         }
     }
     Ok(())
@@ -68,11 +87,13 @@ fn parse_count(digits: &[u8]) -> usize {
 }
 
 #[cold]
-fn cross_slot(command: &Cmd, count: usize, script: &'static str) -> Error {
-    let keys_and_slots = command
-        .args_iter()
-        .skip(3)
-        .take(count)
+fn cross_slot(command: &Cmd, count: usize, slot_args: &[usize], script: &'static str) -> Error {
+    let keys = command.args_iter().skip(3).take(count);
+    let prefixes = slot_args
+        .iter()
+        .filter_map(|&position| command.args_iter().nth(3 + count + position));
+    let keys_and_slots = keys
+        .chain(prefixes)
         .filter_map(simple)
         .map(|key| (key.to_vec(), hash_slot(key)))
         .collect();
@@ -94,16 +115,16 @@ mod tests {
 
     #[test]
     fn co_located_keys_pass() {
-        assert!(check(&evalsha(&[]), "S").is_ok());
-        assert!(check(&evalsha(&["a", "b"][..1]), "S").is_ok());
-        assert!(check(&evalsha(&["{u}:a", "{u}:b", "x{u}y"]), "S").is_ok());
+        assert!(check(&evalsha(&[]), "S", &[]).is_ok());
+        assert!(check(&evalsha(&["a", "b"][..1]), "S", &[]).is_ok());
+        assert!(check(&evalsha(&["{u}:a", "{u}:b", "x{u}y"]), "S", &[]).is_ok());
         // Different tags, same slot: `foo` and `{foo}bar` both hash `foo`.
-        assert!(check(&evalsha(&["foo", "{foo}bar"]), "S").is_ok());
+        assert!(check(&evalsha(&["foo", "{foo}bar"]), "S", &[]).is_ok());
     }
 
     #[test]
     fn cross_slot_keys_are_listed_with_their_slots() {
-        let error = check(&evalsha(&["{u}:a", "{u}:b", "b"]), "Transfer").unwrap_err();
+        let error = check(&evalsha(&["{u}:a", "{u}:b", "b"]), "Transfer", &[]).unwrap_err();
         let Error::CrossSlot {
             script,
             keys_and_slots,
@@ -127,9 +148,41 @@ mod tests {
     fn a_brace_in_a_value_moves_the_tag() {
         // Template `{{bank:{bank}}}:acct:{}` with bank = "x}y": the tag becomes `bank:x`.
         let keys = ["{bank:x}y}:acct:1", "{bank:x}:acct:2"];
-        assert!(check(&evalsha(&keys), "S").is_ok());
+        assert!(check(&evalsha(&keys), "S", &[]).is_ok());
         let keys = ["{bank:x}y}:acct:1", "{bank:x}y}:acct:2", "{bank:z}:acct:3"];
-        assert!(check(&evalsha(&keys), "S").is_err());
+        assert!(check(&evalsha(&keys), "S", &[]).is_err());
+    }
+
+    #[test]
+    fn key_prefixes_in_argv_must_carry_the_keys_tag() {
+        let with_prefix = |keys: &[&str], prefix: &str| {
+            let mut command = redis::cmd("EVALSHA");
+            command
+                .arg("sha")
+                .arg(keys.len())
+                .arg(keys)
+                .arg("x")
+                .arg(prefix);
+            command
+        };
+        let at_second = &[1];
+        assert!(check(&with_prefix(&["{q}:wait"], "bull:{q}:"), "S", at_second).is_ok());
+        // `foo` and `{foo}x` hash alike: slots are compared, not text.
+        assert!(check(&with_prefix(&["{foo}:wait"], "foo{foo}"), "S", at_second).is_ok());
+        let moved = check(&with_prefix(&["{q}:wait"], "bull:{r}:"), "S", at_second).unwrap_err();
+        let Error::CrossSlot { keys_and_slots, .. } = moved else {
+            panic!("{moved:?}")
+        };
+        assert_eq!(
+            keys_and_slots,
+            vec![
+                (b"{q}:wait".to_vec(), hash_slot(b"q")),
+                (b"bull:{r}:".to_vec(), hash_slot(b"r"))
+            ]
+        );
+        // An empty tag (a value of "") leaves keys built on the prefix hashed whole.
+        assert!(check(&with_prefix(&["{q}:wait"], "bull:{}:"), "S", at_second).is_err());
+        assert!(check(&with_prefix(&["{q}:wait"], "bull:"), "S", at_second).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::commands::{Command, CommandFlags, find_command, similar_commands};
 use super::values::Span;
-use super::values::{KeyValue, Prefix, Value};
+use super::values::{KeyTable, KeyValue, Prefix, Value};
 use super::walker::or_list;
 use super::{Code, Context};
 use crate::{Blame, Diagnostic, Field, HashTag, Lint, Location};
@@ -107,8 +107,12 @@ pub(crate) fn check_call(
         Value::Argv if context.cluster => {
             diagnostics.push(non_literal_name(call, Some(name), "ARGV", context));
         }
-        Value::Key(_) if context.cluster => {
-            diagnostics.push(non_literal_name(call, Some(name), "KEYS", context));
+        Value::Key(key) if context.cluster => {
+            let table = match key.table {
+                KeyTable::Keys => "KEYS",
+                KeyTable::Argv => "ARGV",
+            };
+            diagnostics.push(non_literal_name(call, Some(name), table, context));
         }
         _ => {}
     }
@@ -424,7 +428,8 @@ fn check_key(
             ),
             format!(
                 "pass the key itself in a #[key] field (not an #[arg]) and read it as `KEYS[n]`; \
-                 {NEVER_ON_A_CLUSTER}"
+                 if the argument is a key prefix with the keys' hash tag, say so with a template \
+                 on the #[arg], e.g. #[arg(\"{{{{queue:{{}}}}}}:\")]; {NEVER_ON_A_CLUSTER}"
             ),
         ),
         Value::Key(key) if !key.exact() => match derived_key_problem(key, context) {
@@ -469,6 +474,17 @@ fn derived_key_problem(key: &KeyValue, context: &Context<'_>) -> Option<String> 
             ));
         }
         Prefix::None | Prefix::BraceFree => {}
+    }
+    if key.table == KeyTable::Argv {
+        // The argument's tag is proven to be the keys' by the slot proof (`check_key_slots`);
+        // without a declared key there is no slot to be in.
+        return context.declaration.keys.is_empty().then(|| {
+            format!(
+                "the script receives no key in KEYS, so a cluster may run it on any node, and \
+                 the argument's hash tag proves nothing: {}",
+                undeclared_refusal(context)
+            )
+        });
     }
     let fields = fields_of(key.index, &context.declaration.keys);
     if fields.is_empty() {
@@ -559,7 +575,7 @@ fn fields_of(index: Option<u64>, keys: &[Field]) -> Vec<&Field> {
 
 /// Whether every key the field's template builds has a hash tag: text appended to such a key,
 /// or text without `{` put before it, leaves the tag, and so the slot, unchanged.
-fn has_hash_tag(field: &Field) -> bool {
+pub(crate) fn has_hash_tag(field: &Field) -> bool {
     field
         .template
         .as_ref()

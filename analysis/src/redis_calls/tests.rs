@@ -701,3 +701,69 @@ fn global_reads_after_a_later_local_are_still_globals() {
     fails("local a = foo\nlocal foo = 1", &["`foo`"]);
     fails("local x = x", &["`x`"]);
 }
+
+// --- Key prefixes carried in ARGV ------------------------------------------------------------
+
+/// A queue: a key `{q:<queue>}:wait` and a prefix `{q:<queue>}:` in ARGV[1], the hash tag being
+/// the field `queue` in both.
+fn queue(prefix_template: Option<&str>) -> Declaration {
+    let mut prefix = Field::single("prefix");
+    prefix.template = prefix_template.map(|template| KeyTemplate::parse(template).unwrap());
+    Declaration {
+        name: "Queue".into(),
+        keys: vec![
+            Field::single("wait").with_template(KeyTemplate::parse("{{q:{queue}}}:{}").unwrap()),
+        ],
+        args: vec![prefix, Field::single("id")],
+        ..Declaration::default()
+    }
+}
+
+#[test]
+fn keys_built_on_a_tagged_prefix_pass() {
+    let declaration = queue(Some("{{q:{queue}}}:{}"));
+    for source in [
+        "return redis.call('HGET', ARGV[1] .. ARGV[2], 'state')",
+        "local id = redis.call('INCR', KEYS[1])\nreturn redis.call('DEL', ARGV[1] .. 'job:' .. id)",
+        "local prefix = ARGV[1]\nlocal key = prefix .. 'lock'\nreturn redis.call('SET', key, 1)",
+        "return redis.call('GET', 'bull:' .. ARGV[1] .. 'x')",
+    ] {
+        passes_with(source, &declaration);
+    }
+}
+
+#[test]
+fn keys_built_on_an_untagged_argument_are_reported_wherever_the_rest_comes_from() {
+    let declaration = queue(None);
+    for source in [
+        "return redis.call('GET', ARGV[1] .. ARGV[2])",
+        // `id` is unknown to the analysis, but ARGV[1] before it decides the hash tag.
+        "local id = redis.call('INCR', KEYS[1])\nreturn redis.call('DEL', ARGV[1] .. id)",
+        "local function f(x) return redis.call('GET', ARGV[1] .. x) end\nreturn f(KEYS[1])",
+    ] {
+        let diagnostic = fails_with(source, &declaration, &["built from ARGV"]);
+        assert_eq!(diagnostic.lint, crate::Lint::UndeclaredKey, "{source}");
+    }
+}
+
+#[test]
+fn a_brace_before_a_tagged_prefix_moves_the_tag() {
+    let declaration = queue(Some("{{q:{queue}}}:{}"));
+    let diagnostic = fails_with(
+        "return redis.call('GET', '{x}' .. ARGV[1] .. 'a')",
+        &declaration,
+        &["contains `{`"],
+    );
+    assert_eq!(diagnostic.lint, crate::Lint::KeyMayLeaveSlot);
+}
+
+#[test]
+fn a_prefix_without_declared_keys_proves_nothing() {
+    let mut declaration = queue(Some("{{q:{queue}}}:{}"));
+    declaration.keys.clear();
+    fails_with(
+        "return redis.call('GET', ARGV[1] .. 'a')",
+        &declaration,
+        &["receives no key in KEYS"],
+    );
+}

@@ -17,7 +17,8 @@ pub(crate) enum Value {
     /// A string that comes from `ARGV` (possibly with literal text around it), and not from
     /// `KEYS`.
     Argv,
-    /// A key from `KEYS`, or a string derived from one.
+    /// A key from `KEYS`, or a string derived from one; also an argument whose template
+    /// carries a hash tag (a key prefix), and strings derived from it.
     Key(KeyValue),
     /// The `KEYS` table itself (or an alias of it).
     KeysTable,
@@ -34,6 +35,8 @@ pub(crate) enum Value {
 /// A key read from `KEYS`, and how a string was derived from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct KeyValue {
+    /// Which table the value was read from.
+    pub table: KeyTable,
     /// The literal index in `KEYS[n]`, or `None` for `KEYS[i]`, `ipairs(KEYS)`, ...
     pub index: Option<u64>,
     /// What was prepended to the key.
@@ -44,9 +47,19 @@ pub(crate) struct KeyValue {
     pub written: Span,
 }
 
+/// Where a [`KeyValue`] was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyTable {
+    /// `KEYS`: a declared key.
+    Keys,
+    /// `ARGV`, at an #[arg] whose template carries a hash tag: a key prefix.
+    Argv,
+}
+
 impl KeyValue {
+    /// A declared key itself, as the script received it.
     pub fn exact(&self) -> bool {
-        self.prefix == Prefix::None && !self.suffixed
+        self.table == KeyTable::Keys && self.prefix == Prefix::None && !self.suffixed
     }
 }
 
@@ -126,7 +139,8 @@ impl Value {
                     Value::Literal(a)
                 }
             }
-            (Value::Key(a), Value::Key(b)) => Value::Key(KeyValue {
+            (Value::Key(a), Value::Key(b)) if a.table == b.table => Value::Key(KeyValue {
+                table: a.table,
                 index: if a.index == b.index { a.index } else { None },
                 prefix: if a.prefix == b.prefix {
                     a.prefix
@@ -179,6 +193,8 @@ impl Value {
                 Value::Literal(joined)
             }
             (Value::Literal(_) | Value::Argv, Value::Literal(_) | Value::Argv) => Value::Argv,
+            // Text from ARGV first: whatever follows, that text may hold the key's hash tag.
+            (Value::Argv, _) => Value::Argv,
             _ => Value::Unknown,
         }
     }
@@ -198,6 +214,7 @@ mod tests {
 
     fn key() -> Value {
         Value::Key(KeyValue {
+            table: KeyTable::Keys,
             index: Some(1),
             prefix: Prefix::None,
             suffixed: false,
@@ -225,7 +242,9 @@ mod tests {
         assert_eq!(from_argv.prefix, Prefix::FromArgv);
         assert_eq!(Value::literal("a".into()).concat(Value::Argv), Value::Argv);
         assert_eq!(Value::Unknown.concat(key()), Value::Unknown);
-        assert_eq!(Value::Argv.concat(Value::Unknown), Value::Unknown);
+        // Text from ARGV before an unknown value still decides the key's hash tag.
+        assert_eq!(Value::Argv.concat(Value::Unknown), Value::Argv);
+        assert_eq!(Value::Unknown.concat(Value::Argv), Value::Unknown);
     }
 
     #[test]

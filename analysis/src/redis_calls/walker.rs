@@ -14,7 +14,7 @@ use full_moon::tokenizer::{Position, Symbol, Token, TokenReference, TokenType};
 use super::calls::{self, Argument, CallSite};
 use super::command_table::LUA_GLOBALS;
 use super::lua_text::{number_text, string_value};
-use super::values::{Builtin, KeyValue, Prefix as KeyPrefix, Span, Value};
+use super::values::{Builtin, KeyTable, KeyValue, Prefix as KeyPrefix, Span, Value};
 use super::{Code, Context, edit_distance_within};
 use crate::{Blame, Diagnostic, Lint, Location};
 
@@ -713,12 +713,15 @@ impl<'a, 'c> Walker<'a, 'c> {
                             .as_literal()
                             .map_or(Value::Unknown, |name| field(value, name)),
                         Value::KeysTable => Value::Key(KeyValue {
+                            table: KeyTable::Keys,
                             index: literal_index(expression),
                             prefix: KeyPrefix::None,
                             suffixed: false,
                             written: span(start, end),
                         }),
-                        Value::ArgvTable => Value::Argv,
+                        Value::ArgvTable => {
+                            self.argument(literal_index(expression), span(start, end))
+                        }
                         _ => Value::Unknown,
                     }
                 }
@@ -863,6 +866,7 @@ impl<'a, 'c> Walker<'a, 'c> {
             }
             Value::Builtin(Builtin::Unpack) => match first() {
                 Value::KeysTable => Value::Spread(Box::new(Value::Key(KeyValue {
+                    table: KeyTable::Keys,
                     index: None,
                     prefix: KeyPrefix::None,
                     suffixed: false,
@@ -881,6 +885,7 @@ impl<'a, 'c> Walker<'a, 'c> {
             },
             Value::Builtin(Builtin::Ipairs) => match first() {
                 Value::KeysTable => Value::Entries(Box::new(Value::Key(KeyValue {
+                    table: KeyTable::Keys,
                     index: None,
                     prefix: KeyPrefix::None,
                     suffixed: false,
@@ -893,6 +898,25 @@ impl<'a, 'c> Walker<'a, 'c> {
             Value::Builtin(Builtin::StringTransform) => first().transformed(),
             _ => Value::Unknown,
         }
+    }
+
+    /// `ARGV[index]`: a key prefix when the #[arg] there has a template with a hash tag (and
+    /// the script may run on a cluster, where that matters), text from ARGV otherwise.
+    fn argument(&self, index: Option<u64>, written: Span) -> Value {
+        let tagged = index
+            .and_then(|index| index.checked_sub(1))
+            .and_then(|position| self.context.declaration.args.get(position as usize))
+            .is_some_and(|field| !field.variadic && super::calls::has_hash_tag(field));
+        if !(tagged && self.context.cluster) {
+            return Value::Argv;
+        }
+        Value::Key(KeyValue {
+            table: KeyTable::Argv,
+            index,
+            prefix: KeyPrefix::None,
+            suffixed: false,
+            written,
+        })
     }
 
     fn code(&self, span: Span) -> Code<'a> {

@@ -1,0 +1,2 @@
+--- @include "includes/cycle_a"
+return redis.call('DEL', KEYS[1])

@@ -1,0 +1,3 @@
+local removed = 0
+--- @include "includes/removeJbo"
+return removed + redis.call('DEL', KEYS[1])

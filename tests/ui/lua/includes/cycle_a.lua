@@ -1,0 +1,2 @@
+--- @include "cycle_b"
+local function a() return 1 end

@@ -1,0 +1,2 @@
+local function b() return 2 end
+--- @include "cycle_a.lua"
