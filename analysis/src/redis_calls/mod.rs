@@ -12,7 +12,9 @@
 //!    or derived from a declared key without proof that it shares the declared key's slot;
 //! 6. a command name that comes from `ARGV` (or `KEYS`);
 //! 7. assigning a global, modifying a table of the sandbox, reading a global the sandbox does
-//!    not provide (`os`, `io`, `require`, `print`, ...).
+//!    not provide (`os`, `io`, `require`, `print`, ...);
+//! 8. a constant name that is not a member of a table of the sandbox (`cjson.decod`,
+//!    `string:trimm()`, `redis['sha1hexx']`).
 //!
 //! Checks 5 and 6 only apply to a script that may run on a Redis Cluster: one without
 //! `#!lua flags=no-cluster` and without [`Declaration::standalone_only`]. There a key the
@@ -38,6 +40,7 @@ mod calls;
 mod command_table;
 mod commands;
 pub(crate) mod lua_text;
+mod members;
 mod nesting;
 #[cfg(test)]
 mod tests;
@@ -51,6 +54,7 @@ pub use commands::{
     BeginSearch, Command, CommandFlags, FindKeys, KeyPositions, KeySpec, KeySpecFlags,
     find_command, similar_commands,
 };
+pub use members::library_members;
 
 use crate::{Declaration, Diagnostic, Shebang};
 
