@@ -57,7 +57,8 @@ pub use lint::Lint;
 #[cfg(feature = "lua")]
 pub use redis_calls::{
     BeginSearch, COMMANDS, Command, CommandFlags, FindKeys, KeyPositions, KeySpec, KeySpecFlags,
-    LUA_GLOBALS, REDIS_VERSION, find_command, similar_commands,
+    LUA_GLOBALS, LUA_LIBRARY_MEMBERS, REDIS_VERSION, find_command, library_members,
+    similar_commands,
 };
 #[cfg(feature = "lua")]
 pub use script_sha1::script_sha1;

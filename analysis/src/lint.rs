@@ -122,6 +122,9 @@ lints! {
     SandboxTableModified = "sandbox_table_modified", allowable: false;
     /// A global that is neither a local nor a global of Redis's Lua sandbox.
     UnknownGlobal = "unknown_global", allowable: false;
+    /// A member that a sandbox table (`cjson`, `string`, `redis`, ...) does not have on the
+    /// command table's Redis (a newer server may have it).
+    UnknownLibraryMember = "unknown_library_member", allowable: true;
     /// A library that Redis's sandbox leaves out (`os.time`, `require`, `io`, ...).
     SandboxedLibrary = "sandboxed_library", allowable: false;
     /// Several keys whose templates do not prove that they share a cluster hash slot.

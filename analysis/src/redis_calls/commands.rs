@@ -662,8 +662,6 @@ fn compare_lowercase(known: &str, name: &str) -> Ordering {
 /// assert_eq!(similar_commands("encodng", Some(object)), ["ENCODING"]);
 /// ```
 pub fn similar_commands(name: &str, container: Option<&Command>) -> Vec<String> {
-    let wanted = name.to_ascii_lowercase();
-    let budget = (wanted.chars().count() / 3).clamp(1, 3);
     let candidates: Box<dyn Iterator<Item = &str>> = match container {
         Some(container) => {
             let prefix_length = container.name.len() + 1;
@@ -676,9 +674,24 @@ pub fn similar_commands(name: &str, container: Option<&Command>) -> Vec<String> 
         }
         None => Box::new(COMMANDS.iter().map(|command| command.name)),
     };
+    closest_names(name, candidates)
+        .into_iter()
+        .map(str::to_ascii_uppercase)
+        .collect()
+}
+
+/// The up to three `candidates` closest to `name`, ignoring case: those at the smallest edit
+/// distance, if it is within a third of the name's length (at least 1, at most 3).
+pub(crate) fn closest_names<'n>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'n str>,
+) -> Vec<&'n str> {
+    let wanted = name.to_ascii_lowercase();
+    let budget = (wanted.chars().count() / 3).clamp(1, 3);
     let mut scored: Vec<(usize, &str)> = candidates
+        .into_iter()
         .filter_map(|candidate| {
-            let distance = edit_distance(&wanted, candidate, budget)?;
+            let distance = edit_distance(&wanted, &candidate.to_ascii_lowercase(), budget)?;
             Some((distance, candidate))
         })
         .collect();
@@ -688,7 +701,7 @@ pub fn similar_commands(name: &str, container: Option<&Command>) -> Vec<String> 
         .into_iter()
         .take_while(|(distance, _)| *distance == best)
         .take(3)
-        .map(|(_, name)| name.to_ascii_uppercase())
+        .map(|(_, name)| name)
         .collect()
 }
 

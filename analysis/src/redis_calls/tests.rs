@@ -767,3 +767,248 @@ fn a_prefix_without_declared_keys_proves_nothing() {
         &["receives no key in KEYS"],
     );
 }
+
+// --- 8. Members of the sandbox's tables ------------------------------------------------------
+
+#[test]
+fn misspelled_members_are_reported_where_they_are_with_the_closest_name() {
+    let cases = [
+        (
+            "local value = KEYS[1]\nlocal doc = cjson.decod(ARGV[1])",
+            Location {
+                line: 2,
+                column: 19,
+            },
+            "`cjson.decod` is not a member of `cjson`",
+            "attempt to call field 'decod' (a nil value)",
+            "did you mean `cjson.decode`?",
+        ),
+        (
+            "return string.trimm(ARGV[1])",
+            Location {
+                line: 1,
+                column: 15,
+            },
+            "`string.trimm` is not a member of `string`",
+            "attempt to call field 'trimm' (a nil value)",
+            "Lua has no `string.trim`; trim with `string.match(s, '^%s*(.-)%s*$')`",
+        ),
+        (
+            "local x = 1\n\n  return redis.sha1hexx(ARGV[1])",
+            Location {
+                line: 3,
+                column: 16,
+            },
+            "`redis.sha1hexx` is not a member of `redis`",
+            "attempt to call field 'sha1hexx' (a nil value)",
+            "did you mean `redis.sha1hex`?",
+        ),
+        (
+            "return bit.bandd(1, 3)",
+            Location {
+                line: 1,
+                column: 12,
+            },
+            "`bit.bandd` is not a member of `bit`",
+            "attempt to call field 'bandd' (a nil value)",
+            "did you mean `bit.band`?",
+        ),
+    ];
+    for (source, location, what, failure, suggestion) in cases {
+        let diagnostic = fails(
+            source,
+            &[
+                what,
+                &format!("in Redis's Lua sandbox (Redis {})", crate::REDIS_VERSION),
+                failure,
+                suggestion,
+                "fix the name; the members of `",
+            ],
+        );
+        assert_eq!(diagnostic.location, Some(location), "{source}");
+        assert_eq!(diagnostic.blame, crate::Blame::Script);
+    }
+}
+
+#[test]
+fn members_are_checked_however_they_are_named() {
+    let diagnostic = fails(
+        "return cjson['decod'](ARGV[1])",
+        &[
+            "`cjson['decod']` is not a member of `cjson`",
+            "did you mean `cjson.decode`?",
+        ],
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 1,
+            column: 14
+        })
+    );
+    let diagnostic = fails(
+        "return cjson[\"decod\"](ARGV[1])",
+        &[
+            "`cjson[\"decod\"]` is not a member",
+            "attempt to call field 'decod'",
+        ],
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 1,
+            column: 14
+        })
+    );
+    let diagnostic = fails(
+        "return string:trimm()",
+        &[
+            "`string:trimm` is not a member of `string`",
+            "attempt to call method 'trimm' (a nil value)",
+            "string.match(s,",
+        ],
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 1,
+            column: 15
+        })
+    );
+    let diagnostic = fails(
+        "local level = redis.LOG_WARNIN",
+        &[
+            "`redis.LOG_WARNIN` is not a member of `redis`",
+            "reading it gives `nil`",
+            "did you mean `redis.LOG_WARNING`?",
+        ],
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 1,
+            column: 21
+        })
+    );
+    fails(
+        "return redis.foo.bar",
+        &["`redis.foo`", "attempt to index field 'foo' (a nil value)"],
+    );
+    fails(
+        "return cjson.decod:x()",
+        &["`cjson.decod`", "attempt to index field 'decod'"],
+    );
+    fails(
+        "return table.unpack(ARGV)",
+        &["`table.unpack` is Lua 5.2's; in Lua 5.1 it is the global `unpack`"],
+    );
+    // Inside functions, arguments and table constructors too; each use is reported.
+    let diagnostics = check(
+        "local function f()\n  return {math.flor(1.5)}\nend\nreturn tostring(math.flor(2.5))",
+    );
+    let locations: Vec<_> = diagnostics.iter().map(|d| d.location).collect();
+    assert_eq!(
+        locations,
+        [
+            Some(Location {
+                line: 2,
+                column: 16
+            }),
+            Some(Location {
+                line: 4,
+                column: 22
+            })
+        ],
+        "{diagnostics:#?}"
+    );
+    assert!(diagnostics[0].help.contains("did you mean `math.floor`?"));
+}
+
+#[test]
+fn shadowed_libraries_dynamic_indices_and_unknown_tables_are_not_checked() {
+    passes("local cjson = {}\nreturn cjson.decod");
+    passes("local function f(string) return string.trimm(1) end\nreturn f(1)");
+    passes("local redis2 = redis\nreturn redis2.sha1hexx");
+    passes("local bit = {bandd = 1}\nlocal function f() return bit.bandd end\nreturn f()");
+    passes("for _, string in ipairs({}) do local x = string.trimm end");
+    passes("local struct = 1\ndo local y = struct.x end");
+    passes("local k = ARGV[1]\nreturn cjson[k]");
+    passes("return string[1], cjson[ARGV[1]], math[KEYS[1] .. 'x']");
+    passes("local t = {}\nreturn t.decod, KEYS.n, ARGV.x");
+    passes("return cjson.decode(ARGV[1]).decod");
+    // `_G` answers every global through its metatable: left to the global checks.
+    passes("return _G.redis.call('GET', KEYS[1])");
+    fails("return unknown.decod", &["`unknown.decod` uses `unknown`"]);
+}
+
+#[test]
+fn writes_to_members_are_reported_as_writes_only() {
+    fails("string.trimm = 1", &["modifies `string`", "read-only"]);
+    fails("cjson['decod'] = 1", &["modifies `cjson`"]);
+    fails("function redis.helper() end", &["modifies `redis`"]);
+    fails("function string:trimm() end", &["modifies `string`"]);
+    // Reading `string.x` to write its field: both are wrong.
+    let diagnostics = check("string.x.y = 1");
+    assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+    assert!(diagnostics[0].message.contains("modifies `string`"));
+    assert_eq!(
+        diagnostics[1].location,
+        Some(Location { line: 1, column: 8 })
+    );
+    assert!(
+        diagnostics[1]
+            .message
+            .contains("attempt to index field 'x'")
+    );
+    let diagnostics = check("function cjson.x.y() end");
+    assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+    assert!(diagnostics[0].message.contains("modifies `cjson`"));
+    assert_eq!(
+        diagnostics[1].location,
+        Some(Location {
+            line: 1,
+            column: 16
+        })
+    );
+    assert!(diagnostics[1].message.contains("`cjson.x` is not a member"));
+}
+
+/// Every member the server has passes: read, indexed by name, called and called as a method
+/// (with an argument the analysis cannot know, for `redis.call`).
+#[test]
+fn every_member_of_the_sandbox_passes() {
+    assert!(!crate::LUA_LIBRARY_MEMBERS.is_empty());
+    let mut script = String::new();
+    for (library, members) in crate::LUA_LIBRARY_MEMBERS {
+        for member in *members {
+            script.push_str(&format!(
+                "local _ = {library}.{member}\nlocal _ = {library}['{member}']\n\
+                 local _ = {library}[\"{member}\"]\nlocal _ = {library}:{member}()\n\
+                 local _ = function(x) return {library}.{member}(x) end\n"
+            ));
+        }
+    }
+    passes(&script);
+}
+
+#[test]
+fn members_the_script_assigns_are_reported_once_as_writes() {
+    fails(
+        "string.trim = function(s) return s end\nreturn string.trim(ARGV[1])",
+        &["modifies `string`"],
+    );
+    fails(
+        "function cjson.decod(s) return s end\nreturn cjson['decod'](ARGV[1])",
+        &["modifies `cjson`"],
+    );
+    // Only the member assigned: another misspelling is still reported.
+    let diagnostics = check("string.trim = 1\nreturn string.trimm(ARGV[1])");
+    assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+    assert_eq!(
+        diagnostics[1].location,
+        Some(Location {
+            line: 2,
+            column: 15
+        })
+    );
+}

@@ -1,6 +1,7 @@
 //! The walk over a script: scopes, the values of locals, the sandbox rules, and every
 //! `redis.call` / `redis.pcall` handed to [`super::calls`].
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use full_moon::ast::punctuated::Punctuated;
@@ -14,6 +15,7 @@ use full_moon::tokenizer::{Position, Symbol, Token, TokenReference, TokenType};
 use super::calls::{self, Argument, CallSite};
 use super::command_table::LUA_GLOBALS;
 use super::lua_text::{number_text, string_value};
+use super::members::{MemberUse, UnknownMember, library_members, unknown_member};
 use super::values::{Builtin, KeyTable, KeyValue, Prefix as KeyPrefix, Span, Value};
 use super::{Code, Context, edit_distance_within};
 use crate::{Blame, Diagnostic, Lint, Location};
@@ -26,6 +28,10 @@ pub(crate) struct Assignments {
     locals: HashMap<usize, Vec<usize>>,
     /// Globals the script assigns: reported there, so their reads are not reported again.
     globals: HashSet<String>,
+    /// Members of the sandbox's tables the script assigns (`string.trim = ...`), as
+    /// `string.trim`: reported there as writes to a read-only table, so their reads are not
+    /// reported again.
+    members: HashSet<String>,
 }
 
 pub(crate) struct Walker<'a, 'c> {
@@ -355,6 +361,76 @@ impl<'a, 'c> Walker<'a, 'c> {
         });
     }
 
+    /// The sandbox table `token` names with the members it has, unless a local hides it.
+    fn library(&mut self, token: &'a TokenReference) -> Option<(&'a str, &'static [&'static str])> {
+        let name = identifier(token)?;
+        if self.is_local(name) {
+            return None;
+        }
+        library_members(name).map(|members| (name, members))
+    }
+
+    /// `library.member`, `library['member']` or `library:member(...)` as the first suffix of a
+    /// chain, followed by `next`; `start` is where the chain starts. Dynamic indices and calls
+    /// of the table itself are not checked.
+    fn check_member_suffix(
+        &mut self,
+        library: &'a str,
+        members: &'static [&'static str],
+        suffix: &'a Suffix,
+        next: Option<&'a Suffix>,
+        start: Option<Position>,
+    ) {
+        let used = match next {
+            Some(Suffix::Call(Call::AnonymousCall(_))) => MemberUse::Call,
+            // `redis.x:y()` indexes `redis.x` before calling.
+            Some(_) => MemberUse::Index,
+            None => MemberUse::Read,
+        };
+        let Some((member, token, method)) = member_suffix(suffix) else {
+            return;
+        };
+        if members.binary_search(&member.as_ref()).is_ok() || self.member_assigned(library, &member)
+        {
+            return;
+        }
+        let (separator, used) = if method {
+            (':', MemberUse::MethodCall)
+        } else {
+            ('.', used)
+        };
+        // Quoted as written, but `cjson . decod` on one line as `cjson.decod`.
+        let written = match suffix {
+            Suffix::Index(Index::Brackets { .. }) => {
+                self.code(span(start, suffix_end(suffix))).to_string()
+            }
+            _ => format!("{library}{separator}{member}"),
+        };
+        self.report(unknown_member(&UnknownMember {
+            library,
+            member: &member,
+            members,
+            written: &written,
+            separator,
+            used,
+            location: location_of(token.token()),
+        }));
+    }
+
+    /// In the first pass, notes that the script assigns `library.member`.
+    fn assign_member(&mut self, library: &str, member: &str) {
+        if self.known_assignments.is_none() {
+            self.assignments
+                .members
+                .insert(format!("{library}.{member}"));
+        }
+    }
+
+    fn member_assigned(&self, library: &str, member: &str) -> bool {
+        self.known_assignments
+            .is_some_and(|known| known.members.contains(&format!("{library}.{member}")))
+    }
+
     // --- Statements ---------------------------------------------------------------------
 
     pub(crate) fn walk_block(&mut self, block: &'a Block) {
@@ -401,6 +477,7 @@ impl<'a, 'c> Walker<'a, 'c> {
                                 expression.prefix(),
                                 expression.suffixes(),
                                 expression.suffixes().last().and_then(suffix_end),
+                                true,
                             );
                         }
                         _ => {}
@@ -483,6 +560,30 @@ impl<'a, 'c> Walker<'a, 'c> {
                         self.read_name(root, text);
                     }
                     ([], _) => {}
+                }
+                // `function string.x.y()` reads `string.x` to assign its `y`; in
+                // `function string.x()` the `x` is only written.
+                let reads_member = names.len() > 2 || name.method_name().is_some();
+                if let ([root, member], false) = (names.as_slice(), reads_member)
+                    && let (Some(library), Some(member)) = (identifier(root), identifier(member))
+                {
+                    self.assign_member(library, member);
+                }
+                if let ([root, member, ..], true) = (names.as_slice(), reads_member)
+                    && let Some((library, members)) = self.library(root)
+                    && let Some(member_name) = identifier(member)
+                    && members.binary_search(&member_name).is_err()
+                    && !self.member_assigned(library, member_name)
+                {
+                    self.report(unknown_member(&UnknownMember {
+                        library,
+                        member: member_name,
+                        members,
+                        written: &format!("{library}.{member_name}"),
+                        separator: '.',
+                        used: MemberUse::Index,
+                        location: location_of(member.token()),
+                    }));
                 }
                 let method = name.method_name().is_some();
                 self.walk_function(declaration.body(), method);
@@ -670,6 +771,7 @@ impl<'a, 'c> Walker<'a, 'c> {
                 expression.prefix(),
                 expression.suffixes(),
                 expression.suffixes().last().and_then(suffix_end),
+                false,
             ),
             _ => Value::Unknown,
         }
@@ -680,17 +782,24 @@ impl<'a, 'c> Walker<'a, 'c> {
             call.prefix(),
             call.suffixes(),
             call.suffixes().last().and_then(suffix_end),
+            false,
         )
     }
 
-    /// `prefix.a[b](c):d(e)`, suffix by suffix; `chain_end` is where the last suffix ends.
+    /// `prefix.a[b](c):d(e)`, suffix by suffix; `chain_end` is where the last suffix ends, and
+    /// `assigned` says the chain is the target of an assignment, so its last suffix is written.
     fn eval_chain(
         &mut self,
         prefix: &'a Prefix,
         suffixes: impl Iterator<Item = &'a Suffix>,
         chain_end: Option<Position>,
+        assigned: bool,
     ) -> Value {
         let start = prefix.start_position();
+        let library = match prefix {
+            Prefix::Name(name) => self.library(name),
+            _ => None,
+        };
         let mut value = match prefix {
             Prefix::Name(name) => {
                 let end = chain_end.or_else(|| Some(name.token().end_position()));
@@ -699,7 +808,22 @@ impl<'a, 'c> Walker<'a, 'c> {
             Prefix::Expression(expression) => self.eval(expression).single(),
             _ => Value::Unknown,
         };
-        for suffix in suffixes {
+        let mut suffixes = suffixes.peekable();
+        // Only the first suffix names a member of the library.
+        let mut member_of = library;
+        while let Some(suffix) = suffixes.next() {
+            if let Some((library, members)) = member_of.take() {
+                let next = suffixes.peek().copied();
+                if assigned && next.is_none() {
+                    // `string.x = ...` writes `x` rather than reading it; the write is reported
+                    // as one to a read-only table.
+                    if let Some((member, ..)) = member_suffix(suffix) {
+                        self.assign_member(library, &member);
+                    }
+                } else {
+                    self.check_member_suffix(library, members, suffix, next, start);
+                }
+            }
             let end = suffix_end(suffix);
             value = match suffix {
                 Suffix::Index(Index::Dot { name, .. }) => {
@@ -1003,6 +1127,26 @@ fn field(value: Value, name: &str) -> Value {
             Value::Builtin(Builtin::StringTransform)
         }
         _ => Value::Unknown,
+    }
+}
+
+/// The member a suffix names with a constant, the token to report it at, and whether it is a
+/// method call: `.name`, `['name']`, `:name(...)`.
+fn member_suffix(suffix: &Suffix) -> Option<(Cow<'_, str>, &TokenReference, bool)> {
+    match suffix {
+        Suffix::Index(Index::Dot { name, .. }) => {
+            identifier(name).map(|member| (Cow::Borrowed(member), name, false))
+        }
+        Suffix::Index(Index::Brackets { expression, .. }) => match &**expression {
+            Expression::String(token) => {
+                string_value(token.token_type()).map(|member| (Cow::Owned(member), token, false))
+            }
+            _ => None,
+        },
+        Suffix::Call(Call::MethodCall(method)) => {
+            identifier(method.name()).map(|member| (Cow::Borrowed(member), method.name(), true))
+        }
+        _ => None,
     }
 }
 
