@@ -72,7 +72,7 @@ pub struct Diagnostic {
     pub blame: Blame,
     /// The file the code is written in when it is not the script's own file but one it
     /// includes (`--- @include`), with the chain of includes that brought it in.
-    pub origin: Option<Origin>,
+    pub origin: Option<Box<Origin>>,
 }
 
 /// The included file a diagnostic's location is in, and how it got into the script.

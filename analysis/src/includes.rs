@@ -130,7 +130,7 @@ impl AssembledScript {
     /// Where the code of a diagnostic at an assembled location is written: the location in
     /// its own file, and for an included file the file with the chain of includes.
     #[cfg_attr(not(feature = "lua"), allow(dead_code))]
-    pub(crate) fn origin_of(&self, location: Location) -> (Location, Option<Origin>) {
+    pub(crate) fn origin_of(&self, location: Location) -> (Location, Option<Box<Origin>>) {
         let (file, line) = self.locate(location.line);
         let location = Location {
             line,
@@ -140,7 +140,7 @@ impl AssembledScript {
     }
 
     /// File `file` with the chain of directives that included it; `None` for the script's own.
-    fn origin(&self, file: usize) -> Option<Origin> {
+    fn origin(&self, file: usize) -> Option<Box<Origin>> {
         let mut included_from = Vec::new();
         let mut current = file;
         while let Some(&(parent, directive_line)) = current
@@ -151,10 +151,10 @@ impl AssembledScript {
             current = parent;
         }
         let file = self.files.get(file).filter(|_| file != 0)?;
-        Some(Origin {
+        Some(Box::new(Origin {
             file: file.clone(),
             included_from,
-        })
+        }))
     }
 }
 
@@ -533,10 +533,10 @@ mod tests {
         assert_eq!(location, Location { line: 1, column: 7 });
         assert_eq!(
             origin,
-            Some(Origin {
+            Some(Box::new(Origin {
                 file: "lua/inc/c.lua".into(),
                 included_from: vec![("lua/inc/b.lua".into(), 1), ("lua/a.lua".into(), 1)],
-            })
+            }))
         );
     }
 
@@ -564,10 +564,10 @@ mod tests {
         );
         assert_eq!(
             error.origin,
-            Some(Origin {
+            Some(Box::new(Origin {
                 file: "y.lua".into(),
                 included_from: vec![("x.lua".into(), 1), ("s.lua".into(), 1)],
-            })
+            }))
         );
     }
 

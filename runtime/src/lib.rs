@@ -65,6 +65,17 @@
 //!   from (7.0.15): calls to them are accepted unchecked
 //!   instead of being unknown commands; everything else in the script is still checked.
 //!
+//! - `#[arg("template")]` builds an argument from a template in the same syntax, for an
+//!   argument that carries a key prefix with the keys' hash tag (`#[arg("{{q:{queue}}}:{}")]`):
+//!   the slot proof covers it, so the script may build keys on it (`ARGV[1] .. id`).
+//! - `#[key(unread)]` / `#[arg(unread)]` marks a field the script does not read on purpose;
+//!   `#[redis_script(allow(lint, ...))]` allows lints by name for the whole script, and a Lua
+//!   comment `-- redis-script: allow(lint, ...)` for one line. Every Lua diagnostic shows its
+//!   lint's name; what Redis certainly refuses cannot be allowed.
+//! - A line `--- @include "includes/helpers"` inlines another Lua file (relative to the
+//!   including one, `.lua` optional, once per script); diagnostics and Lua errors at run time
+//!   name the file and line the code is written in ([`RegisteredScript::source_map`]).
+//!
 //! The derive implements [`Script`] and adds inherent `invoke` / `invoke_async` methods, so
 //! calling a script needs no trait import.
 //!

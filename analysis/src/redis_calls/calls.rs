@@ -446,7 +446,7 @@ fn check_key(
         _ => return,
     };
     diagnostics.push(Diagnostic {
-        lint: lint,
+        lint,
         origin: None,
         location: Some(argument.location),
         message,

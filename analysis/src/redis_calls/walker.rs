@@ -276,7 +276,7 @@ impl<'a, 'c> Walker<'a, 'c> {
             }
         };
         self.report(Diagnostic {
-            lint: lint,
+            lint,
             origin: None,
             location: Some(location),
             message,
