@@ -59,8 +59,19 @@ pub fn analyze(source: &str, declaration: &Declaration) -> Analysis {
     let mut analysis = crate::redis_calls::with_stack_for(nesting.as_ref().ok(), || {
         analyze_here(source, declaration, nesting.as_ref().err())
     });
+    apply_allows(&mut analysis.diagnostics, source, declaration);
+    analysis
+}
+
+/// Drops the diagnostics that the struct or a Lua comment allows, and adds the allow comments
+/// that are themselves wrong.
+pub(crate) fn apply_allows(
+    diagnostics: &mut Vec<Diagnostic>,
+    source: &str,
+    declaration: &Declaration,
+) {
     let (line_allows, invalid_allows) = crate::allows::line_allows(source);
-    analysis.diagnostics.retain(|diagnostic| {
+    diagnostics.retain(|diagnostic| {
         let lint = diagnostic.lint;
         !(lint.allowable()
             && (declaration.allow.contains(&lint)
@@ -68,8 +79,48 @@ pub fn analyze(source: &str, declaration: &Declaration) -> Analysis {
                     .location
                     .is_some_and(|location| line_allows.allows(location.line, lint))))
     });
-    analysis.diagnostics.extend(invalid_allows);
-    analysis
+    diagnostics.extend(invalid_allows);
+}
+
+/// Moves each diagnostic from its line of the assembled source to the file and line the code
+/// is written in.
+pub(crate) fn locate_in_files(diagnostics: &mut [Diagnostic], script: &AssembledScript) {
+    for diagnostic in diagnostics {
+        if let Some(location) = diagnostic.location
+            && diagnostic.origin.is_none()
+        {
+            let (location, origin) = script.origin_of(location);
+            diagnostic.location = Some(location);
+            diagnostic.origin = origin;
+        }
+    }
+}
+
+/// The parsed script, or its first syntax error (later ones are usually its echoes).
+pub(crate) fn parse_checked(source: &str) -> Result<full_moon::ast::Ast, Diagnostic> {
+    let Some(parsed) = crate::redis_calls::parse_lua(source) else {
+        return Err(crate::redis_calls::parser_failure());
+    };
+    parsed.map_err(|errors| {
+        let error = errors.first();
+        let location = error.map(|error| {
+            let (start, _) = error.range();
+            Location {
+                line: start.line(),
+                column: start.character(),
+            }
+        });
+        Diagnostic::new(
+            Lint::LuaSyntaxError,
+            location,
+            format!(
+                "Lua syntax error: {}",
+                error.map_or_else(String::new, |error| error.error_message().to_string())
+            ),
+            "fix the Lua syntax (Redis runs Lua 5.1)",
+            Blame::Script,
+        )
+    })
 }
 
 /// [`analyze`] for a script assembled from several files ([`assemble_script`]): every
@@ -87,13 +138,7 @@ pub fn analyze(source: &str, declaration: &Declaration) -> Analysis {
 /// [`assemble_script`]: crate::assemble_script
 pub fn analyze_script(script: &AssembledScript, declaration: &Declaration) -> Analysis {
     let mut analysis = analyze(&script.source, declaration);
-    for diagnostic in &mut analysis.diagnostics {
-        if let Some(location) = diagnostic.location {
-            let (location, origin) = script.origin_of(location);
-            diagnostic.location = Some(location);
-            diagnostic.origin = origin;
-        }
-    }
+    locate_in_files(&mut analysis.diagnostics, script);
     analysis
 }
 
@@ -120,29 +165,10 @@ fn analyze_here(
         analysis.diagnostics.push(diagnostic.clone());
         return analysis;
     }
-    let Some(parsed) = crate::redis_calls::parse_lua(source) else {
-        analysis
-            .diagnostics
-            .push(crate::redis_calls::parser_failure());
-        return analysis;
-    };
-    let ast = match parsed {
+    let ast = match parse_checked(source) {
         Ok(ast) => ast,
-        Err(errors) => {
-            if let Some(error) = errors.first() {
-                let (start, _) = error.range();
-                analysis.diagnostics.push(Diagnostic {
-                    lint: Lint::LuaSyntaxError,
-                    origin: None,
-                    location: Some(Location {
-                        line: start.line(),
-                        column: start.character(),
-                    }),
-                    message: format!("Lua syntax error: {}", error.error_message()),
-                    help: "fix the Lua syntax (Redis runs Lua 5.1)".to_owned(),
-                    blame: Blame::Script,
-                });
-            }
+        Err(diagnostic) => {
+            analysis.diagnostics.push(diagnostic);
             return analysis;
         }
     };
@@ -176,7 +202,7 @@ fn analyze_here(
 }
 
 /// The words that differ between the `KEYS` and `ARGV` messages.
-struct Table {
+pub(crate) struct Table {
     name: &'static str,
     attribute: &'static str,
     singular: &'static str,
@@ -185,14 +211,14 @@ struct Table {
 }
 
 impl Table {
-    const KEYS: Table = Table {
+    pub(crate) const KEYS: Table = Table {
         name: "KEYS",
         attribute: "#[key]",
         singular: "key",
         plural: "keys",
         blame: Blame::Key,
     };
-    const ARGV: Table = Table {
+    pub(crate) const ARGV: Table = Table {
         name: "ARGV",
         attribute: "#[arg]",
         singular: "arg",
@@ -201,7 +227,7 @@ impl Table {
     };
 }
 
-fn check_table(
+pub(crate) fn check_table(
     table: &Table,
     usage: &TableUsage,
     fields: &[Field],

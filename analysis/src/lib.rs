@@ -33,6 +33,8 @@ mod allows;
 mod checks;
 mod declaration;
 mod diagnostic;
+#[cfg(feature = "lua")]
+pub mod function_library;
 mod hash_slot;
 mod includes;
 pub mod key_template;
@@ -50,6 +52,8 @@ mod table_usage;
 pub use checks::{Analysis, analyze, analyze_script};
 pub use declaration::{Declaration, Field};
 pub use diagnostic::{Blame, Diagnostic, Location, Origin};
+#[cfg(feature = "lua")]
+pub use function_library::{FunctionAnalysis, Library, RegisteredFunction, analyze_function};
 pub use hash_slot::{SLOT_COUNT, hash_slot, hash_tag};
 pub use includes::{AssembledScript, ScriptFiles, SourceSegment, assemble_script};
 pub use key_template::{HashTag, KeyTemplate, TemplateError, TemplatePiece};

@@ -131,6 +131,12 @@ lints! {
     UnprovenKeySlots = "unproven_key_slots", allowable: true;
     /// Keys whose literal hash tags are in different cluster hash slots.
     KeysInDifferentSlots = "keys_in_different_slots", allowable: false;
+    /// A function library that `FUNCTION LOAD` refuses: no `#!lua name=`, no function or one
+    /// registered twice, an unknown `register_function` argument or flag, Redis called
+    /// outside a function.
+    InvalidLibrary = "invalid_library", allowable: false;
+    /// The struct names a function that its library does not register.
+    UnknownFunction = "unknown_function", allowable: false;
     /// An `allow` that names no lint, or one that cannot be allowed.
     InvalidAllow = "invalid_allow", allowable: false;
 }

@@ -5,7 +5,7 @@ use full_moon::ast::{
     LocalFunction, MethodCall, NumericFor, Parameter, Prefix, Suffix,
 };
 use full_moon::tokenizer::{Token, TokenReference, TokenType};
-use full_moon::visitors::Visitor;
+use full_moon::visitors::{Visit, Visitor};
 
 use crate::Location;
 
@@ -111,51 +111,83 @@ pub struct TableUsages {
 pub fn find_table_usages(ast: &ast::Ast) -> TableUsages {
     let mut finder = Finder::default();
     finder.visit_ast(ast);
+    finder.usages()
+}
 
-    let mut usages = TableUsages::default();
-    for (table, usage) in [("KEYS", &mut usages.keys), ("ARGV", &mut usages.args)] {
-        usage.literal_indices = finder
-            .literal_indices
-            .iter()
-            .filter(|(name, _, _)| *name == table)
-            .map(|(_, _, read)| read.clone())
-            .collect();
-        usage.dynamic = finder
-            .names
-            .iter()
-            .filter(|(name, byte, _)| {
-                *name == table
-                    && !finder.not_variables.contains(byte)
-                    && !finder
-                        .literal_indices
+/// How a function of a library reads its keys and args: [`find_table_usages`] for the
+/// callback's first and second parameters, which are what `KEYS` and `ARGV` are to a script.
+pub(crate) fn find_parameter_usages(body: &FunctionBody) -> TableUsages {
+    let mut parameters = body.parameters().iter().map(|parameter| match parameter {
+        Parameter::Name(name) => match name.token().token_type() {
+            TokenType::Identifier { identifier } => Some(identifier.to_string()),
+            _ => None,
+        },
+        _ => None,
+    });
+    let mut finder = Finder {
+        tables: [parameters.next().flatten(), parameters.next().flatten()],
+        parameters: true,
+        ..Finder::default()
+    };
+    finder.scopes.push(Vec::new());
+    body.block().visit(&mut finder);
+    finder.usages()
+}
+
+impl Finder {
+    fn usages(&self) -> TableUsages {
+        let finder = self;
+
+        let mut usages = TableUsages::default();
+        for (table, usage) in [("KEYS", &mut usages.keys), ("ARGV", &mut usages.args)] {
+            usage.literal_indices = finder
+                .literal_indices
+                .iter()
+                .filter(|(name, _, _)| *name == table)
+                .map(|(_, _, read)| read.clone())
+                .collect();
+            usage.dynamic = finder
+                .names
+                .iter()
+                .filter(|(name, byte, _)| {
+                    *name == table
+                        && !finder.not_variables.contains(byte)
+                        && !finder
+                            .literal_indices
+                            .iter()
+                            .any(|(_, literal_byte, _)| literal_byte == byte)
+                })
+                .map(|(_, _, location)| *location)
+                .chain(
+                    finder
+                        .dynamic
                         .iter()
-                        .any(|(_, literal_byte, _)| literal_byte == byte)
-            })
-            .map(|(_, _, location)| *location)
-            .chain(
-                finder
-                    .dynamic
-                    .iter()
-                    .filter(|(name, _)| *name == table)
-                    .map(|(_, location)| *location),
-            )
-            .chain(
-                finder
-                    .globals_tables
-                    .iter()
-                    .filter(|(byte, _)| {
-                        !finder.not_variables.contains(byte)
-                            && !finder.followed_globals.contains(byte)
-                    })
-                    .map(|(_, location)| *location),
-            )
-            .min();
+                        .filter(|(name, _)| *name == table)
+                        .map(|(_, location)| *location),
+                )
+                .chain(
+                    finder
+                        .globals_tables
+                        .iter()
+                        .filter(|(byte, _)| {
+                            !finder.not_variables.contains(byte)
+                                && !finder.followed_globals.contains(byte)
+                        })
+                        .map(|(_, location)| *location),
+                )
+                .min();
+        }
+        usages
     }
-    usages
 }
 
 #[derive(Default)]
 struct Finder {
+    /// The names read as `KEYS` and `ARGV`: the callback's parameters in a function library,
+    /// `None` for the globals themselves.
+    tables: [Option<String>; 2],
+    /// Reading a function's parameters, not a script's globals: `_G` reaches neither.
+    parameters: bool,
     /// Every `KEYS` / `ARGV` identifier token: (table, byte offset, location).
     names: Vec<(&'static str, usize, Location)>,
     /// Reads with a literal index: (table, byte offset of the name, the read).
@@ -176,7 +208,7 @@ struct Finder {
 impl Finder {
     fn prefixed<'a>(&mut self, prefix: &Prefix, mut suffixes: impl Iterator<Item = &'a Suffix>) {
         let Prefix::Name(name) = prefix else { return };
-        let Some(variable) = shadowable(name.token()) else {
+        let Some(variable) = self.shadowable(name.token()) else {
             return;
         };
         if self.shadowed(variable) {
@@ -242,7 +274,7 @@ impl Finder {
 
     /// Declares a local in the innermost scope, if it is one of the names that matter.
     fn declare(&mut self, token: &TokenReference) {
-        let Some(name) = shadowable(token.token()) else {
+        let Some(name) = self.shadowable(token.token()) else {
             return;
         };
         if name == "_G" {
@@ -341,32 +373,47 @@ impl Visitor for Finder {
     }
 
     fn visit_identifier(&mut self, token: &Token) {
-        if let Some(table) = table_name(token) {
+        if let Some(table) = self.table_name(token) {
             self.names
                 .push((table, token.start_position().bytes(), location_of(token)));
-        } else if shadowable(token) == Some("_G") && !self.shadowed("_G") {
+        } else if self.shadowable(token) == Some("_G") && !self.shadowed("_G") {
             self.globals_tables
                 .push((token.start_position().bytes(), location_of(token)));
         }
     }
 }
 
-/// `KEYS`, `ARGV` or `_G`.
-fn shadowable(token: &Token) -> Option<&'static str> {
-    match token.token_type() {
-        TokenType::Identifier { identifier } if identifier.as_str() == "_G" => Some("_G"),
-        _ => table_name(token),
+impl Finder {
+    /// `KEYS`, `ARGV` or `_G`.
+    fn shadowable(&self, token: &Token) -> Option<&'static str> {
+        match token.token_type() {
+            TokenType::Identifier { identifier }
+                if identifier.as_str() == "_G" && !self.parameters =>
+            {
+                Some("_G")
+            }
+            _ => self.table_name(token),
+        }
     }
-}
 
-fn table_name(token: &Token) -> Option<&'static str> {
-    match token.token_type() {
-        TokenType::Identifier { identifier } => match identifier.as_str() {
-            "KEYS" => Some("KEYS"),
-            "ARGV" => Some("ARGV"),
+    /// `KEYS` or `ARGV`, for the names that stand for them.
+    fn table_name(&self, token: &Token) -> Option<&'static str> {
+        let TokenType::Identifier { identifier } = token.token_type() else {
+            return None;
+        };
+        let name = identifier.as_str();
+        if !self.parameters {
+            return match name {
+                "KEYS" => Some("KEYS"),
+                "ARGV" => Some("ARGV"),
+                _ => None,
+            };
+        }
+        match &self.tables {
+            [Some(keys), _] if keys == name => Some("KEYS"),
+            [_, Some(args)] if args == name => Some("ARGV"),
             _ => None,
-        },
-        _ => None,
+        }
     }
 }
 

@@ -41,10 +41,13 @@ const NEVER_ON_A_CLUSTER: &str = "if the script never runs on a Redis Cluster, s
      struct, for a script that must also run on Redis 6)";
 
 /// Every problem with one call.
+/// `declared`: whether the struct's declaration applies at this call (not in another function
+/// of a library), so that keys and `no-writes` can be checked against it.
 pub(crate) fn check_call(
     site: &CallSite,
     arguments: &[Argument],
     context: &Context<'_>,
+    declared: bool,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let call = context.code(site.text);
@@ -92,6 +95,7 @@ pub(crate) fn check_call(
                     site,
                     call,
                     context,
+                    declared,
                 );
                 if found.is_empty() {
                     return diagnostics;
@@ -171,6 +175,7 @@ fn check_command(
     site: &CallSite,
     call: Code<'_>,
     context: &Context<'_>,
+    declared: bool,
 ) {
     let Some(command) = find_command(name) else {
         // Module commands are named `module.command` (`JSON.SET`, `BF.ADD`, `FT.SEARCH`) and
@@ -324,7 +329,10 @@ origin: None,
 
     let may_replicate = resolved.flags.contains(CommandFlags::MAY_REPLICATE)
         || UNLISTED_MAY_REPLICATE.contains(&resolved.name);
-    if context.no_writes && (resolved.flags.contains(CommandFlags::WRITE) || may_replicate) {
+    if declared
+        && context.no_writes
+        && (resolved.flags.contains(CommandFlags::WRITE) || may_replicate)
+    {
         let what = if resolved.flags.contains(CommandFlags::WRITE) {
             "writes"
         } else {
@@ -345,7 +353,7 @@ origin: None,
         });
     }
 
-    if context.cluster {
+    if declared && context.cluster {
         check_keys(diagnostics, resolved, name, after_name, rest, call, context);
     }
 }

@@ -45,7 +45,7 @@ mod nesting;
 #[cfg(test)]
 mod tests;
 mod values;
-mod walker;
+pub(crate) mod walker;
 
 use full_moon::ast::Ast;
 
@@ -72,6 +72,18 @@ pub(crate) struct Context<'d> {
     /// A cluster node refuses the script's undeclared keys of other slots even when the node
     /// serves them: the script has a shebang without `allow-cross-slot-keys`.
     pub same_slot_only: bool,
+    /// For a Redis 7 function library: which callback the declaration is about.
+    pub library: Option<LibraryTarget>,
+}
+
+/// The callback of a function library that the struct calls: its parameters are the struct's
+/// keys and args, as `KEYS` and `ARGV` are a script's. Elsewhere in the library the keys are
+/// unknown, so only what does not depend on the struct is checked there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LibraryTarget {
+    /// The byte offset of the callback's parameter list, which identifies its body; `None`
+    /// when the function is not found.
+    pub callback: Option<usize>,
 }
 
 /// Runs every check of this module on a parsed script.
@@ -88,15 +100,42 @@ pub(crate) fn check_redis_calls(
         no_writes: flags.no_writes,
         cluster: !flags.no_cluster && !declaration.standalone_only,
         same_slot_only: shebang.is_some() && !flags.allow_cross_slot_keys,
+        library: None,
     };
+    walk(ast, source, &context)
+}
+
+/// [`check_redis_calls`] for a function library: `flags` are the target function's own
+/// (`register_function`'s `flags`), which Redis applies as it applies a script's shebang.
+pub(crate) fn check_library_calls(
+    ast: &Ast,
+    source: &str,
+    declaration: &Declaration,
+    flags: crate::ShebangFlags,
+    target: LibraryTarget,
+) -> Vec<Diagnostic> {
+    let context = Context {
+        source,
+        declaration,
+        no_writes: flags.no_writes,
+        cluster: !flags.no_cluster && !declaration.standalone_only,
+        // Every function runs with Redis 7 semantics, as a script with a shebang does.
+        same_slot_only: !flags.allow_cross_slot_keys,
+        library: Some(target),
+    };
+    walk(ast, source, &context)
+}
+
+fn walk(ast: &Ast, source: &str, context: &Context<'_>) -> Vec<Diagnostic> {
+    let context = context;
     // First pass: where each local is assigned, which the second pass needs for loops and
     // functions. It reports nothing.
-    let mut collect = walker::Walker::new(source, &context, None);
+    let mut collect = walker::Walker::new(source, context, None);
     collect.walk_block(ast.nodes());
     let assignments = std::mem::take(&mut collect.assignments);
     drop(collect);
 
-    let mut check = walker::Walker::new(source, &context, Some(&assignments));
+    let mut check = walker::Walker::new(source, context, Some(&assignments));
     check.walk_block(ast.nodes());
     check.diagnostics
 }

@@ -44,6 +44,9 @@ pub(crate) struct Walker<'a, 'c> {
     pub(crate) assignments: Assignments,
     pub(crate) diagnostics: Vec<Diagnostic>,
     reported_globals: HashSet<&'a str>,
+    /// In a function library: walking the callback the declaration is about, whose keys and
+    /// args are known; elsewhere only what does not depend on them is checked.
+    in_target_callback: bool,
 }
 
 struct Local<'a> {
@@ -119,6 +122,7 @@ impl<'a, 'c> Walker<'a, 'c> {
             assignments: Assignments::default(),
             diagnostics: Vec::new(),
             reported_globals: HashSet::new(),
+            in_target_callback: false,
         }
     }
 
@@ -213,6 +217,10 @@ impl<'a, 'c> Walker<'a, 'c> {
             return Value::Unknown;
         }
         match name {
+            "KEYS" | "ARGV" if self.context.library.is_some() => {
+                self.keys_in_library(name, token);
+                Value::Unknown
+            }
             "KEYS" => Value::KeysTable,
             "ARGV" => Value::ArgvTable,
             "redis" => Value::Builtin(Builtin::Redis),
@@ -390,7 +398,10 @@ impl<'a, 'c> Walker<'a, 'c> {
         let Some((member, token, method)) = member_suffix(suffix) else {
             return;
         };
-        if members.binary_search(&member.as_ref()).is_ok() || self.member_assigned(library, &member)
+        if members.binary_search(&member.as_ref()).is_ok()
+            || self.member_assigned(library, &member)
+            || (self.context.library.is_some()
+                && (library, member.as_ref()) == ("redis", "register_function"))
         {
             return;
         }
@@ -598,20 +609,86 @@ impl<'a, 'c> Walker<'a, 'c> {
 
     fn walk_function(&mut self, body: &'a FunctionBody, method: bool) {
         self.function_depth += 1;
+        let target = self
+            .context
+            .library
+            .and_then(|library| library.callback)
+            .is_some_and(|callback| callback == body_id(body));
+        let was_in_target = self.in_target_callback;
+        self.in_target_callback |= target;
         self.with_scope(|walker| {
             if method {
                 // `self` is a parameter; it has no token of its own, so it is declared with the
                 // body's.
                 walker.declare_self(body);
             }
-            for parameter in body.parameters().iter() {
+            for (position, parameter) in body.parameters().iter().enumerate() {
                 if let Parameter::Name(name) = parameter {
-                    walker.declare(name, Value::Unknown);
+                    // The callback's parameters are its keys and args.
+                    let value = match (target, position) {
+                        (true, 0) => Value::KeysTable,
+                        (true, 1) => Value::ArgvTable,
+                        _ => Value::Unknown,
+                    };
+                    walker.declare(name, value);
                 }
             }
             walker.walk_block(body.block());
         });
+        self.in_target_callback = was_in_target;
         self.function_depth -= 1;
+    }
+
+    /// `redis.call` at the top level of a function library: `FUNCTION LOAD` runs that code,
+    /// and refuses to call Redis from it.
+    fn outside_function(&mut self, site: &CallSite) {
+        if self.context.library.is_none() || self.function_depth > 0 {
+            return;
+        }
+        let call = self.code(site.text);
+        self.report(Diagnostic::new(
+            Lint::InvalidLibrary,
+            Some(site.location),
+            format!(
+                "`{call}` runs when the library is loaded, outside any function; FUNCTION LOAD \
+                 refuses it (\"attempt to call field 'call' (a nil value)\": the load context \
+                 has no `redis.call`)"
+            ),
+            "call Redis only inside the functions the library registers",
+            Blame::Script,
+        ));
+    }
+
+    /// `KEYS` or `ARGV` in a function library, where they do not exist.
+    fn keys_in_library(&mut self, name: &'a str, token: &TokenReference) {
+        if self.known_assignments.is_none() || !self.reported_globals.insert(name) {
+            return;
+        }
+        let (parameter, position) = if name == "KEYS" {
+            ("keys", "first")
+        } else {
+            ("args", "second")
+        };
+        self.report(Diagnostic::new(
+            Lint::UnknownGlobal,
+            Some(location_of(token.token())),
+            format!(
+                "`{name}` does not exist in a function library: Redis passes a function its keys \
+                 and arguments as the callback's parameters (the call fails with \"Script \
+                 attempted to access nonexistent global variable '{name}'\")"
+            ),
+            format!(
+                "read them through the callback's {position} parameter, e.g. \
+                 `redis.register_function('f', function(keys, args) return {parameter}[1] end)`"
+            ),
+            Blame::Script,
+        ));
+    }
+
+    /// Whether checks that depend on the struct's keys and args apply here: everywhere in a
+    /// script, only in the struct's callback in a function library.
+    fn declared_checks(&self) -> bool {
+        self.context.library.is_none() || self.in_target_callback
     }
 
     fn declare_self(&mut self, body: &FunctionBody) {
@@ -961,7 +1038,9 @@ impl<'a, 'c> Walker<'a, 'c> {
                 };
                 // The first pass reports nothing: checking there would be wasted.
                 if self.known_assignments.is_some() {
-                    let diagnostics = calls::check_call(&site, &arguments, self.context);
+                    self.outside_function(&site);
+                    let declared = self.declared_checks();
+                    let diagnostics = calls::check_call(&site, &arguments, self.context, declared);
                     self.diagnostics.extend(diagnostics);
                 }
                 Value::Unknown
@@ -982,7 +1061,9 @@ impl<'a, 'c> Walker<'a, 'c> {
                         },
                     };
                     if self.known_assignments.is_some() {
-                        let diagnostics = calls::check_call(&site, rest, self.context);
+                        self.outside_function(&site);
+                        let declared = self.declared_checks();
+                        let diagnostics = calls::check_call(&site, rest, self.context, declared);
                         self.diagnostics.extend(diagnostics);
                     }
                 }
@@ -1233,6 +1314,16 @@ fn identifier(token: &TokenReference) -> Option<&str> {
         TokenType::Identifier { identifier } => Some(identifier.as_str()),
         _ => None,
     }
+}
+
+/// What identifies a function body: where its parameter list starts.
+pub(crate) fn body_id(body: &FunctionBody) -> usize {
+    body.parameters_parentheses()
+        .tokens()
+        .0
+        .token()
+        .start_position()
+        .bytes()
 }
 
 fn location_of(token: &Token) -> Location {
