@@ -705,7 +705,7 @@ mod tests {
             analysis.diagnostics[0].location,
             Some(Location {
                 line: 4,
-                column: 35
+                column: 31
             })
         );
 
