@@ -14,7 +14,6 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
     let path = &script.path;
     let source = &checked.script.source;
     let tracked_files = &checked.tracked_files;
-    let sha1 = &checked.sha1;
     // A script of one file needs no map: every line is the file's own.
     let source_map = if checked.script.files.len() > 1 {
         let segments = checked.script.segments.iter().map(|segment| {
@@ -66,7 +65,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
     let standalone_only = script.standalone_only;
     let slot_guard = checked.slot_guard;
     let arg_names = script.args.iter().map(|field| field.ident.to_string());
-    let flags = checked.analysis.shebang.unwrap_or_default().flags;
+    let flags = checked.flags;
     let (no_writes, allow_oom, allow_stale, no_cluster, allow_cross_slot_keys) = (
         flags.no_writes,
         flags.allow_oom,
@@ -74,6 +73,13 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         flags.no_cluster,
         flags.allow_cross_slot_keys,
     );
+    let flags = quote!(::redis_script::ShebangFlags {
+        no_writes: #no_writes,
+        allow_oom: #allow_oom,
+        allow_stale: #allow_stale,
+        no_cluster: #no_cluster,
+        allow_cross_slot_keys: #allow_cross_slot_keys,
+    });
 
     let arity_checks = script
         .keys
@@ -104,15 +110,60 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         .type_params()
         .map(|param| &param.ident)
         .chain(script.generics.const_params().map(|param| &param.ident));
-    let doc_invoke = format!(
-        "Runs `{}` on a synchronous connection; see [`redis_script::Script::invoke`].",
-        path.value()
-    );
+
+    // What differs between a script and a function of a library: the trait, how the file is
+    // registered, and the constants that name what runs.
+    let (trait_path, invoke_async_path, registration, specific) =
+        match (&script.function, &checked.library) {
+            (Some(function), Some(library)) => (
+                quote!(::redis_script::Function),
+                quote!(::redis_script::__private::invoke_function_async),
+                quote! {
+                    ::redis_script::RegisteredLibrary {
+                        name: #library,
+                        path: #path,
+                        source: __REDIS_SCRIPT_SOURCE,
+                        source_map: __REDIS_SCRIPT_SOURCE_MAP,
+                    }
+                },
+                quote! {
+                    const LIBRARY: &'static str = #library;
+                    const FUNCTION: &'static str = #function;
+                },
+            ),
+            _ => {
+                let sha1 = &checked.sha1;
+                (
+                    quote!(::redis_script::Script),
+                    quote!(::redis_script::__private::invoke_async),
+                    quote! {
+                        ::redis_script::RegisteredScript {
+                            name: #name,
+                            path: #path,
+                            sha1: #sha1,
+                            source: __REDIS_SCRIPT_SOURCE,
+                            flags: #flags,
+                            source_map: __REDIS_SCRIPT_SOURCE_MAP,
+                        }
+                    },
+                    quote!(const SHA1: &'static str = #sha1;),
+                )
+            }
+        };
+    let (what, documented_trait) = match &script.function {
+        Some(function) => (
+            format!("the function `{}` of `{}`", function.value(), path.value()),
+            "redis_script::Function",
+        ),
+        None => (format!("`{}`", path.value()), "redis_script::Script"),
+    };
+    let doc_invoke =
+        format!("Runs {what} on a synchronous connection; see [`{documented_trait}::invoke`].");
     let doc_invoke_async = format!(
-        "Runs `{}` on an asynchronous connection; see [`redis_script::Script::invoke_async`].\n\n\
+        "Runs {what} on an asynchronous connection; see \
+         [`{documented_trait}::invoke_async`].\n\n\
          The connection must be `Send` and the future is `Send`, so that the invocation can be \
-         spawned on a multi-threaded runtime.",
-        path.value()
+         spawned on a multi-threaded runtime."
     );
 
     quote! {
@@ -123,45 +174,24 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         // Every file of the script is a build input: editing one rebuilds the crate.
         #(const _: &[u8] = ::core::include_bytes!(#tracked_files);)*
 
-        // Lists the script in `redis_script::scripts()`, at link time. Constants only, so that
-        // generic structs register too.
-        ::redis_script::__private::inventory::submit! {
-            ::redis_script::RegisteredScript {
-                name: #name,
-                path: #path,
-                sha1: #sha1,
-                source: __REDIS_SCRIPT_SOURCE,
-                source_map: __REDIS_SCRIPT_SOURCE_MAP,
-                flags: ::redis_script::ShebangFlags {
-                    no_writes: #no_writes,
-                    allow_oom: #allow_oom,
-                    allow_stale: #allow_stale,
-                    no_cluster: #no_cluster,
-                    allow_cross_slot_keys: #allow_cross_slot_keys,
-                },
-            }
-        }
+        // Lists the script (or library) at link time. Constants only, so that generic structs
+        // register too.
+        ::redis_script::__private::inventory::submit! { #registration }
 
-        impl #impl_generics ::redis_script::Script for #ident #type_generics #where_clause {
+        impl #impl_generics #trait_path for #ident #type_generics #where_clause {
             type Output = #output;
             const NAME: &'static str = #name;
             const PATH: &'static str = #path;
             const SOURCE: &'static str = __REDIS_SCRIPT_SOURCE;
-            #slot_args
-            const SHA1: &'static str = #sha1;
+            #specific
             const KEY_FIELDS: &'static [&'static str] = &[#(#key_names),*];
             const ARG_FIELDS: &'static [&'static str] = &[#(#arg_names),*];
             const KEY_TEMPLATES: &'static [::core::option::Option<&'static str>] =
                 &[#(#key_templates),*];
             const STANDALONE_ONLY: bool = #standalone_only;
             const SLOT_GUARD: bool = #slot_guard;
-            const FLAGS: ::redis_script::ShebangFlags = ::redis_script::ShebangFlags {
-                no_writes: #no_writes,
-                allow_oom: #allow_oom,
-                allow_stale: #allow_stale,
-                no_cluster: #no_cluster,
-                allow_cross_slot_keys: #allow_cross_slot_keys,
-            };
+            #slot_args
+            const FLAGS: ::redis_script::ShebangFlags = #flags;
 
             #[inline]
             fn write_keys_and_args(
@@ -185,7 +215,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
                 __RedisScriptConnection:
                     ::redis_script::redis::ConnectionLike + ?::core::marker::Sized,
             {
-                <Self as ::redis_script::Script>::invoke(self, connection)
+                <Self as #trait_path>::invoke(self, connection)
             }
 
             #[doc = #doc_invoke_async]
@@ -206,7 +236,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
                 __RedisScriptConnection:
                     ::redis_script::redis::aio::ConnectionLike + ::core::marker::Send,
             {
-                ::redis_script::__private::invoke_async::<Self, __RedisScriptConnection>(
+                #invoke_async_path::<Self, __RedisScriptConnection>(
                     self,
                     connection,
                 )

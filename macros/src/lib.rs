@@ -36,8 +36,32 @@ use syn::{DeriveInput, parse_macro_input};
 /// ```
 #[proc_macro_derive(RedisScript, attributes(redis_script, key, arg))]
 pub fn derive_redis_script(input: TokenStream) -> TokenStream {
+    derive(input, parse::Kind::Script)
+}
+
+/// Implements `redis_script::Function` for a struct that calls one function of a Redis 7
+/// function library (`FCALL`), checked at compile time like a script.
+///
+/// Use it through the `redis-script` crate, which re-exports it as
+/// [`redis_script::RedisFunction`](https://docs.rs/redis-script/latest/redis_script/derive.RedisFunction.html):
+///
+/// ```text
+/// #[derive(redis_script::RedisFunction)]
+/// #[redis_function(library = "lua/bank.lua", function = "transfer", returns = i64)]
+/// struct Transfer<'a> {
+///     #[key] from: &'a str, // the callback's keys[1]
+///     #[key] to: &'a str,   // keys[2]
+///     #[arg] amount: i64,   // args[1]
+/// }
+/// ```
+#[proc_macro_derive(RedisFunction, attributes(redis_function, key, arg))]
+pub fn derive_redis_function(input: TokenStream) -> TokenStream {
+    derive(input, parse::Kind::Function)
+}
+
+fn derive(input: TokenStream, kind: parse::Kind) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    parse::ScriptStruct::from_input(&input)
+    parse::ScriptStruct::from_input(&input, kind)
         .and_then(|script| {
             let checked = validate::check(&script)?;
             Ok(expand::expand(&script, &checked))

@@ -7,12 +7,49 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Attribute, Data, DeriveInput, Fields, Generics, Ident, LitStr, Token, Type};
 
+/// Which derive is reading the struct.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `#[derive(RedisScript)]`, `#[redis_script(path = "...")]`: an EVAL script.
+    Script,
+    /// `#[derive(RedisFunction)]`, `#[redis_function(library = "...", function = "...")]`: a
+    /// function of a Redis 7 function library.
+    Function,
+}
+
+impl Kind {
+    fn derive(self) -> &'static str {
+        match self {
+            Kind::Script => "RedisScript",
+            Kind::Function => "RedisFunction",
+        }
+    }
+
+    fn attribute(self) -> &'static str {
+        match self {
+            Kind::Script => "redis_script",
+            Kind::Function => "redis_function",
+        }
+    }
+
+    /// The key that names the Lua file.
+    fn file_key(self) -> &'static str {
+        match self {
+            Kind::Script => "path",
+            Kind::Function => "library",
+        }
+    }
+}
+
 /// The struct as the derive understands it.
 pub struct ScriptStruct<'a> {
     pub ident: &'a Ident,
     pub generics: &'a Generics,
-    /// `path = "..."`: the literal, whose span is where file and script errors point.
+    /// `path = "..."` (`library = "..."` for a function): the literal, whose span is where file
+    /// and script errors point.
     pub path: LitStr,
+    /// `function = "..."`: the function of the library that the struct calls.
+    pub function: Option<LitStr>,
     /// `returns = T`, if given.
     pub returns: Option<Type>,
     pub keys: Vec<ScriptField<'a>>,
@@ -56,24 +93,26 @@ impl Role {
 }
 
 impl<'a> ScriptStruct<'a> {
-    pub fn from_input(input: &'a DeriveInput) -> syn::Result<Self> {
+    pub fn from_input(input: &'a DeriveInput, kind: Kind) -> syn::Result<Self> {
         let fields = match &input.data {
             Data::Struct(data) => &data.fields,
-            Data::Enum(data) => return Err(not_a_struct(data.enum_token.span, "an enum")),
-            Data::Union(data) => return Err(not_a_struct(data.union_token.span, "a union")),
+            Data::Enum(data) => return Err(not_a_struct(kind, data.enum_token.span, "an enum")),
+            Data::Union(data) => return Err(not_a_struct(kind, data.union_token.span, "a union")),
         };
         let ScriptAttribute {
             path,
+            function,
             returns,
             standalone_only,
             extra_commands,
             allow,
-        } = script_attribute(input)?;
+        } = script_attribute(input, kind)?;
 
         let mut script = ScriptStruct {
             ident: &input.ident,
             generics: &input.generics,
             path,
+            function,
             returns,
             keys: Vec::new(),
             args: Vec::new(),
@@ -88,9 +127,12 @@ impl<'a> ScriptStruct<'a> {
             Fields::Unnamed(unnamed) => {
                 return Err(syn::Error::new(
                     unnamed.span(),
-                    "RedisScript needs named fields, so that each one can be marked #[key] or \
-                     #[arg]; write `struct Name { #[key] field: T, .. }` (or a unit struct for a \
-                     script with no keys and no args)",
+                    format!(
+                        "{} needs named fields, so that each one can be marked #[key] or #[arg]; \
+                         write `struct Name {{ #[key] field: T, .. }}` (or a unit struct for a \
+                         script with no keys and no args)",
+                        kind.derive()
+                    ),
                 ));
             }
         };
@@ -155,19 +197,21 @@ impl<'a> ScriptStruct<'a> {
     }
 }
 
-fn not_a_struct(span: Span, what: &str) -> syn::Error {
+fn not_a_struct(kind: Kind, span: Span, what: &str) -> syn::Error {
     syn::Error::new(
         span,
         format!(
-            "RedisScript can only be derived for a struct, not {what}: the struct's #[key] and \
-             #[arg] fields are the script's KEYS and ARGV"
+            "{} can only be derived for a struct, not {what}: the struct's #[key] and #[arg] \
+             fields are the script's KEYS and ARGV",
+            kind.derive()
         ),
     )
 }
 
-/// What `#[redis_script(...)]` says.
+/// What `#[redis_script(...)]` / `#[redis_function(...)]` says.
 struct ScriptAttribute {
     path: LitStr,
+    function: Option<LitStr>,
     returns: Option<Type>,
     standalone_only: bool,
     extra_commands: Vec<LitStr>,
@@ -176,8 +220,11 @@ struct ScriptAttribute {
 
 /// `#[redis_script(path = "...", returns = T, standalone_only, extra_commands = [...],
 /// allow(lint, ...))]`.
-fn script_attribute(input: &DeriveInput) -> syn::Result<ScriptAttribute> {
+fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttribute> {
+    let file_key = kind.file_key();
+    let attribute_name = kind.attribute();
     let mut path: Option<LitStr> = None;
+    let mut function: Option<LitStr> = None;
     let mut returns: Option<Type> = None;
     let mut standalone_only = false;
     let mut extra_commands: Option<Vec<LitStr>> = None;
@@ -186,28 +233,46 @@ fn script_attribute(input: &DeriveInput) -> syn::Result<ScriptAttribute> {
     for attribute in input
         .attrs
         .iter()
-        .filter(|attribute| attribute.path().is_ident("redis_script"))
+        .filter(|attribute| attribute.path().is_ident(attribute_name))
     {
         seen = Some(attribute);
         attribute.parse_nested_meta(|meta| {
-            if meta.path.is_ident("path") {
+            if meta.path.is_ident(file_key) {
                 if path.is_some() {
-                    return Err(meta.error("`path` is given twice; keep one"));
+                    return Err(meta.error(format!("`{file_key}` is given twice; keep one")));
                 }
                 let value: LitStr = meta.value()?.parse().map_err(|error: syn::Error| {
                     syn::Error::new(
                         error.span(),
-                        "`path` must be a string literal naming the Lua file, e.g. \
-                         path = \"lua/transfer.lua\"",
+                        format!(
+                            "`{file_key}` must be a string literal naming the Lua file, e.g. \
+                             {file_key} = \"lua/transfer.lua\""
+                        ),
                     )
                 })?;
                 if value.value().is_empty() {
                     return Err(syn::Error::new(
                         value.span(),
-                        "`path` is empty; name the Lua file, e.g. path = \"lua/transfer.lua\"",
+                        format!(
+                            "`{file_key}` is empty; name the Lua file, e.g. {file_key} = \
+                             \"lua/transfer.lua\""
+                        ),
                     ));
                 }
                 path = Some(value);
+                Ok(())
+            } else if kind == Kind::Function && meta.path.is_ident("function") {
+                if function.is_some() {
+                    return Err(meta.error("`function` is given twice; keep one"));
+                }
+                let value: LitStr = meta.value()?.parse().map_err(|error: syn::Error| {
+                    syn::Error::new(
+                        error.span(),
+                        "`function` must be a string literal naming a function the library \
+                         registers, e.g. function = \"transfer\"",
+                    )
+                })?;
+                function = Some(value);
                 Ok(())
             } else if meta.path.is_ident("returns") {
                 if returns.is_some() {
@@ -251,32 +316,54 @@ fn script_attribute(input: &DeriveInput) -> syn::Result<ScriptAttribute> {
                     .path
                     .get_ident()
                     .map_or_else(|| "this".to_owned(), |ident| format!("`{ident}`"));
+                let file = match kind {
+                    Kind::Script => "`path = \"lua/file.lua\"`",
+                    Kind::Function => "`library = \"lua/library.lua\"`, `function = \"name\"`",
+                };
                 Err(meta.error(format!(
-                    "unknown redis_script attribute {name}; expected `path = \"lua/file.lua\"`, \
-                     `returns = Type`, `standalone_only`, `extra_commands = [\"NAME\", ...]` or \
+                    "unknown {attribute_name} attribute {name}; expected {file}, `returns = \
+                     Type`, `standalone_only`, `extra_commands = [\"NAME\", ...]` or \
                      `allow(lint_name, ...)`"
                 )))
             }
         })?;
     }
+    if let (Kind::Function, Some(attribute), None) = (kind, seen, &function) {
+        return Err(syn::Error::new_spanned(
+            attribute,
+            "#[redis_function(...)] has no `function`; name the function the struct calls, e.g. \
+             function = \"transfer\"",
+        ));
+    }
     match path {
         Some(path) => Ok(ScriptAttribute {
             path,
+            function,
             returns,
             standalone_only,
             extra_commands: extra_commands.unwrap_or_default(),
             allow,
         }),
-        None => match seen {
-            Some(attribute) => Err(syn::Error::new_spanned(
+        None => match (seen, kind) {
+            (Some(attribute), Kind::Script) => Err(syn::Error::new_spanned(
                 attribute,
                 "#[redis_script(...)] has no `path`; add path = \"lua/file.lua\" (relative to \
                  Cargo.toml)",
             )),
-            None => Err(syn::Error::new(
+            (None, Kind::Script) => Err(syn::Error::new(
                 input.ident.span(),
                 "missing #[redis_script(path = \"lua/file.lua\")] naming the Lua file (relative \
                  to Cargo.toml)",
+            )),
+            (Some(attribute), Kind::Function) => Err(syn::Error::new_spanned(
+                attribute,
+                "#[redis_function(...)] has no `library`; add library = \"lua/library.lua\" \
+                 (relative to Cargo.toml)",
+            )),
+            (None, Kind::Function) => Err(syn::Error::new(
+                input.ident.span(),
+                "missing #[redis_function(library = \"lua/library.lua\", function = \"name\")] \
+                 naming the library file (relative to Cargo.toml) and the function",
             )),
         },
     }

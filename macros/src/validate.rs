@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use proc_macro2::Span;
 use redis_script_analysis::{
-    Analysis, AssembledScript, Blame, Declaration, Field, Lint, REDIS_VERSION, ScriptFiles,
-    analyze_script, assemble_script, find_command, script_sha1, slot_proof,
+    AssembledScript, Blame, Declaration, Field, Lint, REDIS_VERSION, ScriptFiles, ShebangFlags,
+    analyze_function, analyze_script, assemble_script, find_command, script_sha1, slot_proof,
 };
 
 use crate::parse::{Errors, ScriptField, ScriptStruct};
@@ -17,7 +17,10 @@ pub struct CheckedScript {
     /// Absolute path of every file read, for `include_bytes!`, which makes each a build input.
     pub tracked_files: Vec<String>,
     pub sha1: String,
-    pub analysis: Analysis,
+    /// The script's shebang flags, or the function's `register_function` flags.
+    pub flags: ShebangFlags,
+    /// For a function: the name of its library (`#!lua name=...`).
+    pub library: Option<String>,
     /// Whether a value can break the slot proof, so that invocations must check their slots.
     pub slot_guard: bool,
 }
@@ -34,22 +37,25 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         extra_commands: extra_commands(script)?,
         allow: script.allow.iter().map(|(_, lint)| *lint).collect(),
     };
-    let (assembled, analysis) = match assembled {
-        Ok(assembled) => {
-            let analysis = analyze_script(&assembled, &declaration);
-            (Some(assembled), analysis)
+    let mut library = None;
+    let mut flags = ShebangFlags::default();
+    let diagnostics = match (&assembled, &script.function) {
+        (Ok(assembled), None) => {
+            let analysis = analyze_script(assembled, &declaration);
+            flags = analysis.shebang.unwrap_or_default().flags;
+            analysis.diagnostics
         }
-        Err(diagnostics) => (
-            None,
-            Analysis {
-                diagnostics,
-                ..Analysis::default()
-            },
-        ),
+        (Ok(assembled), Some(function)) => {
+            let analysis = analyze_function(assembled, &function.value(), &declaration);
+            flags = analysis.flags_of(&function.value());
+            library = analysis.library.map(|library| library.name);
+            analysis.diagnostics
+        }
+        (Err(diagnostics), _) => diagnostics.clone(),
     };
 
     let mut errors = Errors::default();
-    for diagnostic in &analysis.diagnostics {
+    for diagnostic in &diagnostics {
         let span = match diagnostic.blame {
             Blame::Script => script.path.span(),
             Blame::Struct => script.ident.span(),
@@ -59,7 +65,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         errors.push(syn::Error::new(span, diagnostic.render(&path)));
     }
     errors.finish()?;
-    let Some(assembled) = assembled else {
+    let Ok(assembled) = assembled else {
         // Unreachable: a script that did not assemble has diagnostics.
         return Err(syn::Error::new(
             script.path.span(),
@@ -67,7 +73,6 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         ));
     };
 
-    let flags = analysis.shebang.unwrap_or_default().flags;
     let unproven_slots_allowed = declaration.allow.contains(&Lint::UnprovenKeySlots);
     Ok(CheckedScript {
         tracked_files: files.absolute_paths(&assembled.files)?,
@@ -76,7 +81,8 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         slot_guard: slot_proof::needs_runtime_guard(&declaration, flags)
             || (unproven_slots_allowed && !declaration.standalone_only && !flags.no_cluster),
         script: assembled,
-        analysis,
+        flags,
+        library,
     })
 }
 
