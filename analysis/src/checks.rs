@@ -202,24 +202,45 @@ fn analyze_here(
 }
 
 /// The words that differ between the `KEYS` and `ARGV` messages.
-pub(crate) struct Table {
-    name: &'static str,
+pub(crate) struct Table<'n> {
+    /// How the code names the table: `KEYS`, or a function's parameter.
+    name: &'n str,
+    /// Who reads it: "the script", "the function".
+    reader: &'static str,
+    keys: bool,
     attribute: &'static str,
     singular: &'static str,
     plural: &'static str,
     blame: fn(usize) -> Blame,
 }
 
-impl Table {
-    pub(crate) const KEYS: Table = Table {
+impl Table<'static> {
+    /// The same table as a function's callback names it: `name` is its parameter.
+    pub(crate) fn of_function<'n>(&self, name: &'n str) -> Table<'n> {
+        Table {
+            name,
+            reader: "the function",
+            keys: self.keys,
+            attribute: self.attribute,
+            singular: self.singular,
+            plural: self.plural,
+            blame: self.blame,
+        }
+    }
+
+    pub(crate) const KEYS: Table<'static> = Table {
         name: "KEYS",
+        reader: "the script",
+        keys: true,
         attribute: "#[key]",
         singular: "key",
         plural: "keys",
         blame: Blame::Key,
     };
-    pub(crate) const ARGV: Table = Table {
+    pub(crate) const ARGV: Table<'static> = Table {
         name: "ARGV",
+        reader: "the script",
+        keys: false,
         attribute: "#[arg]",
         singular: "arg",
         plural: "args",
@@ -228,7 +249,7 @@ impl Table {
 }
 
 pub(crate) fn check_table(
-    table: &Table,
+    table: &Table<'_>,
     usage: &TableUsage,
     fields: &[Field],
     declaration: &Declaration,
@@ -236,6 +257,8 @@ pub(crate) fn check_table(
 ) {
     let Table {
         name,
+        reader,
+        keys,
         attribute,
         singular,
         plural,
@@ -270,7 +293,7 @@ pub(crate) fn check_table(
                 n => format!("only {n} {plural} ({})", field_list(fields)),
             };
             diagnostics.push(Diagnostic {
-                lint: if *name == "KEYS" {
+                lint: if *keys {
                     Lint::KeyIndexOutOfRange
                 } else {
                     Lint::ArgIndexOutOfRange
@@ -278,7 +301,7 @@ pub(crate) fn check_table(
                 origin: None,
                 location: Some(read.location),
                 message: format!(
-                    "the script reads `{name}[{}]`, but `{}` declares {declared}",
+                    "{reader} reads `{name}[{}]`, but `{}` declares {declared}",
                     read.index, declaration.name
                 ),
                 help: format!(
@@ -308,7 +331,7 @@ pub(crate) fn check_table(
                     Lint::ReadFieldMarkedUnread,
                     Some(read.location),
                     format!(
-                        "`{}` is marked {singular_attribute}(unread)], but the script reads \
+                        "`{}` is marked {singular_attribute}(unread)], but {reader} reads \
                          `{name}[{index}]` here",
                         field.name,
                         singular_attribute = attribute.trim_end_matches(']'),
@@ -325,16 +348,16 @@ pub(crate) fn check_table(
                 .map(|highest| format!(" (up to `{name}[{highest}]`)"))
                 .unwrap_or_default();
             diagnostics.push(Diagnostic {
-lint: Lint::VariadicWithoutDynamicRead,
-origin: None,
+                lint: Lint::VariadicWithoutDynamicRead,
+                origin: None,
                 location: None,
                 message: format!(
-                    "`{}` is variadic, but the script reads {name} only at fixed positions{highest}, \
+                    "`{}` is variadic, but {reader} reads {name} only at fixed positions{highest}, \
                      so the extra {plural} would never be read",
                     field.name
                 ),
                 help: format!(
-                    "read them in the script, e.g. `for i = {index}, #{name} do ... end` or \
+                    "read them in {reader}, e.g. `for i = {index}, #{name} do ... end` or \
                      `unpack({name}, {index})`, or make `{}` a plain {attribute}",
                     field.name
                 ),
@@ -342,15 +365,19 @@ origin: None,
             });
         } else if !usage.reads_literal(index) {
             diagnostics.push(Diagnostic {
-lint: if *name == "KEYS" { Lint::UnreadKey } else { Lint::UnreadArgument },
-origin: None,
+                lint: if *keys {
+                    Lint::UnreadKey
+                } else {
+                    Lint::UnreadArgument
+                },
+                origin: None,
                 location: None,
                 message: format!(
-                    "`{}` is sent as `{name}[{index}]`, but the script never reads `{name}[{index}]`",
+                    "`{}` is sent as `{name}[{index}]`, but {reader} never reads `{name}[{index}]`",
                     field.name
                 ),
                 help: format!(
-                    "read `{name}[{index}]` in the script, or remove the field ({attribute} fields \
+                    "read `{name}[{index}]` in {reader}, or remove the field ({attribute} fields \
                      fill {name} in declaration order)"
                 ),
                 blame: (table.blame)(position),

@@ -143,6 +143,19 @@ impl Diagnostic {
     /// );
     /// ```
     pub fn render(&self, path: &str) -> String {
+        self.render_for(path, "redis_script")
+    }
+
+    /// [`render`](Self::render) for a struct whose attribute is `attribute`
+    /// (`redis_function` for a function of a library), which the allow note names.
+    ///
+    /// ```
+    /// use redis_script_analysis::{Blame, Diagnostic, Lint};
+    ///
+    /// let diagnostic = Diagnostic::new(Lint::UnreadKey, None, "unread", "read it", Blame::Key(0));
+    /// assert!(diagnostic.render_for("lua/l.lua", "redis_function").ends_with("#[redis_function(allow(unread_key))]"));
+    /// ```
+    pub fn render_for(&self, path: &str, attribute: &str) -> String {
         use std::fmt::Write as _;
 
         let file = self.origin.as_ref().map_or(path, |origin| &origin.file);
@@ -160,23 +173,23 @@ impl Diagnostic {
         let note = match lint {
             _ if !lint.allowable() => return text,
             Lint::UnreadKey | Lint::UnreadArgument => {
-                let attribute = if lint == Lint::UnreadKey {
+                let field = if lint == Lint::UnreadKey {
                     "key"
                 } else {
                     "arg"
                 };
                 format!(
-                    "to keep the field anyway, mark it #[{attribute}(unread)], or allow the lint \
-                     on the struct: #[redis_script(allow({lint}))]"
+                    "to keep the field anyway, mark it #[{field}(unread)], or allow the lint \
+                     on the struct: #[{attribute}(allow({lint}))]"
                 )
             }
             _ if self.location.is_none() => format!(
-                "if this is intended, allow it on the struct: #[redis_script(allow({lint}))]"
+                "if this is intended, allow it on the struct: #[{attribute}(allow({lint}))]"
             ),
             _ => format!(
                 "if this is intended, allow it on this Lua line with a comment \
                  `-- redis-script: allow({lint})`, or on the struct: \
-                 #[redis_script(allow({lint}))]"
+                 #[{attribute}(allow({lint}))]"
             ),
         };
         let _ = write!(text, "\n  note: {note}");

@@ -42,7 +42,7 @@ use full_moon::tokenizer::{Token, TokenReference, TokenType};
 
 use crate::checks::{Table, check_table, parse_checked};
 use crate::redis_calls::{LibraryTarget, check_library_calls, lua_text::string_value, walker};
-use crate::table_usage::find_parameter_usages;
+use crate::table_usage::{find_parameter_usages, parameter_names};
 use crate::{
     AssembledScript, Blame, Declaration, Diagnostic, Lint, Location, ShebangFlags, TableUsage,
 };
@@ -164,15 +164,19 @@ fn analyze_here(
         .extend(crate::check_key_slots(declaration, flags));
     if let Some(body) = target.and_then(|target| target.body) {
         let usages = find_parameter_usages(body);
+        let [keys, args] = parameter_names(body);
+        // Messages name the tables as the callback does.
+        let keys_table = Table::KEYS.of_function(keys.as_deref().unwrap_or("keys"));
+        let args_table = Table::ARGV.of_function(args.as_deref().unwrap_or("args"));
         check_table(
-            &Table::KEYS,
+            &keys_table,
             &usages.keys,
             &declaration.keys,
             declaration,
             &mut analysis.diagnostics,
         );
         check_table(
-            &Table::ARGV,
+            &args_table,
             &usages.args,
             &declaration.args,
             declaration,

@@ -117,21 +117,26 @@ pub fn find_table_usages(ast: &ast::Ast) -> TableUsages {
 /// How a function of a library reads its keys and args: [`find_table_usages`] for the
 /// callback's first and second parameters, which are what `KEYS` and `ARGV` are to a script.
 pub(crate) fn find_parameter_usages(body: &FunctionBody) -> TableUsages {
-    let mut parameters = body.parameters().iter().map(|parameter| match parameter {
-        Parameter::Name(name) => match name.token().token_type() {
-            TokenType::Identifier { identifier } => Some(identifier.to_string()),
-            _ => None,
-        },
-        _ => None,
-    });
     let mut finder = Finder {
-        tables: [parameters.next().flatten(), parameters.next().flatten()],
+        tables: parameter_names(body),
         parameters: true,
         ..Finder::default()
     };
     finder.scopes.push(Vec::new());
     body.block().visit(&mut finder);
     finder.usages()
+}
+
+/// The names of a callback's first two parameters: its keys and its args.
+pub(crate) fn parameter_names(body: &FunctionBody) -> [Option<String>; 2] {
+    let mut names = body.parameters().iter().map(|parameter| match parameter {
+        Parameter::Name(name) => match name.token().token_type() {
+            TokenType::Identifier { identifier } => Some(identifier.to_string()),
+            _ => None,
+        },
+        _ => None,
+    });
+    [names.next().flatten(), names.next().flatten()]
 }
 
 impl Finder {

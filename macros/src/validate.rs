@@ -54,15 +54,22 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         (Err(diagnostics), _) => diagnostics.clone(),
     };
 
+    let attribute = if script.function.is_some() {
+        "redis_function"
+    } else {
+        "redis_script"
+    };
     let mut errors = Errors::default();
     for diagnostic in &diagnostics {
-        let span = match diagnostic.blame {
-            Blame::Script => script.path.span(),
-            Blame::Struct => script.ident.span(),
-            Blame::Key(index) => field_span(&script.keys, index, script),
-            Blame::Arg(index) => field_span(&script.args, index, script),
+        let span = match (diagnostic.blame, &script.function) {
+            // The function the struct names is not in the library: point at the name.
+            (_, Some(function)) if diagnostic.lint == Lint::UnknownFunction => function.span(),
+            (blame, _) => blame_span(blame, script),
         };
-        errors.push(syn::Error::new(span, diagnostic.render(&path)));
+        errors.push(syn::Error::new(
+            span,
+            diagnostic.render_for(&path, attribute),
+        ));
     }
     errors.finish()?;
     let Ok(assembled) = assembled else {
@@ -180,6 +187,15 @@ fn fields(fields: &[ScriptField<'_>]) -> Vec<Field> {
             unread: field.unread,
         })
         .collect()
+}
+
+fn blame_span(blame: Blame, script: &ScriptStruct<'_>) -> Span {
+    match blame {
+        Blame::Script => script.path.span(),
+        Blame::Struct => script.ident.span(),
+        Blame::Key(index) => field_span(&script.keys, index, script),
+        Blame::Arg(index) => field_span(&script.args, index, script),
+    }
 }
 
 fn field_span(fields: &[ScriptField<'_>], index: usize, script: &ScriptStruct<'_>) -> Span {

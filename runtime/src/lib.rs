@@ -166,6 +166,10 @@ pub use source_map::SourceSegment;
 /// ```
 pub use redis_script_macros::RedisScript;
 
+/// Implements [`Function`] for a struct that calls one function of a Redis 7 function library
+/// (`FCALL`); see the [crate documentation](crate#functions).
+pub use redis_script_macros::RedisFunction;
+
 /// The `redis` crate this one is built on, so that code the derive generates (and yours) names
 /// the same version.
 pub use redis;

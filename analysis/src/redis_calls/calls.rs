@@ -342,13 +342,26 @@ origin: None,
             lint: Lint::WriteInNoWrites,
             origin: None,
             location: Some(name_argument.location),
-            message: format!(
-                "`{display}` {what}, but the script declares `#!lua flags=no-writes`: `{call}`"
-            ),
-            help: "Redis answers \"Write commands are not allowed from read-only scripts\"; \
-                   remove `no-writes` from the first line (the script then runs with EVALSHA, on \
-                   primaries only), or leave the write out"
-                .to_owned(),
+            message: if context.library.is_some() {
+                format!(
+                    "`{display}` {what}, but the function is registered with flags = \
+                     {{'no-writes'}}: `{call}`"
+                )
+            } else {
+                format!(
+                    "`{display}` {what}, but the script declares `#!lua flags=no-writes`: `{call}`"
+                )
+            },
+            help: if context.library.is_some() {
+                "Redis answers \"Write commands are not allowed from read-only scripts\"; \
+                 remove 'no-writes' from the function's flags (it then runs with FCALL, on \
+                 primaries only), or leave the write out"
+            } else {
+                "Redis answers \"Write commands are not allowed from read-only scripts\"; \
+                 remove `no-writes` from the first line (the script then runs with EVALSHA, on \
+                 primaries only), or leave the write out"
+            }
+            .to_owned(),
             blame: Blame::Script,
         });
     }
