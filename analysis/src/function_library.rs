@@ -149,7 +149,8 @@ fn analyze_here(
     let flags = target
         .map(|target| target.function.flags)
         .unwrap_or_default();
-    if target.is_none() && complete {
+    // A library without any function is reported as such, not once more per struct.
+    if target.is_none() && complete && !registrations.functions.is_empty() {
         analysis.diagnostics.push(unknown_function(
             function,
             &registrations.functions,

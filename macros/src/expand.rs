@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned};
 use redis_script_analysis::{KeyTemplate, TemplatePiece};
 use syn::Ident;
 
-use crate::parse::{ScriptField, ScriptStruct, same_name};
+use crate::parse::{Kind, ScriptField, ScriptStruct, lenient_returns, same_name};
 use crate::validate::CheckedScript;
 
 pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream {
@@ -243,6 +243,97 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
             }
         }
         };
+    }
+}
+
+/// What a struct whose derive failed still gets: the trait with placeholder constants and the
+/// inherent methods, so that code calling them reports no error of its own. It never runs: the
+/// crate does not compile.
+pub fn fallback(input: &syn::DeriveInput, kind: Kind) -> TokenStream {
+    if !matches!(input.data, syn::Data::Struct(_)) {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
+    let output = lenient_returns(input, kind)
+        .map_or_else(|| quote!(::redis_script::redis::Value), |ty| quote!(#ty));
+    let (trait_path, invoke_async_path, specific) = match kind {
+        Kind::Script => (
+            quote!(::redis_script::Script),
+            quote!(::redis_script::__private::invoke_async),
+            quote!(
+                const SHA1: &'static str = "";
+            ),
+        ),
+        Kind::Function => (
+            quote!(::redis_script::Function),
+            quote!(::redis_script::__private::invoke_function_async),
+            quote! {
+                const LIBRARY: &'static str = "";
+                const FUNCTION: &'static str = "";
+            },
+        ),
+    };
+    let captured_lifetimes = input.generics.lifetimes().map(|param| &param.lifetime);
+    let captured_types = input
+        .generics
+        .type_params()
+        .map(|param| &param.ident)
+        .chain(input.generics.const_params().map(|param| &param.ident));
+    quote! {
+        impl #impl_generics #trait_path for #ident #type_generics #where_clause {
+            type Output = #output;
+            const NAME: &'static str = "";
+            const PATH: &'static str = "";
+            const SOURCE: &'static str = "";
+            #specific
+            const KEY_FIELDS: &'static [&'static str] = &[];
+            const ARG_FIELDS: &'static [&'static str] = &[];
+            const KEY_TEMPLATES: &'static [::core::option::Option<&'static str>] = &[];
+            const STANDALONE_ONLY: bool = true;
+            const FLAGS: ::redis_script::ShebangFlags = ::redis_script::ShebangFlags {
+                no_writes: false,
+                allow_oom: false,
+                allow_stale: false,
+                no_cluster: false,
+                allow_cross_slot_keys: false,
+            };
+            fn write_keys_and_args(&self, _: &mut ::redis_script::__private::Cmd) {}
+        }
+
+        impl #impl_generics #ident #type_generics #where_clause {
+            #[doc(hidden)]
+            pub fn invoke<__RedisScriptConnection>(
+                &self,
+                connection: &mut __RedisScriptConnection,
+            ) -> ::core::result::Result<#output, ::redis_script::Error>
+            where
+                __RedisScriptConnection:
+                    ::redis_script::redis::ConnectionLike + ?::core::marker::Sized,
+            {
+                <Self as #trait_path>::invoke(self, connection)
+            }
+
+            #[doc(hidden)]
+            pub fn invoke_async<'__redis_script_connection, __RedisScriptConnection>(
+                &self,
+                connection: &'__redis_script_connection mut __RedisScriptConnection,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<#output, ::redis_script::Error>,
+            > + ::core::marker::Send
+                + use<
+                    '__redis_script_connection,
+                    #(#captured_lifetimes,)*
+                    __RedisScriptConnection
+                    #(, #captured_types)*
+                >
+            where
+                __RedisScriptConnection:
+                    ::redis_script::redis::aio::ConnectionLike + ::core::marker::Send,
+            {
+                #invoke_async_path::<Self, __RedisScriptConnection>(self, connection)
+            }
+        }
     }
 }
 

@@ -66,6 +66,12 @@ fn derive(input: TokenStream, kind: parse::Kind) -> TokenStream {
             let checked = validate::check(&script)?;
             Ok(expand::expand(&script, &checked))
         })
-        .unwrap_or_else(syn::Error::into_compile_error)
+        .unwrap_or_else(|error| {
+            // The errors, and an implementation that calls compile against, so that the only
+            // errors are the real ones and not one more at every call site.
+            let mut tokens = error.into_compile_error();
+            tokens.extend(expand::fallback(&input, kind));
+            tokens
+        })
         .into()
 }

@@ -197,6 +197,30 @@ impl<'a> ScriptStruct<'a> {
     }
 }
 
+/// The `returns = T` of the struct's attribute, read without reporting anything: for the
+/// placeholder implementation of a struct whose derive failed.
+pub fn lenient_returns(input: &DeriveInput, kind: Kind) -> Option<Type> {
+    let mut returns = None;
+    for attribute in input
+        .attrs
+        .iter()
+        .filter(|attribute| attribute.path().is_ident(kind.attribute()))
+    {
+        let _ = attribute.parse_nested_meta(|meta| {
+            if meta.path.is_ident("returns") {
+                returns = meta.value().and_then(|value| value.parse::<Type>()).ok();
+            } else if meta.input.peek(Token![=]) {
+                // Skip the value: `path = "..."`, `extra_commands = [...]`.
+                let _: syn::Expr = meta.value()?.parse()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let _ = meta.parse_nested_meta(|_| Ok(()));
+            }
+            Ok(())
+        });
+    }
+    returns
+}
+
 fn not_a_struct(kind: Kind, span: Span, what: &str) -> syn::Error {
     syn::Error::new(
         span,

@@ -1,0 +1,1 @@
+return redis.call('INCRR', KEYS[1])
