@@ -127,7 +127,6 @@ pub(crate) fn check_library_calls(
 }
 
 fn walk(ast: &Ast, source: &str, context: &Context<'_>) -> Vec<Diagnostic> {
-    let context = context;
     // First pass: where each local is assigned, which the second pass needs for loops and
     // functions. It reports nothing.
     let mut collect = walker::Walker::new(source, context, None);
