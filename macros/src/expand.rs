@@ -102,15 +102,6 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         .chain(&script.args)
         .map(|field| push(field, script));
 
-    // Everything the returned future may hold: RPIT must name every type parameter in scope,
-    // and `use<..>` lists lifetimes first.
-    let captured_lifetimes = script.generics.lifetimes().map(|param| &param.lifetime);
-    let captured_types = script
-        .generics
-        .type_params()
-        .map(|param| &param.ident)
-        .chain(script.generics.const_params().map(|param| &param.ident));
-
     // What differs between a script and a function of a library: the trait, how the file is
     // registered, and the constants that name what runs.
     let (trait_path, invoke_async_path, registration, specific) =
@@ -165,6 +156,14 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
          The connection must be `Send` and the future is `Send`, so that the invocation can be \
          spawned on a multi-threaded runtime."
     );
+    let inherent = inherent_methods(
+        ident,
+        script.generics,
+        &output,
+        &trait_path,
+        &invoke_async_path,
+        (&doc_invoke, &doc_invoke_async),
+    );
 
     quote! {
         // One block, so that the source is written once and its name is private.
@@ -204,44 +203,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
             }
         }
 
-        impl #impl_generics #ident #type_generics #where_clause {
-            #[doc = #doc_invoke]
-            #[inline]
-            pub fn invoke<__RedisScriptConnection>(
-                &self,
-                connection: &mut __RedisScriptConnection,
-            ) -> ::core::result::Result<#output, ::redis_script::Error>
-            where
-                __RedisScriptConnection:
-                    ::redis_script::redis::ConnectionLike + ?::core::marker::Sized,
-            {
-                <Self as #trait_path>::invoke(self, connection)
-            }
-
-            #[doc = #doc_invoke_async]
-            #[inline]
-            pub fn invoke_async<'__redis_script_connection, __RedisScriptConnection>(
-                &self,
-                connection: &'__redis_script_connection mut __RedisScriptConnection,
-            ) -> impl ::core::future::Future<
-                Output = ::core::result::Result<#output, ::redis_script::Error>,
-            > + ::core::marker::Send
-                + use<
-                    '__redis_script_connection,
-                    #(#captured_lifetimes,)*
-                    __RedisScriptConnection
-                    #(, #captured_types)*
-                >
-            where
-                __RedisScriptConnection:
-                    ::redis_script::redis::aio::ConnectionLike + ::core::marker::Send,
-            {
-                #invoke_async_path::<Self, __RedisScriptConnection>(
-                    self,
-                    connection,
-                )
-            }
-        }
+        #inherent
         };
     }
 }
@@ -274,12 +236,14 @@ pub fn fallback(input: &syn::DeriveInput, kind: Kind) -> TokenStream {
             },
         ),
     };
-    let captured_lifetimes = input.generics.lifetimes().map(|param| &param.lifetime);
-    let captured_types = input
-        .generics
-        .type_params()
-        .map(|param| &param.ident)
-        .chain(input.generics.const_params().map(|param| &param.ident));
+    let inherent = inherent_methods(
+        ident,
+        &input.generics,
+        &output,
+        &trait_path,
+        &invoke_async_path,
+        ("", ""),
+    );
     quote! {
         impl #impl_generics #trait_path for #ident #type_generics #where_clause {
             type Output = #output;
@@ -301,8 +265,32 @@ pub fn fallback(input: &syn::DeriveInput, kind: Kind) -> TokenStream {
             fn write_keys_and_args(&self, _: &mut ::redis_script::__private::Cmd) {}
         }
 
+        #inherent
+    }
+}
+
+/// The inherent `invoke` and `invoke_async`, which call the trait's, so that calling a script
+/// needs no trait import.
+fn inherent_methods(
+    ident: &Ident,
+    generics: &syn::Generics,
+    output: &TokenStream,
+    trait_path: &TokenStream,
+    invoke_async_path: &TokenStream,
+    (doc_invoke, doc_invoke_async): (&str, &str),
+) -> TokenStream {
+    let (impl_generics, type_generics, where_clause) = generics.split_for_impl();
+    // Everything the returned future may hold: RPIT must name every type parameter in scope,
+    // and `use<..>` lists lifetimes first.
+    let captured_lifetimes = generics.lifetimes().map(|param| &param.lifetime);
+    let captured_types = generics
+        .type_params()
+        .map(|param| &param.ident)
+        .chain(generics.const_params().map(|param| &param.ident));
+    quote! {
         impl #impl_generics #ident #type_generics #where_clause {
-            #[doc(hidden)]
+            #[doc = #doc_invoke]
+            #[inline]
             pub fn invoke<__RedisScriptConnection>(
                 &self,
                 connection: &mut __RedisScriptConnection,
@@ -314,7 +302,8 @@ pub fn fallback(input: &syn::DeriveInput, kind: Kind) -> TokenStream {
                 <Self as #trait_path>::invoke(self, connection)
             }
 
-            #[doc(hidden)]
+            #[doc = #doc_invoke_async]
+            #[inline]
             pub fn invoke_async<'__redis_script_connection, __RedisScriptConnection>(
                 &self,
                 connection: &'__redis_script_connection mut __RedisScriptConnection,
