@@ -112,6 +112,13 @@ pub fn find_table_usages(ast: &ast::Ast) -> TableUsages {
     let mut finder = Finder::default();
     finder.visit_ast(ast);
 
+    // The names that are read with a literal index, to tell them from the other uses in one
+    // look-up each (searching the list for every name is quadratic in a long script).
+    let literal_bytes: HashSet<usize> = finder
+        .literal_indices
+        .iter()
+        .map(|(_, byte, _)| *byte)
+        .collect();
     let mut usages = TableUsages::default();
     for (table, usage) in [("KEYS", &mut usages.keys), ("ARGV", &mut usages.args)] {
         usage.literal_indices = finder
@@ -126,10 +133,7 @@ pub fn find_table_usages(ast: &ast::Ast) -> TableUsages {
             .filter(|(name, byte, _)| {
                 *name == table
                     && !finder.not_variables.contains(byte)
-                    && !finder
-                        .literal_indices
-                        .iter()
-                        .any(|(_, literal_byte, _)| literal_byte == byte)
+                    && !literal_bytes.contains(byte)
             })
             .map(|(_, _, location)| *location)
             .chain(
