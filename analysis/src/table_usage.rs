@@ -142,7 +142,13 @@ pub(crate) fn parameter_names(body: &FunctionBody) -> [Option<String>; 2] {
 impl Finder {
     fn usages(&self) -> TableUsages {
         let finder = self;
-
+        // The names that are read with a literal index, to tell them from the other uses in
+        // one look-up each (searching the list for every name is quadratic in a long script).
+        let literal_bytes: HashSet<usize> = finder
+            .literal_indices
+            .iter()
+            .map(|(_, byte, _)| *byte)
+            .collect();
         let mut usages = TableUsages::default();
         for (table, usage) in [("KEYS", &mut usages.keys), ("ARGV", &mut usages.args)] {
             usage.literal_indices = finder
@@ -157,10 +163,7 @@ impl Finder {
                 .filter(|(name, byte, _)| {
                     *name == table
                         && !finder.not_variables.contains(byte)
-                        && !finder
-                            .literal_indices
-                            .iter()
-                            .any(|(_, literal_byte, _)| literal_byte == byte)
+                        && !literal_bytes.contains(byte)
                 })
                 .map(|(_, _, location)| *location)
                 .chain(

@@ -1012,3 +1012,29 @@ fn members_the_script_assigns_are_reported_once_as_writes() {
         })
     );
 }
+
+#[test]
+fn a_read_sees_the_innermost_local_in_scope() {
+    // A later declaration in the same scope hides the earlier one.
+    passes("local k = 'literal'\nlocal k = KEYS[1]\nreturn redis.call('GET', k)");
+    fails(
+        "local k = KEYS[1]\nlocal k = 'literal'\nreturn redis.call('GET', k)",
+        &["`literal`"],
+    );
+    // An inner scope's local hides the outer one only until the scope ends.
+    passes("local k = KEYS[1]\ndo local k = 'literal' end\nreturn redis.call('GET', k)");
+    fails(
+        "local k = KEYS[1]\nif k then local k = 'literal'\nredis.call('GET', k) end",
+        &["`literal`"],
+    );
+    passes("local k = KEYS[1]\nfor _, k in ipairs({}) do end\nreturn redis.call('GET', k)");
+    passes(
+        "local k = KEYS[1]\nlocal function f(k) return k end\nreturn redis.call('GET', k), f(1)",
+    );
+    // After the scope, the name is the global again.
+    fails("do local os = {} end\nreturn os.time()", &["`os`"]);
+    fails(
+        "local function f(os, os) return os end\nreturn f(1, 2), os.time()",
+        &["`os`"],
+    );
+}
