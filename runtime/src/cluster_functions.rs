@@ -79,6 +79,7 @@ pub fn invoke<F: Function + ?Sized>(
 /// let transfer = Transfer { from: "{alice}:eur", to: "{alice}:usd", amount: 5 };
 /// let balance = redis_script::cluster_functions::invoke_async(&transfer, &mut connection).await?;
 /// # Ok(()) }
+/// # fn main() {}
 /// ```
 pub fn invoke_async<'c, F: Function + ?Sized>(
     function: &F,

@@ -71,99 +71,119 @@ pub trait Function {
     /// What the function's reply is converted into.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// fn output_of<F: Function>(_: &F) -> &'static str {
     ///     std::any::type_name::<F::Output>()
     /// }
     /// assert_eq!(output_of(&Transfer { from: "a", to: "b", amount: 1 }), "i64");
+    /// # Ok(()) }
     /// ```
     type Output: FromRedisValue;
 
     /// The struct's name.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert_eq!(Transfer::NAME, "Transfer");
+    /// # Ok(()) }
     /// ```
     const NAME: &'static str;
     /// The library's name, from its `#!lua name=...` line.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert_eq!(Transfer::LIBRARY, "doc_bank");
+    /// # Ok(()) }
     /// ```
     const LIBRARY: &'static str;
     /// The function's name, as the library registers it (`redis.register_function`) and
     /// `FCALL` calls it. Function names are global to the server, not per library.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert_eq!(Transfer::FUNCTION, "doc_transfer");
+    /// # Ok(()) }
     /// ```
     const FUNCTION: &'static str;
     /// The library file, as written in the derive's attribute (relative to the crate root).
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert_eq!(Transfer::PATH, "lua/doc_bank.lua");
+    /// # Ok(()) }
     /// ```
     const PATH: &'static str;
     /// The library's code, exactly as sent with `FUNCTION LOAD` (and compared with what the
     /// server has loaded, to find stale libraries).
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert!(Transfer::SOURCE.starts_with("#!lua name=doc_bank\n"));
+    /// # Ok(()) }
     /// ```
     const SOURCE: &'static str;
     /// The `#[key]` fields in order: `keys[1]`, `keys[2]`, ... of the callback.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert_eq!(Transfer::KEY_FIELDS, &["from", "to"]);
+    /// # Ok(()) }
     /// ```
     const KEY_FIELDS: &'static [&'static str];
     /// The `#[arg]` fields in order: `args[1]`, `args[2]`, ... of the callback.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert_eq!(Transfer::ARG_FIELDS, &["amount"]);
+    /// # Ok(()) }
     /// ```
     const ARG_FIELDS: &'static [&'static str];
     /// Each `#[key]` field's template as written (`None` for a plain `#[key]`), as
     /// [`Script::KEY_TEMPLATES`](crate::Script::KEY_TEMPLATES).
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert_eq!(Transfer::KEY_TEMPLATES, &[None, None]);
+    /// # Ok(()) }
     /// ```
     const KEY_TEMPLATES: &'static [Option<&'static str>];
     /// The function is declared never to run on a Redis Cluster, as
     /// [`Script::STANDALONE_ONLY`](crate::Script::STANDALONE_ONLY).
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert!(!Transfer::STANDALONE_ONLY);
+    /// # Ok(()) }
     /// ```
     const STANDALONE_ONLY: bool;
     /// Whether an invocation checks its keys' hash slots before sending, as
@@ -171,20 +191,24 @@ pub trait Function {
     /// slots fails with [`Error::CrossSlot`] and sends nothing.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert!(Transfer::SLOT_GUARD);
+    /// # Ok(()) }
     /// ```
     const SLOT_GUARD: bool = !Self::STANDALONE_ONLY && !Self::FLAGS.no_cluster;
     /// The 0-based `args` positions whose templates carry a hash tag, checked by the slot
     /// guard with the keys, as [`Script::SLOT_ARGS`](crate::Script::SLOT_ARGS).
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert!(Transfer::SLOT_ARGS.is_empty());
+    /// # Ok(()) }
     /// ```
     const SLOT_ARGS: &'static [usize] = &[];
     /// The flags the library registers the function with (`redis.register_function{...,
@@ -192,10 +216,12 @@ pub trait Function {
     /// `FCALL_RO`, which replicas serve.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// assert!(!Transfer::FLAGS.no_writes);
+    /// # Ok(()) }
     /// ```
     const FLAGS: ShebangFlags;
 
@@ -203,13 +229,15 @@ pub trait Function {
     /// [`Script`](crate::Script)'s derive does for `EVALSHA`. Implemented by the derive.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// let mut command = redis::cmd("FCALL");
     /// command.arg("doc_transfer");
     /// Transfer { from: "a", to: "b", amount: 3 }.write_keys_and_args(&mut command);
     /// assert_eq!(command.args_iter().count(), 6); // FCALL doc_transfer 2 a b 3
+    /// # Ok(()) }
     /// ```
     fn write_keys_and_args(&self, command: &mut Cmd);
 
@@ -219,13 +247,15 @@ pub trait Function {
     /// `ERR Function not found` until the library is loaded.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// let command = Transfer { from: "a", to: "b", amount: 3 }.fcall_command();
     /// let args: Vec<_> = command.args_iter().collect();
     /// assert_eq!(args[0], redis::Arg::Simple(&b"FCALL"[..]));
     /// assert_eq!(args[1], redis::Arg::Simple(&b"doc_transfer"[..]));
+    /// # Ok(()) }
     /// ```
     fn fcall_command(&self) -> Cmd {
         // Sized up front, as `Script::evalsha_command` is: growing the buffers costs more than
@@ -260,14 +290,22 @@ pub trait Function {
     /// [`Error::LibraryLoad`].
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// # let server = throwaway_redis::RedisServer::start()?;
     /// # let mut connection = server.connection()?;
-    /// let moved = Function::invoke(&Transfer { from: "a", to: "b", amount: 2 }, &mut connection)?;
-    /// assert_eq!(moved, 2);
+    /// let transfer = Transfer { from: "{bank}:alice", to: "{bank}:bob", amount: 2 };
+    /// assert_eq!(Function::invoke(&transfer, &mut connection)?, 2);
+    /// // Keys in different cluster slots: refused before anything is sent.
+    /// let astray = Transfer { from: "alice", to: "bob", amount: 2 };
+    /// assert!(matches!(
+    ///     Function::invoke(&astray, &mut connection),
+    ///     Err(redis_script::Error::CrossSlot { .. })
+    /// ));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }
     /// ```
     fn invoke<C>(&self, connection: &mut C) -> Result<Self::Output, Error>
     where
@@ -285,18 +323,20 @@ pub trait Function {
     /// only the connection and the struct need not be `Sync`; the future is `Send`.
     ///
     /// ```
-    /// # include!("../doc_function.rs");
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::Function;
     ///
     /// # let server = throwaway_redis::RedisServer::start()?;
     /// # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     /// # runtime.block_on(async {
     /// let mut connection = server.client().get_multiplexed_async_connection().await?;
-    /// let transfer = Transfer { from: "a", to: "b", amount: 4 };
+    /// let transfer = Transfer { from: "{bank}:alice", to: "{bank}:bob", amount: 4 };
     /// assert_eq!(Function::invoke_async(&transfer, &mut connection).await?, 4);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }
     /// ```
     fn invoke_async<'c, C>(
         &self,

@@ -91,8 +91,10 @@ pub(crate) fn source_map_of(path: &str, source: &str) -> &'static [SourceSegment
 ///
 /// ```
 /// # include!("../doc/transfer_function.rs");
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let listed = redis_script::registered_libraries();
 /// assert!(listed.iter().any(|library| library.name == "doc_bank"));
+/// # Ok(()) }
 /// ```
 pub fn registered_libraries() -> Vec<&'static RegisteredLibrary> {
     let mut libraries: Vec<&'static RegisteredLibrary> =
@@ -200,12 +202,14 @@ impl LibraryReport {
     ///
     /// ```
     /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use redis_script::libraries::{LibraryReport, LibraryState};
     ///
     /// let library = redis_script::registered_libraries()[0];
     /// assert!(LibraryReport { library, state: LibraryState::Loaded }.is_current());
     /// let stale = LibraryState::Stale { loaded_code: "#!lua name=doc_bank\n".into() };
     /// assert!(!LibraryReport { library, state: stale }.is_current());
+    /// # Ok(()) }
     /// ```
     pub fn is_current(&self) -> bool {
         matches!(
@@ -496,6 +500,7 @@ fn batch_pipeline(commands: &[Cmd]) -> redis::Pipeline {
 ///
 /// ```
 /// # include!("../doc/transfer_function.rs");
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use redis_script::libraries::{self, LibraryPolicy, LibraryState};
 ///
 /// # let server = throwaway_redis::RedisServer::start()?;
@@ -507,6 +512,7 @@ fn batch_pipeline(commands: &[Cmd]) -> redis::Pipeline {
 /// let again = libraries::load_libraries(&mut connection, LibraryPolicy::default())?;
 /// assert!(again.iter().all(|report| matches!(report.state, LibraryState::UpToDate)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }
 /// ```
 pub fn load_libraries<C>(
     connection: &mut C,
@@ -530,6 +536,7 @@ where
 ///
 /// ```
 /// # include!("../doc/transfer_function.rs");
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use redis_script::libraries::{self, LibraryPolicy};
 ///
 /// # let server = throwaway_redis::RedisServer::start()?;
@@ -541,6 +548,7 @@ where
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }
 /// ```
 pub async fn load_libraries_async<C>(
     connection: &mut C,
@@ -623,6 +631,7 @@ fn pick_stale(listed: Vec<(&'static RegisteredLibrary, Option<String>)>) -> Vec<
 ///
 /// ```
 /// # include!("../doc/transfer_function.rs");
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use redis_script::libraries;
 ///
 /// # let server = throwaway_redis::RedisServer::start()?;
@@ -630,6 +639,7 @@ fn pick_stale(listed: Vec<(&'static RegisteredLibrary, Option<String>)>) -> Vec<
 /// let missing = libraries::missing_libraries(&mut connection)?;
 /// assert!(missing.iter().any(|library| library.name == "doc_bank"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }
 /// ```
 pub fn missing_libraries<C>(connection: &mut C) -> Result<Vec<&'static RegisteredLibrary>, Error>
 where
@@ -667,6 +677,7 @@ where
 ///
 /// ```
 /// # include!("../doc/transfer_function.rs");
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use redis_script::libraries;
 ///
 /// # let server = throwaway_redis::RedisServer::start()?;
@@ -681,6 +692,7 @@ where
 /// assert_eq!(stale[0].library.name, "doc_bank");
 /// assert!(stale[0].loaded_code.contains("return 0"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }
 /// ```
 pub fn stale_libraries<C>(connection: &mut C) -> Result<Vec<StaleLibrary>, Error>
 where
