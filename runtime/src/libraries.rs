@@ -796,23 +796,40 @@ pub fn load_libraries_cluster(
         .map(|node| {
             let routing = node.routing();
             let mut loading = Loading::new(policy);
-            loop {
+            let result = loop {
                 let commands = loading.commands();
                 if commands.is_empty() {
-                    break;
+                    break Ok(loading.finish());
                 }
-                let replies = commands
-                    .iter()
-                    .map(|command| connection.route_command(command, routing.clone()))
-                    .collect();
-                loading.feed(replies);
-            }
+                let mut replies = Vec::with_capacity(commands.len());
+                for command in &commands {
+                    replies.push(connection.route_command(command, routing.clone()));
+                }
+                match unreachable(replies) {
+                    Ok(replies) => loading.feed(replies),
+                    Err(error) => break Err(Error::Redis(error)),
+                }
+            };
             NodeLibraries {
                 address: node.address(),
-                result: Ok(loading.finish()),
+                result,
             }
         })
         .collect())
+}
+
+/// The replies of one node, or the error that says the node could not be reached (then the
+/// node is reported as a whole rather than each library failing alike).
+#[cfg(feature = "cluster")]
+fn unreachable(replies: Vec<RedisResult<Value>>) -> Result<Vec<RedisResult<Value>>, RedisError> {
+    let is_unreachable = |reply: &RedisResult<Value>| matches!(reply, Err(error) if error.is_io_error() || error.is_connection_refusal());
+    match replies.iter().position(is_unreachable) {
+        Some(at) => match replies.into_iter().nth(at) {
+            Some(Err(error)) => Err(error),
+            _ => Err(client_error("unreachable node", String::new())),
+        },
+        None => Ok(replies),
+    }
 }
 
 /// The asynchronous [`load_libraries_cluster`]. The `redis` crate's asynchronous cluster
@@ -838,20 +855,23 @@ pub async fn load_libraries_cluster_async(
     for node in nodes.into_iter().filter(|node| node.primary) {
         let routing = node.routing();
         let mut loading = Loading::new(policy);
-        loop {
+        let result = loop {
             let commands = loading.commands();
             if commands.is_empty() {
-                break;
+                break Ok(loading.finish());
             }
             let mut replies = Vec::with_capacity(commands.len());
             for command in commands {
                 replies.push(connection.route_command(command, routing.clone()).await);
             }
-            loading.feed(replies);
-        }
+            match unreachable(replies) {
+                Ok(replies) => loading.feed(replies),
+                Err(error) => break Err(Error::Redis(error)),
+            }
+        };
         reports.push(NodeLibraries {
             address: node.address(),
-            result: Ok(loading.finish()),
+            result,
         });
     }
     Ok(reports)

@@ -1271,6 +1271,38 @@ fn functions_keep_working_after_a_failover_without_a_reload() {
         loads_after, loads_before,
         "no FUNCTION LOAD after the failover"
     );
+
+    // Checking the primaries now: the promoted replica has the library, up to date; the dead
+    // primary, still listed (as failed), is reported as unreachable, on its own.
+    let nodes = libraries::load_libraries_cluster(&mut fresh, LibraryPolicy::Report)
+        .expect("check the primaries");
+    let dead = format!("127.0.0.1:{primary}");
+    let promoted_address = format!("127.0.0.1:{promoted}");
+    for node in &nodes {
+        match &node.result {
+            Err(error) => {
+                assert_eq!(node.address, dead, "{error}");
+                assert!(error.is_io_error(), "{error}");
+            }
+            Ok(reports) => {
+                assert_ne!(node.address, dead);
+                assert!(matches!(
+                    state_of(reports, "fn_bank")[..],
+                    [LibraryState::UpToDate]
+                ));
+            }
+        }
+    }
+    assert!(
+        nodes
+            .iter()
+            .any(|node| node.address == promoted_address && node.result.is_ok())
+    );
+    assert!(
+        nodes
+            .iter()
+            .any(|node| node.address == dead && node.result.is_err())
+    );
     let (_, not_found, _) = command_stats(&mut promoted_connection, "fcall");
     assert_eq!(not_found, 0, "every call found the function");
     assert_counted_once(
