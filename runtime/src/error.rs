@@ -97,7 +97,9 @@ pub enum Error {
     /// `ERR Function not found`, the library was loaded (or found loaded by another client)
     /// and the call sent again, which still found no such function. The server has another
     /// version of the library, without this function (an older or newer deploy: see
-    /// [`libraries`](crate::libraries) to find and replace stale libraries). Nothing ran.
+    /// [`libraries`](crate::libraries) to find and replace stale libraries); or, on a cluster
+    /// connection, where the load and the call are not one transaction, the library was deleted
+    /// again in between. Nothing ran.
     ///
     /// ```
     /// use redis_script::Error;
