@@ -5,6 +5,8 @@
 //! included. A ratio is the median of the per-round ratios (each round pairs the variants run
 //! one after the other), with the lowest and highest round beside it.
 
+mod functions;
+
 use std::process::Command;
 use std::time::Instant;
 
@@ -223,6 +225,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     sequential_sync(&server, &mut table)?;
     runtime.block_on(concurrent_async(&server, &mut table))?;
     slot_guard(&server, &mut table)?;
+    functions::run(&server, &runtime)?;
     for depth in [16, 64] {
         runtime.block_on(pipelines(&server, depth, &mut table))?;
     }

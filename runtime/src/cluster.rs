@@ -396,7 +396,7 @@ pub fn invoke_and_wait<S: Script + ?Sized>(
 /// on the primary before it died answers `Connection refused` all the same, and sending it
 /// again would run it twice on the promoted replica. The error is returned; the next call goes
 /// to the new primary once the cluster has promoted one.
-fn recovering<F>(
+pub(crate) fn recovering<F>(
     connection: &mut ClusterConnection,
     command: &Cmd,
     mut send: F,
@@ -557,7 +557,7 @@ pub fn invoke_and_wait_async<'c, S: Script + ?Sized>(
 /// Where an `EVALSHA sha1 numkeys key...` goes: the first key's primary, or any node of its
 /// shard for a read-only script (the client's read strategy decides); without keys, a random
 /// primary, or a random node for a read-only script.
-fn routing(command: &Cmd, read_only: bool) -> SingleNodeRoutingInfo {
+pub(crate) fn routing(command: &Cmd, read_only: bool) -> SingleNodeRoutingInfo {
     let mut args = command.args_iter().skip(2);
     let has_keys = matches!(args.next(), Some(Arg::Simple(count)) if count != b"0");
     let first_key = args.next();

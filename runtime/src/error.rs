@@ -93,6 +93,58 @@ pub enum Error {
         /// The connection's type, as Rust names it.
         connection: &'static str,
     },
+    /// A [`Function`](crate::Function) is not on the server even though its library is: after
+    /// `ERR Function not found`, the library was loaded (or found loaded by another client)
+    /// and the call sent again, which still found no such function. The server has another
+    /// version of the library, without this function (an older or newer deploy: see
+    /// [`libraries`](crate::libraries) to find and replace stale libraries); or, on a cluster
+    /// connection, where the load and the call are not one transaction, the library was deleted
+    /// again in between. Nothing ran.
+    ///
+    /// ```
+    /// use redis_script::Error;
+    ///
+    /// fn explain(error: &Error) -> Option<String> {
+    ///     match error {
+    ///         Error::FunctionMissing { function, library, .. } => Some(format!(
+    ///             "the server's library {library} predates {function}: deploy it with \
+    ///              redis_script::libraries::load_libraries and LibraryPolicy::Replace"
+    ///         )),
+    ///         _ => None,
+    ///     }
+    /// }
+    /// # let _ = explain;
+    /// ```
+    FunctionMissing {
+        /// The function's name, as `FCALL` calls it.
+        function: &'static str,
+        /// The library's name.
+        library: &'static str,
+        /// The library file.
+        path: &'static str,
+        /// The server's reply to the second call (`ERR Function not found`).
+        source: RedisError,
+    },
+    /// The server has no such function and refused to load its library (`FUNCTION LOAD`): a
+    /// function name that another library registers already (function names are global to
+    /// the server), a full memory, a replica, missing permissions. Nothing ran.
+    ///
+    /// ```
+    /// use redis_script::Error;
+    ///
+    /// fn is_configuration_problem(error: &Error) -> bool {
+    ///     matches!(error, Error::LibraryLoad { .. } | Error::FunctionMissing { .. })
+    /// }
+    /// # let _ = is_configuration_problem;
+    /// ```
+    LibraryLoad {
+        /// The library's name.
+        library: &'static str,
+        /// The library file.
+        path: &'static str,
+        /// The server's reply to `FUNCTION LOAD`, e.g. `ERR Function transfer already exists`.
+        source: RedisError,
+    },
     /// Any other failure: I/O, connection, authentication, or a server error raised before the
     /// script ran (e.g. `OOM`, `READONLY`, `CROSSSLOT`), or one the script returned itself with
     /// `redis.error_reply` (Redis passes those on with no line number).
@@ -124,7 +176,10 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Script(error) => error.source.code(),
-            Error::Busy { source, .. } | Error::ScriptMissing { source, .. } => source.code(),
+            Error::Busy { source, .. }
+            | Error::ScriptMissing { source, .. }
+            | Error::FunctionMissing { source, .. }
+            | Error::LibraryLoad { source, .. } => source.code(),
             Error::Redis(error) => error.code(),
             Error::Conversion { .. }
             | Error::CrossSlot { .. }
@@ -202,6 +257,27 @@ impl fmt::Display for Error {
                  routes a transaction by a command that has no key; nothing was sent. Use \
                  redis_script::batch::ClusterBatch"
             ),
+            Error::FunctionMissing {
+                function,
+                library,
+                path,
+                source,
+            } => write!(
+                f,
+                "{path}: the server has library `{library}` but no function `{function}` in it, \
+                 even after loading the library: it runs another version of `{library}` \
+                 (see redis_script::libraries to find and replace stale libraries); nothing ran \
+                 ({source})"
+            ),
+            Error::LibraryLoad {
+                library,
+                path,
+                source,
+            } => write!(
+                f,
+                "{path}: the server has no library `{library}` and refused to load it; nothing \
+                 ran ({source})"
+            ),
             Error::Redis(error) => error.fmt(f),
         }
     }
@@ -213,7 +289,9 @@ impl std::error::Error for Error {
             Error::Script(error) => Some(&error.source),
             Error::Busy { source, .. }
             | Error::ScriptMissing { source, .. }
-            | Error::Conversion { source, .. } => Some(source),
+            | Error::Conversion { source, .. }
+            | Error::FunctionMissing { source, .. }
+            | Error::LibraryLoad { source, .. } => Some(source),
             Error::CrossSlot { .. } | Error::ClusterConnection { .. } => None,
             Error::Redis(error) => Some(error),
         }
@@ -226,9 +304,10 @@ impl From<RedisError> for Error {
     }
 }
 
-/// A script's runtime error, located in its Lua file.
+/// A script's (or a function's) runtime error, located in its Lua file.
 ///
-/// Redis reports such errors against a script it calls `user_script`, e.g.
+/// Redis reports such errors against a script it calls `user_script` (`user_function` for the
+/// libraries of Redis 7 functions, which this reads alike), e.g.
 /// `ERR user_script:7: attempt to compare nil with number script: 4f1c..., on @user_script:7.`
 /// This keeps the server's message and shows it as
 /// `lua/transfer.lua:7: attempt to compare nil with number`, with the source line quoted.
@@ -367,7 +446,10 @@ impl ScriptError {
             return Err(error);
         };
         // Only scripts with includes have a map; looking it up is the cold path of a failure.
-        let map = crate::registry::source_map_of(path, source);
+        let map = match crate::registry::source_map_of(path, source) {
+            [] => crate::libraries::source_map_of(path, source),
+            map => map,
+        };
         let (file, line) = SourceSegment::locate(map, path, assembled_line);
         let message = script_message(detail, |line| SourceSegment::locate(map, path, line));
         let message = match error.code() {
@@ -403,17 +485,35 @@ impl std::error::Error for ScriptError {
     }
 }
 
-const SCRIPT_NAME: &str = "user_script:";
+/// The chunk names Redis compiles Lua under, which its error messages cite with a line:
+/// `user_script` for scripts (`EVAL`), `user_function` for Redis 7 function libraries
+/// (`ERR user_function:4: bad amount script: transfer, on @user_function:4.`). A message
+/// cites only one of them.
+const CHUNK_NAMES: [&str; 2] = ["user_script:", "user_function:"];
 
-/// The line number after the first `user_script:` (as in `user_script:7:` and `@user_script:7.`).
+/// Where the first chunk name in `text` is, and its length.
+fn find_chunk_name(text: &str) -> Option<(usize, usize)> {
+    CHUNK_NAMES
+        .iter()
+        .filter_map(|name| text.find(name).map(|at| (at, name.len())))
+        .min()
+}
+
+/// The line number after the first `user_script:` (as in `user_script:7:` and `@user_script:7.`),
+/// or `user_function:`.
 fn script_line(detail: &str) -> Option<usize> {
-    detail.match_indices(SCRIPT_NAME).find_map(|(at, _)| {
-        let digits = &detail[at + SCRIPT_NAME.len()..];
+    let mut rest = detail;
+    while let Some((at, length)) = find_chunk_name(rest) {
+        let digits = &rest[at + length..];
         let end = digits
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(digits.len());
-        digits[..end].parse().ok()
-    })
+        if let Ok(line) = digits[..end].parse() {
+            return Some(line);
+        }
+        rest = digits;
+    }
+    None
 }
 
 /// The message without Redis's own references to the failing line (a leading
@@ -422,32 +522,36 @@ fn script_line(detail: &str) -> Option<usize> {
 /// `locate` giving the file and line of each line of the script.
 fn script_message(detail: &str, locate: impl Fn(usize) -> (&'static str, usize)) -> String {
     let mut message = detail.trim();
-    if let Some(rest) = message.strip_prefix(SCRIPT_NAME) {
+    if let Some(rest) = CHUNK_NAMES
+        .iter()
+        .find_map(|name| message.strip_prefix(name))
+    {
         let after_digits = rest.trim_start_matches(|c: char| c.is_ascii_digit());
         if let Some(text) = after_digits.strip_prefix(':') {
             message = text.trim_start();
         }
     }
     if let Some(at) = message.rfind(" script: ")
-        && message[at..].contains("@user_script:")
+        && find_chunk_name(&message[at..])
+            .is_some_and(|(chunk, _)| message[at..chunk + at].ends_with('@'))
     {
         message = message[..at].trim_end();
     }
     replace_script_references(message, locate)
 }
 
-/// `user_script:N` and `@user_script:N` as `path:N`, wherever they are.
+/// `user_script:N` and `@user_script:N` (or `user_function:...`) as `path:N`, wherever they are.
 fn replace_script_references(
     message: &str,
     locate: impl Fn(usize) -> (&'static str, usize),
 ) -> String {
     let mut replaced = String::with_capacity(message.len());
     let mut rest = message;
-    while let Some(at) = rest.find(SCRIPT_NAME) {
-        let after = &rest[at + SCRIPT_NAME.len()..];
+    while let Some((at, length)) = find_chunk_name(rest) {
+        let after = &rest[at + length..];
         let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
         if digits == 0 {
-            replaced.push_str(&rest[..at + SCRIPT_NAME.len()]);
+            replaced.push_str(&rest[..at + length]);
             rest = after;
             continue;
         }
@@ -460,7 +564,7 @@ fn replace_script_references(
                 replaced.push(':');
                 replaced.push_str(&line.to_string());
             }
-            Err(_) => replaced.push_str(&rest[at..at + SCRIPT_NAME.len() + digits]),
+            Err(_) => replaced.push_str(&rest[at..at + length + digits]),
         }
         rest = &after[digits..];
     }
@@ -498,6 +602,28 @@ mod tests {
             "Unknown Redis command called from script"
         );
         assert_eq!(message("plain"), "plain");
+    }
+
+    #[test]
+    fn reads_the_chunk_of_function_libraries() {
+        // Verbatim from redis-server 7.0.15 (FCALL).
+        let message = |detail| script_message(detail, |line| ("lua/bank.lua", line));
+        let raised = "user_function:4: bad amount script: transfer, on @user_function:4.";
+        assert_eq!(script_line(raised), Some(4));
+        assert_eq!(message(raised), "bad amount");
+        let failed_call =
+            "value is not an integer or out of range script: callerr, on @user_function:13.";
+        assert_eq!(script_line(failed_call), Some(13));
+        assert_eq!(
+            message(failed_call),
+            "value is not an integer or out of range"
+        );
+        let again = "user_function:2: user_function:2: inner script: pc, on @user_function:2.";
+        assert_eq!(message(again), "lua/bank.lua:2: inner");
+        assert_eq!(
+            message("Error compiling function: user_function:2: unexpected symbol near '='"),
+            "Error compiling function: lua/bank.lua:2: unexpected symbol near '='"
+        );
     }
 
     #[test]

@@ -125,6 +125,18 @@
 //! failed call is never resent), and `SCRIPT LOAD` on every node.
 //! [`Script::invoke_and_wait`] runs a script and `WAIT` in one round trip, returning how many
 //! replicas acknowledged its writes.
+//!
+//! # Redis 7 functions
+//!
+//! A library file (`#!lua name=bank`, `redis.register_function(...)`) is loaded once with
+//! `FUNCTION LOAD`, persisted and replicated by the server, and its functions are called by
+//! name with `FCALL`. [`Function`] is their typed interface, as [`Script`] is for scripts:
+//! [`Function::invoke`] and [`Function::invoke_async`] send `FCALL` (`FCALL_RO` for `no-writes`
+//! functions, which replicas serve) and load the library when the server does not have it,
+//! without ever running a call twice. [`libraries`] loads every library at start-up and finds
+//! the stale ones (a library of the same name loaded by an older deploy, whose code the server
+//! would silently run); `cluster_functions` (feature `cluster`) routes calls explicitly on a
+//! Redis Cluster.
 
 #[cfg(not(any(feature = "tokio", feature = "smol")))]
 compile_error!(
@@ -136,8 +148,13 @@ compile_error!(
 pub mod batch;
 #[cfg(feature = "cluster")]
 pub mod cluster;
+#[cfg(feature = "cluster")]
+pub mod cluster_functions;
 mod error;
+mod fcall;
+mod function;
 mod invoke;
+pub mod libraries;
 mod observe;
 pub mod pipeline;
 pub mod registry;
@@ -147,6 +164,8 @@ mod slot_guard;
 mod source_map;
 
 pub use error::{Error, ScriptError};
+pub use function::Function;
+pub use libraries::{RegisteredLibrary, registered_libraries};
 pub use pipeline::{PipelineExt, Replies, ScriptPipeline, ScriptTransaction, Ticket};
 pub use redis_script_analysis::ShebangFlags;
 pub use registry::{RegisteredScript, scripts};
@@ -199,6 +218,24 @@ pub mod __private {
         invoke::invoke_async(
             script.evalsha_command(),
             invoke::Details::of::<S>(),
+            connection,
+        )
+    }
+
+    /// `Function::invoke_async` without capturing `&function` in the future, as
+    /// [`invoke_async`] for scripts.
+    #[inline]
+    pub fn invoke_function_async<'c, F, C>(
+        function: &F,
+        connection: &'c mut C,
+    ) -> impl Future<Output = Result<F::Output, Error>> + Send + use<'c, F, C>
+    where
+        F: crate::Function + ?Sized,
+        C: redis::aio::ConnectionLike + Send,
+    {
+        crate::fcall::invoke_async(
+            function.fcall_command(),
+            crate::fcall::Details::of::<F>(),
             connection,
         )
     }
