@@ -3,8 +3,8 @@
 //! are in flight, Lua errors in the library file, stale and conflicting libraries, replicas
 //! serving `FCALL_RO`, a 3 + 3 cluster and a failover.
 //!
-//! The `Function` implementations are written out as `#[derive(RedisFunction)]` writes them,
-//! by `function!` below.
+//! Every struct is `#[derive(RedisFunction)]`: the libraries in `tests/lua/functions/` are
+//! checked at compile time as users' are.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -14,165 +14,58 @@ use std::time::{Duration, Instant};
 
 use redis::Commands;
 use redis_script::libraries::{self, LibraryPolicy, LibraryState};
-use redis_script::{Error, Function, cluster_functions};
+use redis_script::{Error, Function, RedisFunction, cluster_functions};
 use redis_script_analysis::hash_slot;
 use throwaway_redis::{ClusterNode, RedisCluster, RedisServer};
 
-/// Writes a struct and exactly what `#[derive(RedisFunction)]` generates for it: the library
-/// registered with `inventory`, the `Function` implementation and the inherent `invoke`
-/// methods. Keys and args are plain fields, in order.
-macro_rules! function {
-    (
-        $(#[$meta:meta])*
-        struct $name:ident {
-            keys: [$($key:ident: $key_type:ty),* $(,)?],
-            args: [$($arg:ident: $arg_type:ty),* $(,)?] $(,)?
-        }
-        library: $library:literal,
-        function: $function:literal,
-        path: $path:literal,
-        source: $source:expr,
-        source_map: $source_map:expr,
-        returns: $output:ty,
-        no_writes: $no_writes:literal,
-    ) => {
-        $(#[$meta])*
-        #[allow(dead_code)]
-        struct $name {
-            $($key: $key_type,)*
-            $($arg: $arg_type,)*
-        }
-
-        const _: () = {
-            const __REDIS_FUNCTION_LIBRARY: &str = $source;
-            const __REDIS_FUNCTION_SOURCE_MAP: &[::redis_script::SourceSegment] = $source_map;
-            ::redis_script::__private::inventory::submit! {
-                ::redis_script::RegisteredLibrary {
-                    name: $library,
-                    path: $path,
-                    source: __REDIS_FUNCTION_LIBRARY,
-                    source_map: __REDIS_FUNCTION_SOURCE_MAP,
-                }
-            }
-            impl ::redis_script::Function for $name {
-                type Output = $output;
-                const NAME: &'static str = stringify!($name);
-                const LIBRARY: &'static str = $library;
-                const FUNCTION: &'static str = $function;
-                const PATH: &'static str = $path;
-                const SOURCE: &'static str = __REDIS_FUNCTION_LIBRARY;
-                const KEY_FIELDS: &'static [&'static str] = &[$(stringify!($key)),*];
-                const ARG_FIELDS: &'static [&'static str] = &[$(stringify!($arg)),*];
-                const KEY_TEMPLATES: &'static [Option<&'static str>] =
-                    &[$({ let _ = stringify!($key); None }),*];
-                const STANDALONE_ONLY: bool = false;
-                const SLOT_GUARD: bool = true;
-                const FLAGS: ::redis_script::ShebangFlags = ::redis_script::ShebangFlags {
-                    no_writes: $no_writes,
-                    allow_oom: false,
-                    allow_stale: false,
-                    no_cluster: false,
-                    allow_cross_slot_keys: false,
-                };
-                fn write_keys_and_args(&self, command: &mut ::redis_script::__private::Cmd) {
-                    command.arg(<Self as ::redis_script::Function>::KEY_FIELDS.len());
-                    $(command.arg(&self.$key);)*
-                    $(command.arg(&self.$arg);)*
-                }
-            }
-            impl $name {
-                #[allow(dead_code)]
-                pub fn invoke<C: redis::ConnectionLike + ?Sized>(
-                    &self,
-                    connection: &mut C,
-                ) -> Result<$output, redis_script::Error> {
-                    <Self as ::redis_script::Function>::invoke(self, connection)
-                }
-                #[allow(dead_code)]
-                pub fn invoke_async<'c, C: redis::aio::ConnectionLike + Send>(
-                    &self,
-                    connection: &'c mut C,
-                ) -> impl Future<Output = Result<$output, redis_script::Error>> + Send + use<'c, C>
-                {
-                    ::redis_script::__private::invoke_function_async::<Self, C>(self, connection)
-                }
-            }
-        };
-    };
+/// Moves `amount` from one account to another; returns the new balance of `to`.
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/bank.lua", function = "fn_transfer", returns = i64, allow(unproven_key_slots))]
+struct Transfer {
+    #[key]
+    from: String,
+    #[key]
+    to: String,
+    #[arg]
+    amount: String,
 }
 
-const BANK: &str = include_str!("../lua/functions/bank.lua");
-
-function! {
-    /// Moves `amount` from one account to another; returns the new balance of `to`.
-    struct Transfer { keys: [from: String, to: String], args: [amount: String] }
-    library: "fn_bank",
-    function: "fn_transfer",
-    path: "lua/functions/bank.lua",
-    source: BANK,
-    source_map: &[],
-    returns: i64,
-    no_writes: false,
+/// Appends `id` to `log` and increments `counter`: a run leaves exactly one trace.
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/bank.lua", function = "fn_count_call", returns = i64, allow(unproven_key_slots))]
+struct CountCall {
+    #[key]
+    counter: String,
+    #[key]
+    log: String,
+    #[arg]
+    id: u64,
 }
 
-function! {
-    /// Appends `id` to `log` and increments `counter`: a run leaves exactly one trace.
-    struct CountCall { keys: [counter: String, log: String], args: [id: u64] }
-    library: "fn_bank",
-    function: "fn_count_call",
-    path: "lua/functions/bank.lua",
-    source: BANK,
-    source_map: &[],
-    returns: i64,
-    no_writes: false,
+/// A `no-writes` function: sent as `FCALL_RO`.
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/bank.lua", function = "fn_balance", returns = i64)]
+struct Balance {
+    #[key]
+    account: String,
 }
 
-function! {
-    /// A `no-writes` function: sent as `FCALL_RO`.
-    struct Balance { keys: [account: String], args: [] }
-    library: "fn_bank",
-    function: "fn_balance",
-    path: "lua/functions/bank.lua",
-    source: BANK,
-    source_map: &[],
-    returns: i64,
-    no_writes: true,
-}
+/// No keys, writes allowed: primaries only.
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/bank.lua", function = "fn_role", returns = String)]
+struct Role;
 
-function! {
-    /// No keys, writes allowed: primaries only.
-    struct Role { keys: [], args: [] }
-    library: "fn_bank",
-    function: "fn_role",
-    path: "lua/functions/bank.lua",
-    source: BANK,
-    source_map: &[],
-    returns: String,
-    no_writes: false,
-}
+/// `fn_role`, whose text reply does not convert into a number.
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/bank.lua", function = "fn_role", returns = i64)]
+struct RoleAsNumber;
 
-function! {
-    /// `fn_role`, whose text reply does not convert into a number.
-    struct RoleAsNumber { keys: [], args: [] }
-    library: "fn_bank",
-    function: "fn_role",
-    path: "lua/functions/bank.lua",
-    source: BANK,
-    source_map: &[],
-    returns: i64,
-    no_writes: false,
-}
-
-function! {
-    /// Keeps the server busy for `milliseconds`.
-    struct Spin { keys: [], args: [milliseconds: u64] }
-    library: "fn_bank",
-    function: "fn_spin",
-    path: "lua/functions/bank.lua",
-    source: BANK,
-    source_map: &[],
-    returns: String,
-    no_writes: true,
+/// Keeps the server busy for `milliseconds`.
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/bank.lua", function = "fn_spin", returns = String)]
+struct Spin {
+    #[arg]
+    milliseconds: u64,
 }
 
 const VERSIONED: &str = include_str!("../lua/functions/versioned.lua");
@@ -180,89 +73,39 @@ const VERSIONED: &str = include_str!("../lua/functions/versioned.lua");
 const VERSION_1: &str = "#!lua name=fn_versioned\n\
                          redis.register_function('fn_version', function(keys, args) return 1 end)\n";
 
-function! {
-    struct Version { keys: [], args: [] }
-    library: "fn_versioned",
-    function: "fn_version",
-    path: "lua/functions/versioned.lua",
-    source: VERSIONED,
-    source_map: &[],
-    returns: i64,
-    no_writes: false,
-}
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/versioned.lua", function = "fn_version", returns = i64)]
+struct Version;
 
-function! {
-    /// A function version 1 of the library lacks.
-    struct VersionAdded { keys: [], args: [] }
-    library: "fn_versioned",
-    function: "fn_version_added",
-    path: "lua/functions/versioned.lua",
-    source: VERSIONED,
-    source_map: &[],
-    returns: String,
-    no_writes: false,
-}
+/// A function version 1 of the library lacks.
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/versioned.lua", function = "fn_version_added", returns = String)]
+struct VersionAdded;
 
-function! {
-    /// Two registered libraries named `fn_conflicted`, with different code.
-    struct ConflictA { keys: [], args: [] }
-    library: "fn_conflicted",
-    function: "fn_conflict_a",
-    path: "lua/functions/conflict_a.lua",
-    source: include_str!("../lua/functions/conflict_a.lua"),
-    source_map: &[],
-    returns: String,
-    no_writes: false,
-}
+/// Two registered libraries named `fn_conflicted`, with different code.
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/conflict_a.lua", function = "fn_conflict_a", returns = String)]
+#[allow(dead_code)] // only registered: its library is what the test is about
+struct ConflictA;
 
-function! {
-    struct ConflictB { keys: [], args: [] }
-    library: "fn_conflicted",
-    function: "fn_conflict_b",
-    path: "lua/functions/conflict_b.lua",
-    source: include_str!("../lua/functions/conflict_b.lua"),
-    source_map: &[],
-    returns: String,
-    no_writes: false,
-}
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/conflict_b.lua", function = "fn_conflict_b", returns = String)]
+#[allow(dead_code)] // only registered: its library is what the test is about
+struct ConflictB;
 
-function! {
-    /// Registers `fn_role`, which `fn_bank` registers too: refused where `fn_bank` is loaded.
-    struct TakenName { keys: [], args: [] }
-    library: "fn_taken_name",
-    function: "fn_role",
-    path: "lua/functions/taken_name.lua",
-    source: include_str!("../lua/functions/taken_name.lua"),
-    source_map: &[],
-    returns: String,
-    no_writes: false,
-}
+/// Registers `fn_role`, which `fn_bank` registers too: refused where `fn_bank` is loaded.
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/taken_name.lua", function = "fn_role", returns = String)]
+struct TakenName;
 
-/// A library assembled from two files, as the derive assembles `--- @include`s: lines 3-5 come
-/// from `lua/functions/includes/checks.lua`, from its line 1.
-const ASSEMBLED: &str = "#!lua name=fn_assembled\n\
-                         local function main(keys, args)\n\
-                         local function check(value)\n\
-                         \x20 if value == '' then error('empty value') end\n\
-                         end\n\
-                         check(args[1])\n\
-                         return args[1]\n\
-                         end\n\
-                         redis.register_function('fn_checked_echo', main)\n";
+/// A library assembled from two files: `lua/functions/assembled.lua` includes
+/// `includes/checks.lua`.
 
-function! {
-    struct CheckedEcho { keys: [], args: [value: String] }
-    library: "fn_assembled",
-    function: "fn_checked_echo",
-    path: "lua/functions/assembled.lua",
-    source: ASSEMBLED,
-    source_map: &[
-        redis_script::SourceSegment { first_line: 1, path: "lua/functions/assembled.lua", first_original_line: 1 },
-        redis_script::SourceSegment { first_line: 3, path: "lua/functions/includes/checks.lua", first_original_line: 1 },
-        redis_script::SourceSegment { first_line: 6, path: "lua/functions/assembled.lua", first_original_line: 3 },
-    ],
-    returns: String,
-    no_writes: false,
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/functions/assembled.lua", function = "fn_checked_echo", returns = String)]
+struct CheckedEcho {
+    #[arg]
+    value: String,
 }
 
 fn server() -> RedisServer {
@@ -1310,4 +1153,34 @@ fn functions_keep_working_after_a_failover_without_a_reload() {
         tag,
         &[0, 1, 2, 3, 10 + attempt, 20],
     );
+}
+
+/// `allow(unproven_key_slots)` moves the slot proof to run time: keys of two slots are refused
+/// before anything is sent, and nothing runs.
+#[test]
+fn keys_whose_slots_were_not_proven_are_checked_before_sending() {
+    let server = server();
+    let mut connection = server.connection().expect("connect");
+    let refused = Transfer {
+        from: "{a}:alice".into(),
+        to: "{b}:bob".into(),
+        amount: "5".into(),
+    }
+    .invoke(&mut connection);
+    let Err(Error::CrossSlot { keys_and_slots, .. }) = refused else {
+        panic!("expected CrossSlot, got {refused:?}")
+    };
+    assert_eq!(
+        keys_and_slots,
+        vec![
+            (b"{a}:alice".to_vec(), hash_slot(b"a")),
+            (b"{b}:bob".to_vec(), hash_slot(b"b"))
+        ]
+    );
+    // Not even the library was loaded: nothing reached the server.
+    let loaded: Vec<redis::Value> = redis::cmd("FUNCTION")
+        .arg("LIST")
+        .query(&mut connection)
+        .expect("FUNCTION LIST");
+    assert!(loaded.is_empty(), "{loaded:?}");
 }

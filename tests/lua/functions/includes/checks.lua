@@ -1,0 +1,3 @@
+local function check(value)
+  if value == '' then error('empty value') end
+end
