@@ -137,6 +137,33 @@
 //! the stale ones (a library of the same name loaded by an older deploy, whose code the server
 //! would silently run); `cluster_functions` (feature `cluster`) routes calls explicitly on a
 //! Redis Cluster.
+//!
+//! `#[derive(RedisFunction)]` writes the implementation, one struct per function, with the same
+//! field attributes as scripts; the library is checked at compile time (its `#!lua name=`
+//! line, the registrations and their flags, the function's keys and args through the
+//! callback's own parameter names, and every check scripts get):
+//!
+//! ```
+//! use redis_script::RedisFunction;
+//!
+//! /// `lua/doc_bank.lua` registers `doc_transfer(keys, args)`.
+//! #[derive(RedisFunction)]
+//! #[redis_function(library = "lua/doc_bank.lua", function = "doc_transfer", returns = i64)]
+//! struct Transfer<'a> {
+//!     bank: &'a str,
+//!     #[key("{{bank:{bank}}}:{}")]
+//!     from: &'a str, // keys[1]
+//!     #[key("{{bank:{bank}}}:{}")]
+//!     to: &'a str, // keys[2]
+//!     #[arg]
+//!     amount: i64, // args[1]
+//! }
+//! # let server = throwaway_redis::RedisServer::start()?;
+//! # let mut connection = server.connection()?;
+//! let transfer = Transfer { bank: "eu", from: "alice", to: "bob", amount: 5 };
+//! assert_eq!(transfer.invoke(&mut connection)?, 5); // loads the library on first use
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #[cfg(not(any(feature = "tokio", feature = "smol")))]
 compile_error!(
@@ -186,7 +213,7 @@ pub use source_map::SourceSegment;
 pub use redis_script_macros::RedisScript;
 
 /// Implements [`Function`] for a struct that calls one function of a Redis 7 function library
-/// (`FCALL`); see the [crate documentation](crate#functions).
+/// (`FCALL`); see the [crate documentation](crate#redis-7-functions).
 pub use redis_script_macros::RedisFunction;
 
 /// The `redis` crate this one is built on, so that code the derive generates (and yours) names
