@@ -63,6 +63,9 @@ pub struct AssembledScript {
     pub files: Vec<String>,
     /// Runs of lines of the assembled source that come from one file, in order.
     pub segments: Vec<SourceSegment>,
+    /// Whether `source` is the script's file byte for byte (no include, no `\r\n`), so that
+    /// the file itself can stand for it (`include_str!`).
+    pub verbatim: bool,
     /// For each file after the first: the file whose directive included it, and that
     /// directive's line (in the including file).
     included_by: Vec<(usize, usize)>,
@@ -103,6 +106,7 @@ impl AssembledScript {
                 file: 0,
                 first_original_line: 1,
             }],
+            verbatim: true,
             included_by: Vec::new(),
         }
     }
@@ -204,10 +208,12 @@ pub fn assemble_script(
 ) -> Result<AssembledScript, Vec<Diagnostic>> {
     let mut assembly = Assembly {
         files,
+        root_verbatim: false,
         script: AssembledScript {
             source: String::new(),
             files: vec![path.to_owned()],
             segments: Vec::new(),
+            verbatim: false,
             included_by: Vec::new(),
         },
         line: 1,
@@ -215,6 +221,7 @@ pub fn assemble_script(
     };
     let text = assembly.read(path)?;
     assembly.inline(0, &text, &mut vec![0]);
+    assembly.script.verbatim = assembly.script.files.len() == 1 && assembly.root_verbatim;
     if assembly.diagnostics.is_empty() {
         Ok(assembly.script)
     } else {
@@ -224,6 +231,8 @@ pub fn assemble_script(
 
 struct Assembly<'f> {
     files: &'f mut dyn ScriptFiles,
+    /// The script's own file needed no `\r\n` normalised.
+    root_verbatim: bool,
     script: AssembledScript,
     /// The next line of the assembled source, 1-based.
     line: usize,
@@ -408,6 +417,7 @@ impl Assembly<'_> {
                 Blame::Script,
             )]
         })?;
+        self.root_verbatim = !bytes.contains(&b'\r');
         decode(path, bytes, &*self.files).map_err(|message| {
             vec![Diagnostic::new(
                 Lint::LuaFileUnreadable,
@@ -630,6 +640,10 @@ mod tests {
             assemble_script("s.lua", &mut unix).unwrap().source,
             assemble_script("s.lua", &mut windows).unwrap().source
         );
+        assert!(!assemble_script("s.lua", &mut unix).unwrap().verbatim);
+        let mut single = files(&[("a.lua", "return 1\n"), ("b.lua", "return 1\r\n")]);
+        assert!(assemble_script("a.lua", &mut single).unwrap().verbatim);
+        assert!(!assemble_script("b.lua", &mut single).unwrap().verbatim);
     }
 
     #[test]

@@ -22,6 +22,22 @@ pub struct ShebangFlags {
     pub allow_cross_slot_keys: bool,
 }
 
+impl ShebangFlags {
+    /// No flag: what a script without a shebang line (or with a bare `#!lua`) has.
+    ///
+    /// ```
+    /// use redis_script_analysis::ShebangFlags;
+    /// assert_eq!(ShebangFlags::NONE, ShebangFlags::default());
+    /// ```
+    pub const NONE: ShebangFlags = ShebangFlags {
+        no_writes: false,
+        allow_oom: false,
+        allow_stale: false,
+        no_cluster: false,
+        allow_cross_slot_keys: false,
+    };
+}
+
 /// A parsed `#!lua` first line.
 ///
 /// ```

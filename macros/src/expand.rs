@@ -12,8 +12,23 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
     let ident = script.ident;
     let name = ident.to_string();
     let path = &script.path;
-    let source = &checked.script.source;
-    let tracked_files = &checked.tracked_files;
+    // The source once. A script that is its file byte for byte is that file (which also makes
+    // it a build input); an assembled one is a literal, and each of its files a build input:
+    // editing any of them rebuilds the crate.
+    let source_constant = match checked.tracked_files.as_slice() {
+        [file] if checked.script.verbatim => {
+            quote!(
+                const __REDIS_SCRIPT_SOURCE: &str = ::core::include_str!(#file);
+            )
+        }
+        tracked_files => {
+            let source = &checked.script.source;
+            quote! {
+                const __REDIS_SCRIPT_SOURCE: &str = #source;
+                #(const _: &[u8] = ::core::include_bytes!(#tracked_files);)*
+            }
+        }
+    };
     // A script of one file needs no map: every line is the file's own.
     let source_map = if checked.script.files.len() > 1 {
         let segments = checked.script.segments.iter().map(|segment| {
@@ -73,13 +88,17 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         flags.no_cluster,
         flags.allow_cross_slot_keys,
     );
-    let flags = quote!(::redis_script::ShebangFlags {
-        no_writes: #no_writes,
-        allow_oom: #allow_oom,
-        allow_stale: #allow_stale,
-        no_cluster: #no_cluster,
-        allow_cross_slot_keys: #allow_cross_slot_keys,
-    });
+    let flags = if checked.flags == redis_script_analysis::ShebangFlags::NONE {
+        quote!(::redis_script::ShebangFlags::NONE)
+    } else {
+        quote!(::redis_script::ShebangFlags {
+            no_writes: #no_writes,
+            allow_oom: #allow_oom,
+            allow_stale: #allow_stale,
+            no_cluster: #no_cluster,
+            allow_cross_slot_keys: #allow_cross_slot_keys,
+        })
+    };
 
     let arity_checks = script
         .keys
@@ -114,7 +133,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
                         name: #library,
                         path: #path,
                         source: __REDIS_SCRIPT_SOURCE,
-                        source_map: __REDIS_SCRIPT_SOURCE_MAP,
+                        source_map: #source_map,
                     }
                 },
                 quote! {
@@ -134,7 +153,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
                             sha1: #sha1,
                             source: __REDIS_SCRIPT_SOURCE,
                             flags: #flags,
-                            source_map: __REDIS_SCRIPT_SOURCE_MAP,
+                            source_map: #source_map,
                         }
                     },
                     quote!(const SHA1: &'static str = #sha1;),
@@ -151,10 +170,8 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
     let doc_invoke =
         format!("Runs {what} on a synchronous connection; see [`{documented_trait}::invoke`].");
     let doc_invoke_async = format!(
-        "Runs {what} on an asynchronous connection; see \
-         [`{documented_trait}::invoke_async`].\n\n\
-         The connection must be `Send` and the future is `Send`, so that the invocation can be \
-         spawned on a multi-threaded runtime."
+        "Runs {what} on an asynchronous connection, as a `Send` future; see \
+         [`{documented_trait}::invoke_async`]."
     );
     let inherent = inherent_methods(
         ident,
@@ -168,10 +185,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
     quote! {
         // One block, so that the source is written once and its name is private.
         const _: () = {
-        const __REDIS_SCRIPT_SOURCE: &str = #source;
-        const __REDIS_SCRIPT_SOURCE_MAP: &[::redis_script::SourceSegment] = #source_map;
-        // Every file of the script is a build input: editing one rebuilds the crate.
-        #(const _: &[u8] = ::core::include_bytes!(#tracked_files);)*
+        #source_constant
 
         // Lists the script (or library) at link time. Constants only, so that generic structs
         // register too.
@@ -255,13 +269,7 @@ pub fn fallback(input: &syn::DeriveInput, kind: Kind) -> TokenStream {
             const ARG_FIELDS: &'static [&'static str] = &[];
             const KEY_TEMPLATES: &'static [::core::option::Option<&'static str>] = &[];
             const STANDALONE_ONLY: bool = true;
-            const FLAGS: ::redis_script::ShebangFlags = ::redis_script::ShebangFlags {
-                no_writes: false,
-                allow_oom: false,
-                allow_stale: false,
-                no_cluster: false,
-                allow_cross_slot_keys: false,
-            };
+            const FLAGS: ::redis_script::ShebangFlags = ::redis_script::ShebangFlags::NONE;
             fn write_keys_and_args(&self, _: &mut ::redis_script::__private::Cmd) {}
         }
 
