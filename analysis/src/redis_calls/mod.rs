@@ -49,14 +49,16 @@ pub(crate) mod walker;
 
 use full_moon::ast::Ast;
 
-pub use command_table::{COMMANDS, LUA_GLOBALS, LUA_LIBRARY_MEMBERS, REDIS_VERSION};
+pub use command_table::{
+    COMMANDS, GENERATED_FROM, LUA_GLOBALS, LUA_LIBRARY_MEMBERS, REDIS_VERSION,
+};
 pub use commands::{
-    BeginSearch, Command, CommandFlags, FindKeys, KeyPositions, KeySpec, KeySpecFlags,
-    find_command, similar_commands,
+    BeginSearch, Command, CommandFlags, FindKeys, KeyPositions, KeySpec, KeySpecFlags, Since,
+    Variant, find_command, similar_commands,
 };
 pub use members::library_members;
 
-use crate::{Declaration, Diagnostic, Lint, Shebang};
+use crate::{Declaration, Diagnostic, Lint, Shebang, Target};
 
 pub(crate) use nesting::{Nesting, measure as measure_nesting};
 
@@ -74,6 +76,8 @@ pub(crate) struct Context<'d> {
     pub same_slot_only: bool,
     /// For a Redis 7 function library: which callback the declaration is about.
     pub library: Option<LibraryTarget>,
+    /// The oldest server the script must run on.
+    pub target: Target,
 }
 
 /// The callback of a function library that the struct calls: its parameters are the struct's
@@ -92,6 +96,7 @@ pub(crate) fn check_redis_calls(
     source: &str,
     declaration: &Declaration,
     shebang: Option<&Shebang>,
+    target: Target,
 ) -> Vec<Diagnostic> {
     let flags = shebang.map(|shebang| shebang.flags).unwrap_or_default();
     let context = Context {
@@ -101,6 +106,7 @@ pub(crate) fn check_redis_calls(
         cluster: !flags.no_cluster && !declaration.standalone_only,
         same_slot_only: shebang.is_some() && !flags.allow_cross_slot_keys,
         library: None,
+        target,
     };
     walk(ast, source, &context)
 }
@@ -112,7 +118,8 @@ pub(crate) fn check_library_calls(
     source: &str,
     declaration: &Declaration,
     flags: crate::ShebangFlags,
-    target: LibraryTarget,
+    callback: LibraryTarget,
+    target: Target,
 ) -> Vec<Diagnostic> {
     let context = Context {
         source,
@@ -121,7 +128,8 @@ pub(crate) fn check_library_calls(
         cluster: !flags.no_cluster && !declaration.standalone_only,
         // Every function runs with Redis 7 semantics, as a script with a shebang does.
         same_slot_only: !flags.allow_cross_slot_keys,
-        library: Some(target),
+        library: Some(callback),
+        target,
     };
     walk(ast, source, &context)
 }
