@@ -1,7 +1,7 @@
 //! Reading the struct and its `#[redis_script]`, `#[key]` and `#[arg]` attributes.
 
 use proc_macro2::Span;
-use redis_script_analysis::{KeyTemplate, Lint};
+use redis_script_analysis::{KeyTemplate, Lint, Target};
 use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -62,6 +62,9 @@ pub struct ScriptStruct<'a> {
     /// `allow(unread_argument, ...)`: lints not reported, each checked to be one that exists
     /// and may be allowed.
     pub allow: Vec<(Ident, Lint)>,
+    /// `server = "redis-7.4"`: the oldest server the script must run on, overriding the
+    /// crate's `[package.metadata.redis-script]`.
+    pub server: Option<Target>,
     /// Every named field, in order: what key templates may name.
     pub fields: Vec<&'a Ident>,
 }
@@ -106,6 +109,7 @@ impl<'a> ScriptStruct<'a> {
             standalone_only,
             extra_commands,
             allow,
+            server,
         } = script_attribute(input, kind)?;
 
         let mut script = ScriptStruct {
@@ -119,6 +123,7 @@ impl<'a> ScriptStruct<'a> {
             standalone_only,
             extra_commands,
             allow,
+            server,
             fields: Vec::new(),
         };
         let named = match fields {
@@ -216,6 +221,7 @@ struct ScriptAttribute {
     standalone_only: bool,
     extra_commands: Vec<LitStr>,
     allow: Vec<(Ident, Lint)>,
+    server: Option<Target>,
 }
 
 /// `#[redis_script(path = "...", returns = T, standalone_only, extra_commands = [...],
@@ -229,6 +235,7 @@ fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttrib
     let mut standalone_only = false;
     let mut extra_commands: Option<Vec<LitStr>> = None;
     let mut allow: Vec<(Ident, Lint)> = Vec::new();
+    let mut server: Option<Target> = None;
     let mut seen: Option<&Attribute> = None;
     for attribute in input
         .attrs
@@ -297,6 +304,23 @@ fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttrib
                 }
                 extra_commands = Some(command_list(meta.value()?)?);
                 Ok(())
+            } else if meta.path.is_ident("server") {
+                if server.is_some() {
+                    return Err(meta.error("`server` is given twice; keep one"));
+                }
+                let value: LitStr = meta.value()?.parse().map_err(|error: syn::Error| {
+                    syn::Error::new(
+                        error.span(),
+                        "`server` must be a string literal naming the oldest server the script \
+                         must run on, e.g. server = \"redis-7.4\" or server = \"valkey-8.0\"",
+                    )
+                })?;
+                let parsed = value
+                    .value()
+                    .parse::<Target>()
+                    .map_err(|problem| syn::Error::new(value.span(), problem))?;
+                server = Some(parsed);
+                Ok(())
             } else if meta.path.is_ident("allow") {
                 meta.parse_nested_meta(|lint| {
                     let ident = lint
@@ -322,8 +346,8 @@ fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttrib
                 };
                 Err(meta.error(format!(
                     "unknown {attribute_name} attribute {name}; expected {file}, `returns = \
-                     Type`, `standalone_only`, `extra_commands = [\"NAME\", ...]` or \
-                     `allow(lint_name, ...)`"
+                     Type`, `standalone_only`, `server = \"redis-7.4\"`, `extra_commands = \
+                     [\"NAME\", ...]` or `allow(lint_name, ...)`"
                 )))
             }
         })?;
@@ -343,6 +367,7 @@ fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttrib
             standalone_only,
             extra_commands: extra_commands.unwrap_or_default(),
             allow,
+            server,
         }),
         None => match (seen, kind) {
             (Some(attribute), Kind::Script) => Err(syn::Error::new_spanned(

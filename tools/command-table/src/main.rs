@@ -910,3 +910,160 @@ fn get<'a>(map: &BTreeMap<String, &'a Value>, key: &str) -> Result<&'a Value> {
         .copied()
         .ok_or_else(|| format!("missing field `{key}`"))
 }
+
+/// The committed table against the server the harness runs (`REDIS_SERVER`, or
+/// `redis-server` on `PATH`): every command and subcommand the server lists is in the table,
+/// available on the server's own version, with the server's arity, flags and key
+/// specifications; and on a version the table was generated from, the table claims nothing the
+/// server lacks.
+#[cfg(test)]
+mod table_matches_the_server {
+    use redis_script_analysis::{
+        BeginSearch, Command as TableCommand, FindKeys, GENERATED_FROM, Server, Target, Version,
+        find_command,
+    };
+
+    use super::*;
+
+    /// The server, and the target that is exactly its version.
+    fn observe_harness_server() -> (Observation, Target) {
+        let binary = throwaway_redis::server_version().expect("a server binary");
+        let program = std::env::var_os("REDIS_SERVER").unwrap_or_else(|| "redis-server".into());
+        let observation = observe(&program).expect("read the server's COMMAND and COMMAND DOCS");
+        let server = match observation.family {
+            Family::Redis => Server::Redis,
+            Family::Valkey => Server::Valkey,
+        };
+        let version = Version::new(observation.version.0, observation.version.1);
+        assert!(binary.version.starts_with(&version.to_string()));
+        (observation, Target::new(server, version))
+    }
+
+    fn table_entry(name: &str) -> Option<&'static TableCommand> {
+        match name.split_once('|') {
+            Some((container, sub)) => find_command(container)?.subcommand(sub),
+            None => find_command(name),
+        }
+    }
+
+    /// A key spec as the generator renders it, from the table's typed form.
+    fn spec_code(spec: &redis_script_analysis::KeySpec) -> String {
+        let flags: Vec<String> = spec.flags.names().map(str::to_owned).collect();
+        let begin = match spec.begin_search {
+            BeginSearch::Index(index) => format!("BeginSearch::Index({index})"),
+            BeginSearch::Keyword {
+                keyword,
+                start_from,
+            } => format!(
+                "BeginSearch::Keyword {{ keyword: {keyword:?}, start_from: {start_from} }}"
+            ),
+            BeginSearch::Unknown => "BeginSearch::Unknown".to_owned(),
+        };
+        let find = match spec.find_keys {
+            FindKeys::Range {
+                last_key,
+                key_step,
+                limit,
+            } => format!(
+                "FindKeys::Range {{ last_key: {last_key}, key_step: {key_step}, limit: {limit} }}"
+            ),
+            FindKeys::KeyNum {
+                key_num_index,
+                first_key,
+                key_step,
+            } => format!(
+                "FindKeys::KeyNum {{ key_num_index: {key_num_index}, first_key: {first_key}, key_step: {key_step} }}"
+            ),
+            FindKeys::Unknown => "FindKeys::Unknown".to_owned(),
+        };
+        format!(
+            "KeySpec {{ flags: {}, begin_search: {begin}, find_keys: {find} }}",
+            spec_flags(&flags)
+        )
+    }
+
+    #[test]
+    fn every_command_of_the_server_is_in_the_table_as_the_server_defines_it() {
+        let (observation, target) = observe_harness_server();
+        let mut problems = Vec::new();
+        for (name, command) in &observation.commands {
+            let Some(entry) = table_entry(name) else {
+                problems.push(format!("{name}: not in the table"));
+                continue;
+            };
+            if !entry.available_on(target) {
+                problems.push(format!(
+                    "{name}: the table says {:?}, but {target} has it",
+                    entry.since
+                ));
+                continue;
+            }
+            let defined = entry.on(target);
+            if i64::from(defined.arity) != command.arity {
+                problems.push(format!(
+                    "{name}: arity {} in the table, {} on the server",
+                    defined.arity, command.arity
+                ));
+            }
+            let mut flags: Vec<&str> = defined.flags.names().collect();
+            flags.sort_unstable();
+            if flags != command.flags {
+                problems.push(format!(
+                    "{name}: flags {flags:?} in the table, {:?} on the server",
+                    command.flags
+                ));
+            }
+            let specs: Vec<String> = defined.key_specs.iter().map(spec_code).collect();
+            if specs != render_specs(&command.key_specs) {
+                problems.push(format!("{name}: other key specifications than the server's"));
+            }
+        }
+        // On a version the table was generated from, nothing more either.
+        let generated = GENERATED_FROM
+            .iter()
+            .any(|(server, version)| *server == target.server && *version == observation.version_text);
+        if generated {
+            for command in redis_script_analysis::COMMANDS {
+                for entry in std::iter::once(command).chain(command.subcommands) {
+                    if entry.available_on(target) && !observation.commands.contains_key(entry.name) {
+                        problems.push(format!(
+                            "{}: the table says {target} has it, the server does not",
+                            entry.name
+                        ));
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            problems,
+            Vec::<String>::new(),
+            "the committed table differs from {}: regenerate it with \
+             tools/command-table/regenerate.sh (with this server added if it is new)",
+            observation.label()
+        );
+        assert!(observation.commands.len() > 300);
+    }
+
+    #[test]
+    fn since_comes_from_the_servers_own_command_docs() {
+        let (observation, target) = observe_harness_server();
+        // Each command's `since` on the server is what the table says, or older (the table
+        // never claims a command for a version without it).
+        for (name, doc) in &observation.docs {
+            let (Some(since), Some(entry)) = (doc.since.as_deref(), table_entry(name)) else {
+                continue;
+            };
+            let Some(reported) = Version::parse(since) else {
+                continue;
+            };
+            let table = entry.since.of(target.server).expect("checked above");
+            assert!(
+                reported <= table || reported <= target.server.oldest(),
+                "{name}: COMMAND DOCS says since {reported}, the table {table}"
+            );
+        }
+        let hexpire = find_command("hexpire").expect("HEXPIRE is in the table");
+        assert_eq!(hexpire.since.redis, Some(Version::new(7, 4)));
+        assert_eq!(hexpire.since.valkey, Some(Version::new(9, 0)));
+    }
+}
