@@ -130,7 +130,13 @@ pub fn analyze_function_on(
     let source = &script.source;
     let nesting = crate::redis_calls::measure_nesting(source);
     let mut analysis = crate::redis_calls::with_stack_for(nesting.as_ref().ok(), || {
-        analyze_here(source, function, declaration, target, nesting.as_ref().err())
+        analyze_here(
+            source,
+            function,
+            declaration,
+            target,
+            nesting.as_ref().err(),
+        )
     });
     crate::checks::apply_allows(&mut analysis.diagnostics, source, declaration);
     crate::checks::locate_in_files(&mut analysis.diagnostics, script);

@@ -64,14 +64,14 @@ pub use key_template::{HashTag, KeyTemplate, TemplateError, TemplatePiece};
 pub use lint::Lint;
 #[cfg(feature = "lua")]
 pub use redis_calls::{
-    BeginSearch, COMMANDS, Command, CommandFlags, FindKeys, GENERATED_FROM, KeyPositions,
-    KeySpec, KeySpecFlags, LUA_GLOBALS, LUA_LIBRARY_MEMBERS, REDIS_VERSION, Since, Variant,
-    find_command, library_members, similar_commands,
+    BeginSearch, COMMANDS, Command, CommandFlags, FindKeys, GENERATED_FROM, KeyPositions, KeySpec,
+    KeySpecFlags, LUA_GLOBALS, LUA_LIBRARY_MEMBERS, REDIS_VERSION, Since, Variant, find_command,
+    library_members, similar_commands,
 };
 #[cfg(feature = "lua")]
 pub use script_sha1::script_sha1;
 pub use shebang::{Shebang, ShebangFlags, parse_shebang};
 pub use slot_proof::check_key_slots;
-pub use target::{Server, Target, Version};
 #[cfg(feature = "lua")]
 pub use table_usage::{LiteralIndex, TableUsage, TableUsages, find_table_usages};
+pub use target::{Server, Target, Version};

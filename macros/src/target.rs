@@ -24,10 +24,7 @@ pub fn crate_target(manifest_dir: &Path, span: Span) -> syn::Result<(Target, Opt
             let target = value.parse::<Target>().map_err(|problem| {
                 syn::Error::new(
                     span,
-                    format!(
-                        "{}: `server` in {SECTION}: {problem}",
-                        path.display()
-                    ),
+                    format!("{}: `server` in {SECTION}: {problem}", path.display()),
                 )
             })?;
             Ok((target, path.to_str().map(str::to_owned)))

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use proc_macro2::Span;
 use redis_script_analysis::{
     AssembledScript, Blame, Declaration, Field, Lint, ScriptFiles, Server, ShebangFlags, Target,
-    analyze_function_on, analyze_script_on, assemble_script, find_command, script_sha1,
-    slot_proof,
+    analyze_function_on, analyze_script_on, assemble_script, find_command, script_sha1, slot_proof,
 };
 
 use crate::parse::{Errors, ScriptField, ScriptStruct};
@@ -52,8 +51,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
             analysis.diagnostics
         }
         (Ok(assembled), Some(function)) => {
-            let analysis =
-                analyze_function_on(assembled, &function.value(), &declaration, target);
+            let analysis = analyze_function_on(assembled, &function.value(), &declaration, target);
             flags = analysis.flags_of(&function.value());
             library = analysis.library.map(|library| library.name);
             analysis.diagnostics
@@ -178,15 +176,12 @@ fn extra_commands(script: &ScriptStruct<'_>, target: Target) -> syn::Result<Vec<
                      of servers the command table does not cover)"
                 )
             } else {
-                let since = |server: Server| {
-                    command
-                        .since
-                        .of(server)
-                        .map(|since| format!("{server} has it since {since}"))
-                };
-                let known_on = [since(Server::Redis), since(Server::Valkey)]
+                let known_on = [Server::Redis, Server::Valkey]
                     .into_iter()
-                    .flatten()
+                    .filter_map(|server| {
+                        let since = command.since.of(server)?;
+                        Some(format!("{server} since {since}"))
+                    })
                     .collect::<Vec<_>>()
                     .join(", ");
                 let raised = command

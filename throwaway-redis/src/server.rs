@@ -78,8 +78,11 @@ impl RedisServer {
         config: &[(&str, &str)],
     ) -> Result<RedisServer, HarnessError> {
         let (program, _) = crate::binary::check_binary(Some(program.as_ref()))?;
-        let process =
-            ServerProcess::start_program(&program, PortKind::Standalone, &config_arguments(config))?;
+        let process = ServerProcess::start_program(
+            &program,
+            PortKind::Standalone,
+            &config_arguments(config),
+        )?;
         Ok(RedisServer { process })
     }
 

@@ -197,11 +197,12 @@ fn check_command(
             location: Some(name_argument.location),
             message: format!("unknown Redis command `{name}` in `{call}`{suggestion}"),
             help: format!(
-                "{} answers \"Unknown Redis command called from script\"; use a command of \
-                 {} (command names are case-insensitive); if `{name}` is a command of a module \
-                 or of a server the command table does not cover ({}), name it in \
+                "{} answers \"{}\"; use a command of {} (command names are \
+                 case-insensitive); if `{name}` is a command of a module or of a server the \
+                 command table does not cover ({}), name it in \
                  #[redis_script(extra_commands = [\"{name}\"])]",
                 context.target.server,
+                Refusal::UnknownCommand.text(context.target),
                 context.target,
                 covered_servers()
             ),
@@ -241,8 +242,9 @@ fn check_command(
                         command.display_name()
                     ),
                     help: format!(
-                        "Redis answers \"Wrong number of args calling Redis command from \
-                         script\"; name one of its subcommands: {}",
+                        "{} answers \"{}\"; name one of its subcommands: {}",
+                        context.target.server,
+                        Refusal::WrongArity.text(context.target),
                         subcommand_list(command, context.target)
                     ),
                     blame: Blame::Script,
@@ -256,12 +258,7 @@ fn check_command(
         match command.subcommand(sub_name) {
             Some(sub) if !sub.available_on(context.target) => {
                 if !site.protected {
-                    diagnostics.push(not_on_target(
-                        sub,
-                        sub_argument.location,
-                        call,
-                        context,
-                    ));
+                    diagnostics.push(not_on_target(sub, sub_argument.location, call, context));
                 }
                 return;
             }
@@ -279,19 +276,19 @@ fn check_command(
                     format!("; did you mean {}?", or_list(&as_strs(&similar)))
                 };
                 diagnostics.push(Diagnostic {
-lint: Lint::UnknownCommand,
-origin: None,
+                    lint: Lint::UnknownCommand,
+                    origin: None,
                     location: Some(sub_argument.location),
                     message: format!(
                         "`{}` has no subcommand `{sub_name}` (in `{call}`){suggestion}",
                         command.display_name()
                     ),
                     help: format!(
-                        "{} answers \"Unknown Redis command called from script\"; its \
-                         subcommands on {} are {}; if `{sub_name}` is a subcommand of a server \
-                         the command table does not cover ({}), name it in \
-                         #[redis_script(extra_commands = [\"{}|{sub_name}\"])]",
+                        "{} answers \"{}\"; its subcommands on {} are {}; if `{sub_name}` is \
+                         a subcommand of a server the command table does not cover ({}), name \
+                         it in #[redis_script(extra_commands = [\"{}|{sub_name}\"])]",
                         context.target.server,
+                        Refusal::UnknownCommand.text(context.target),
                         context.target,
                         subcommand_list(command, context.target),
                         covered_servers(),
@@ -317,7 +314,9 @@ origin: None,
                 "`{display}` cannot be called from a script (Redis flags it `noscript`): `{call}`"
             ),
             help: format!(
-                "Redis answers \"This Redis command is not allowed from script\"; {}{}",
+                "{} answers \"{}\"; {}{}",
+                context.target.server,
+                Refusal::NoScript.text(context.target),
                 noscript_advice(resolved),
                 later_versions_accept(newest, context.target, |later| {
                     !later.flags.contains(CommandFlags::NOSCRIPT)
@@ -357,8 +356,9 @@ origin: None,
                 if required == 1 { "" } else { "s" }
             ),
             help: format!(
-                "Redis answers \"Wrong number of args calling Redis command from script\"; the \
-                 syntax is `{}`{}",
+                "{} answers \"{}\"; the syntax is `{}`{}",
+                context.target.server,
+                Refusal::WrongArity.text(context.target),
                 resolved.syntax,
                 later_versions_accept(newest, context.target, |later| match rest {
                     None => later.accepts_word_count(words),
@@ -649,6 +649,34 @@ fn subcommand_list(command: &Command, target: Target) -> String {
         .join(", ")
 }
 
+/// A refusal of a call from a script, which Valkey words without "Redis".
+#[derive(Clone, Copy)]
+enum Refusal {
+    UnknownCommand,
+    WrongArity,
+    NoScript,
+}
+
+impl Refusal {
+    /// The error text the target's server sends.
+    fn text(self, target: Target) -> &'static str {
+        match (self, target.server) {
+            (Refusal::UnknownCommand, Server::Redis) => "Unknown Redis command called from script",
+            (Refusal::UnknownCommand, Server::Valkey) => "Unknown command called from script",
+            (Refusal::WrongArity, Server::Redis) => {
+                "Wrong number of args calling Redis command from script"
+            }
+            (Refusal::WrongArity, Server::Valkey) => {
+                "Wrong number of args calling command from script"
+            }
+            (Refusal::NoScript, Server::Valkey) if target.version >= Version::new(9, 0) => {
+                "This Valkey command is not allowed from script"
+            }
+            (Refusal::NoScript, _) => "This Redis command is not allowed from script",
+        }
+    }
+}
+
 /// The servers the command table covers, for messages: "Redis 7.0 to 8.2, Valkey 7.2 to 9.1".
 fn covered_servers() -> String {
     [Server::Redis, Server::Valkey]
@@ -728,14 +756,16 @@ fn not_on_target(
             availability(command)
         ),
         help: format!(
-            "{} {} answers \"Unknown Redis command called from script\"; {advice}",
-            target.server, target.version
+            "{} {} answers \"{}\"; {advice}",
+            target.server,
+            target.version,
+            Refusal::UnknownCommand.text(target)
         ),
         blame: Blame::Script,
     }
 }
 
-/// "; Redis 7.2 and later accept it: ...", when a later version of the target's server
+/// "; redis-7.0 does not accept this call, Redis 7.2 and later do: ...", when a later version of the target's server
 /// accepts what its version refuses.
 fn later_versions_accept(
     newest: &Command,
@@ -759,10 +789,10 @@ fn later_versions_accept(
         return String::new();
     }
     format!(
-        " on {target}; {} {until} accepts it: if every server the crate runs on is that or \
-         newer, raise the minimum server: {}",
-        target.server,
-        raise_minimum(Target::new(target.server, until))
+        "; {target} does not accept this call, {server} {until} and later do: if every server \
+         the crate runs on is {server} {until} or newer, raise the minimum server: {}",
+        raise_minimum(Target::new(target.server, until)),
+        server = target.server,
     )
 }
 

@@ -20,5 +20,5 @@ fn main() {
         expected: "v",
     }
     .evalsha_command();
-    assert_eq!(command.args_iter().count(), 4);
+    assert_eq!(command.args_iter().count(), 5);
 }

@@ -48,9 +48,9 @@ struct RankWithScore<'a> {
 fn main() {
     use redis_script::Script;
     let expire = ExpireField { hash: "h", seconds: 60, field: "f" }.evalsha_command();
-    assert_eq!(expire.args_iter().count(), 5);
+    assert_eq!(expire.args_iter().count(), 6);
     let expire = ExpireFieldOnValkey { hash: "h", seconds: 60, field: "f" }.evalsha_command();
-    assert_eq!(expire.args_iter().count(), 5);
-    assert_eq!(ReleaseLock { lock: "l", token: "t" }.evalsha_command().args_iter().count(), 4);
-    assert_eq!(RankWithScore { board: "b", member: "m" }.evalsha_command().args_iter().count(), 4);
+    assert_eq!(expire.args_iter().count(), 6);
+    assert_eq!(ReleaseLock { lock: "l", token: "t" }.evalsha_command().args_iter().count(), 5);
+    assert_eq!(RankWithScore { board: "b", member: "m" }.evalsha_command().args_iter().count(), 5);
 }

@@ -122,7 +122,11 @@ type FullVersion = (u16, u16, u16);
 
 fn parse_version(text: &str) -> Option<FullVersion> {
     let mut parts = text.trim().split('.').map(|part| part.parse::<u16>().ok());
-    Some((parts.next()??, parts.next()??, parts.next().flatten().unwrap_or(0)))
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
 }
 
 /// What one server says about itself.
@@ -489,10 +493,11 @@ fn since(family: &[&Observation], name: &str) -> Result<Option<FullVersion>> {
         // The oldest version run has it: the reported version is all there is to go by.
         (0, Some(reported)) => reported,
         (0, None) => first_with,
-        (_, Some(reported)) if (reported.0, reported.1) > {
-            let before = family[first - 1].version;
-            (before.0, before.1)
-        } =>
+        (_, Some(reported))
+            if (reported.0, reported.1) > {
+                let before = family[first - 1].version;
+                (before.0, before.1)
+            } =>
         {
             reported
         }
@@ -585,7 +590,10 @@ fn render(observations: &[Observation]) -> Result<String> {
         let since_redis = since(&redis, name)?;
         let since_valkey = since(&valkey, name)?;
         let option = |since: Option<FullVersion>| {
-            since.map_or_else(|| "None".to_owned(), |v| format!("Some({})", version_code(v)))
+            since.map_or_else(
+                || "None".to_owned(),
+                |v| format!("Some({})", version_code(v)),
+            )
         };
         let since = format!(
             "since: Since {{ redis: {}, valkey: {} }},",
@@ -679,7 +687,9 @@ fn render(observations: &[Observation]) -> Result<String> {
             .find_map(|observation| observation.commands.get(name))
     };
     for name in names.iter().filter(|name| !name.contains('|')) {
-        let Some(command) = base_of(name) else { continue };
+        let Some(command) = base_of(name) else {
+            continue;
+        };
         let subcommands: Vec<&Command> = names
             .iter()
             .filter(|sub| {
@@ -954,9 +964,9 @@ mod table_matches_the_server {
             BeginSearch::Keyword {
                 keyword,
                 start_from,
-            } => format!(
-                "BeginSearch::Keyword {{ keyword: {keyword:?}, start_from: {start_from} }}"
-            ),
+            } => {
+                format!("BeginSearch::Keyword {{ keyword: {keyword:?}, start_from: {start_from} }}")
+            }
             BeginSearch::Unknown => "BeginSearch::Unknown".to_owned(),
         };
         let find = match spec.find_keys {
@@ -1015,17 +1025,20 @@ mod table_matches_the_server {
             }
             let specs: Vec<String> = defined.key_specs.iter().map(spec_code).collect();
             if specs != render_specs(&command.key_specs) {
-                problems.push(format!("{name}: other key specifications than the server's"));
+                problems.push(format!(
+                    "{name}: other key specifications than the server's"
+                ));
             }
         }
         // On a version the table was generated from, nothing more either.
-        let generated = GENERATED_FROM
-            .iter()
-            .any(|(server, version)| *server == target.server && *version == observation.version_text);
+        let generated = GENERATED_FROM.iter().any(|(server, version)| {
+            *server == target.server && *version == observation.version_text
+        });
         if generated {
             for command in redis_script_analysis::COMMANDS {
                 for entry in std::iter::once(command).chain(command.subcommands) {
-                    if entry.available_on(target) && !observation.commands.contains_key(entry.name) {
+                    if entry.available_on(target) && !observation.commands.contains_key(entry.name)
+                    {
                         problems.push(format!(
                             "{}: the table says {target} has it, the server does not",
                             entry.name

@@ -102,8 +102,8 @@ mod tests {
                 .find_map(|line| line.strip_prefix(name))
                 .map(str::trim)
         };
-        let baseline = field("valkey_version:").is_none()
-            && field("redis_version:") == Some(REDIS_VERSION);
+        let baseline =
+            field("valkey_version:").is_none() && field("redis_version:") == Some(REDIS_VERSION);
         (server, connection, baseline)
     }
 
