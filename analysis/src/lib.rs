@@ -19,7 +19,6 @@
 //!     standalone_only: false,
 //!     extra_commands: vec![],
 //!     allow: vec![],
-//!     target: Default::default(),
 //! };
 //! let analysis = analyze("return redis.call('INCR', KEYS[1])", &declaration);
 //! assert!(analysis.diagnostics.is_empty());
