@@ -56,7 +56,7 @@ pub struct ScriptStruct<'a> {
     pub args: Vec<ScriptField<'a>>,
     /// `#[redis_script(standalone_only)]`: the script never runs on a Redis Cluster.
     pub standalone_only: bool,
-    /// `extra_commands = ["HEXPIRE", ...]`: commands the command table lacks, accepted
+    /// `extra_commands = ["DELEX", ...]`: commands the command table lacks, accepted
     /// unchecked.
     pub extra_commands: Vec<LitStr>,
     /// `allow(unread_argument, ...)`: lints not reported, each checked to be one that exists
@@ -394,7 +394,7 @@ fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttrib
     }
 }
 
-/// `["HEXPIRE", "HGETEX"]`: string literals naming commands, each one word.
+/// `["DELEX", "DIGEST"]`: string literals naming commands, each one word.
 fn command_list(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
     const EXPECTED: &str = "`extra_commands` takes a list of command names in string literals, \
                             e.g. extra_commands = [\"HEXPIRE\", \"HGETEX\"]";
