@@ -1,6 +1,7 @@
 use crate::table_usage::{TableUsage, TableUsages, find_table_usages};
 use crate::{
-    AssembledScript, Blame, Declaration, Diagnostic, Field, Lint, Location, Shebang, parse_shebang,
+    AssembledScript, Blame, Declaration, Diagnostic, Field, Lint, Location, Shebang, Target,
+    parse_shebang,
 };
 
 /// Everything [`analyze`] learns about a script.
@@ -54,10 +55,33 @@ pub struct Analysis {
 /// assert_eq!(analysis.diagnostics.len(), 2); // KEYS[2] is not declared, KEYS[1] is not read
 /// ```
 pub fn analyze(source: &str, declaration: &Declaration) -> Analysis {
+    analyze_on(source, declaration, Target::DEFAULT)
+}
+
+/// [`analyze`] for a script that must run on `target` and later versions of that server
+/// (`#[redis_script(server = "redis-7.4")]`): commands are checked against what that server
+/// has, with its arity and flags.
+///
+/// ```
+/// use redis_script_analysis::{Declaration, Field, Lint, Target, analyze_on};
+///
+/// let declaration = Declaration {
+///     name: "Expire".into(),
+///     keys: vec![Field::single("hash")],
+///     args: vec![],
+///     ..Declaration::default()
+/// };
+/// let source = "return redis.call('HEXPIRE', KEYS[1], 60, 'FIELDS', 1, 'f')";
+/// let old = analyze_on(source, &declaration, Target::DEFAULT);
+/// assert_eq!(old.diagnostics[0].lint, Lint::CommandNotOnTarget);
+/// let new = analyze_on(source, &declaration, "redis-7.4".parse().unwrap());
+/// assert!(new.diagnostics.is_empty());
+/// ```
+pub fn analyze_on(source: &str, declaration: &Declaration, target: Target) -> Analysis {
     // Lua's own nesting limit, checked before a parser that could overflow the stack beyond it.
     let nesting = crate::redis_calls::measure_nesting(source);
     let mut analysis = crate::redis_calls::with_stack_for(nesting.as_ref().ok(), || {
-        analyze_here(source, declaration, nesting.as_ref().err())
+        analyze_here(source, declaration, target, nesting.as_ref().err())
     });
     apply_allows(&mut analysis.diagnostics, source, declaration);
     analysis
@@ -137,7 +161,24 @@ pub(crate) fn parse_checked(source: &str) -> Result<full_moon::ast::Ast, Diagnos
 ///
 /// [`assemble_script`]: crate::assemble_script
 pub fn analyze_script(script: &AssembledScript, declaration: &Declaration) -> Analysis {
-    let mut analysis = analyze(&script.source, declaration);
+    analyze_script_on(script, declaration, Target::DEFAULT)
+}
+
+/// [`analyze_script`] for a script that must run on `target` (see [`analyze_on`]).
+///
+/// ```
+/// use redis_script_analysis::{AssembledScript, Declaration, Target, analyze_script_on};
+///
+/// let script = AssembledScript::single("lua/x.lua", "return redis.call('COMMANDLOG', 'LEN', 'slow')");
+/// let valkey: Target = "valkey-8.1".parse().unwrap();
+/// assert!(analyze_script_on(&script, &Declaration::default(), valkey).diagnostics.is_empty());
+/// ```
+pub fn analyze_script_on(
+    script: &AssembledScript,
+    declaration: &Declaration,
+    target: Target,
+) -> Analysis {
+    let mut analysis = analyze_on(&script.source, declaration, target);
     locate_in_files(&mut analysis.diagnostics, script);
     analysis
 }
@@ -145,6 +186,7 @@ pub fn analyze_script(script: &AssembledScript, declaration: &Declaration) -> An
 fn analyze_here(
     source: &str,
     declaration: &Declaration,
+    target: Target,
     too_deep: Option<&Diagnostic>,
 ) -> Analysis {
     let mut analysis = Analysis::default();
@@ -195,6 +237,7 @@ fn analyze_here(
             source,
             declaration,
             analysis.shebang.as_ref(),
+            target,
         ));
     analysis.keys = keys;
     analysis.args = args;

@@ -28,9 +28,10 @@ pub struct Declaration {
     /// need not share a slot. The struct-level twin of `#!lua flags=no-cluster`, for scripts
     /// that must also run on Redis 6, where a shebang line is a syntax error.
     pub standalone_only: bool,
-    /// `#[redis_script(extra_commands = ["HEXPIRE"])]`: commands that the command table (taken
-    /// from Redis [`REDIS_VERSION`](crate::REDIS_VERSION)) does not list, such as those of a
-    /// newer Redis; calls to them are accepted unchecked instead of being unknown commands.
+    /// `#[redis_script(extra_commands = ["DELEX"])]`: commands that the command table (taken
+    /// from the servers in [`GENERATED_FROM`](crate::GENERATED_FROM)) does not list, such as
+    /// those of modules or of a newer server; calls to them are accepted unchecked instead of
+    /// being unknown commands.
     /// Compared case-insensitively, as Redis compares command names.
     pub extra_commands: Vec<String>,
     /// `#[redis_script(allow(unread_argument, ...))]`: lints not reported for this script.

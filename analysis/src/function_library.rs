@@ -45,6 +45,7 @@ use crate::redis_calls::{LibraryTarget, check_library_calls, lua_text::string_va
 use crate::table_usage::{find_parameter_usages, parameter_names};
 use crate::{
     AssembledScript, Blame, Declaration, Diagnostic, Lint, Location, ShebangFlags, TableUsage,
+    Target,
 };
 
 /// A function library as the analysis read it.
@@ -103,10 +104,39 @@ pub fn analyze_function(
     function: &str,
     declaration: &Declaration,
 ) -> FunctionAnalysis {
+    analyze_function_on(script, function, declaration, Target::DEFAULT)
+}
+
+/// [`analyze_function`] for a library that must run on `target` and later versions of that
+/// server: its commands are checked against what that server has.
+///
+/// ```
+/// use redis_script_analysis::{AssembledScript, Declaration, Lint, Target, analyze_function_on};
+///
+/// let library = "#!lua name=hashes\n\
+///     redis.register_function('expire', function(keys, args) \
+///       return redis.call('HEXPIRE', keys[1], 60, 'FIELDS', 1, 'f') end)";
+/// let script = AssembledScript::single("lua/hashes.lua", library);
+/// let declaration = Declaration::default();
+/// let old = analyze_function_on(&script, "expire", &declaration, Target::DEFAULT);
+/// assert!(old.diagnostics.iter().any(|d| d.lint == Lint::CommandNotOnTarget));
+/// ```
+pub fn analyze_function_on(
+    script: &AssembledScript,
+    function: &str,
+    declaration: &Declaration,
+    target: Target,
+) -> FunctionAnalysis {
     let source = &script.source;
     let nesting = crate::redis_calls::measure_nesting(source);
     let mut analysis = crate::redis_calls::with_stack_for(nesting.as_ref().ok(), || {
-        analyze_here(source, function, declaration, nesting.as_ref().err())
+        analyze_here(
+            source,
+            function,
+            declaration,
+            target,
+            nesting.as_ref().err(),
+        )
     });
     crate::checks::apply_allows(&mut analysis.diagnostics, source, declaration);
     crate::checks::locate_in_files(&mut analysis.diagnostics, script);
@@ -117,6 +147,7 @@ fn analyze_here(
     source: &str,
     function: &str,
     declaration: &Declaration,
+    server: Target,
     too_deep: Option<&Diagnostic>,
 ) -> FunctionAnalysis {
     let mut analysis = FunctionAnalysis::default();
@@ -193,6 +224,7 @@ fn analyze_here(
         declaration,
         flags,
         LibraryTarget { callback },
+        server,
     ));
     analysis.library = name.map(|name| Library {
         name,

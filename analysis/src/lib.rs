@@ -47,22 +47,25 @@ mod shebang;
 pub mod slot_proof;
 #[cfg(feature = "lua")]
 mod table_usage;
+mod target;
 
 #[cfg(feature = "lua")]
-pub use checks::{Analysis, analyze, analyze_script};
+pub use checks::{Analysis, analyze, analyze_on, analyze_script, analyze_script_on};
 pub use declaration::{Declaration, Field};
 pub use diagnostic::{Blame, Diagnostic, Location, Origin};
 #[cfg(feature = "lua")]
-pub use function_library::{FunctionAnalysis, Library, RegisteredFunction, analyze_function};
+pub use function_library::{
+    FunctionAnalysis, Library, RegisteredFunction, analyze_function, analyze_function_on,
+};
 pub use hash_slot::{SLOT_COUNT, hash_slot, hash_tag};
 pub use includes::{AssembledScript, ScriptFiles, SourceSegment, assemble_script};
 pub use key_template::{HashTag, KeyTemplate, TemplateError, TemplatePiece};
 pub use lint::Lint;
 #[cfg(feature = "lua")]
 pub use redis_calls::{
-    BeginSearch, COMMANDS, Command, CommandFlags, FindKeys, KeyPositions, KeySpec, KeySpecFlags,
-    LUA_GLOBALS, LUA_LIBRARY_MEMBERS, REDIS_VERSION, find_command, library_members,
-    similar_commands,
+    BeginSearch, COMMANDS, Command, CommandFlags, FindKeys, GENERATED_FROM, KeyPositions, KeySpec,
+    KeySpecFlags, LUA_GLOBALS, LUA_LIBRARY_MEMBERS, REDIS_VERSION, Since, Variant, find_command,
+    library_members, similar_commands,
 };
 #[cfg(feature = "lua")]
 pub use script_sha1::script_sha1;
@@ -70,3 +73,4 @@ pub use shebang::{Shebang, ShebangFlags, parse_shebang};
 pub use slot_proof::check_key_slots;
 #[cfg(feature = "lua")]
 pub use table_usage::{LiteralIndex, TableUsage, TableUsages, find_table_usages};
+pub use target::{Server, Target, Version};

@@ -104,6 +104,10 @@ lints! {
     CallWithoutCommand = "call_without_command", allowable: false;
     /// An unknown Redis command or subcommand, or a container command without its subcommand.
     UnknownCommand = "unknown_command", allowable: false;
+    /// A command (or subcommand) that the declared minimum server does not have: one of a
+    /// newer version (`HEXPIRE` before Redis 7.4) or of the other server family (`COMMANDLOG`
+    /// on Redis, `VADD` on Valkey).
+    CommandNotOnTarget = "command_not_on_target", allowable: false;
     /// A command called with a number of arguments it does not take.
     WrongArity = "wrong_arity", allowable: false;
     /// A command that Redis does not let scripts call (`noscript`).

@@ -6,6 +6,7 @@
 
 mod expand;
 mod parse;
+mod target;
 mod validate;
 
 use proc_macro::TokenStream;

@@ -1,7 +1,7 @@
 //! Reading the struct and its `#[redis_script]`, `#[key]` and `#[arg]` attributes.
 
 use proc_macro2::Span;
-use redis_script_analysis::{KeyTemplate, Lint};
+use redis_script_analysis::{KeyTemplate, Lint, Target};
 use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -56,12 +56,15 @@ pub struct ScriptStruct<'a> {
     pub args: Vec<ScriptField<'a>>,
     /// `#[redis_script(standalone_only)]`: the script never runs on a Redis Cluster.
     pub standalone_only: bool,
-    /// `extra_commands = ["HEXPIRE", ...]`: commands the command table lacks, accepted
+    /// `extra_commands = ["DELEX", ...]`: commands the command table lacks, accepted
     /// unchecked.
     pub extra_commands: Vec<LitStr>,
     /// `allow(unread_argument, ...)`: lints not reported, each checked to be one that exists
     /// and may be allowed.
     pub allow: Vec<(Ident, Lint)>,
+    /// `server = "redis-7.4"`: the oldest server the script must run on, overriding the
+    /// crate's `[package.metadata.redis-script]`.
+    pub server: Option<Target>,
     /// Every named field, in order: what key templates may name.
     pub fields: Vec<&'a Ident>,
 }
@@ -106,6 +109,7 @@ impl<'a> ScriptStruct<'a> {
             standalone_only,
             extra_commands,
             allow,
+            server,
         } = script_attribute(input, kind)?;
 
         let mut script = ScriptStruct {
@@ -119,6 +123,7 @@ impl<'a> ScriptStruct<'a> {
             standalone_only,
             extra_commands,
             allow,
+            server,
             fields: Vec::new(),
         };
         let named = match fields {
@@ -240,6 +245,7 @@ struct ScriptAttribute {
     standalone_only: bool,
     extra_commands: Vec<LitStr>,
     allow: Vec<(Ident, Lint)>,
+    server: Option<Target>,
 }
 
 /// `#[redis_script(path = "...", returns = T, standalone_only, extra_commands = [...],
@@ -253,6 +259,7 @@ fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttrib
     let mut standalone_only = false;
     let mut extra_commands: Option<Vec<LitStr>> = None;
     let mut allow: Vec<(Ident, Lint)> = Vec::new();
+    let mut server: Option<Target> = None;
     let mut seen: Option<&Attribute> = None;
     for attribute in input
         .attrs
@@ -321,6 +328,23 @@ fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttrib
                 }
                 extra_commands = Some(command_list(meta.value()?)?);
                 Ok(())
+            } else if meta.path.is_ident("server") {
+                if server.is_some() {
+                    return Err(meta.error("`server` is given twice; keep one"));
+                }
+                let value: LitStr = meta.value()?.parse().map_err(|error: syn::Error| {
+                    syn::Error::new(
+                        error.span(),
+                        "`server` must be a string literal naming the oldest server the script \
+                         must run on, e.g. server = \"redis-7.4\" or server = \"valkey-8.0\"",
+                    )
+                })?;
+                let parsed = value
+                    .value()
+                    .parse::<Target>()
+                    .map_err(|problem| syn::Error::new(value.span(), problem))?;
+                server = Some(parsed);
+                Ok(())
             } else if meta.path.is_ident("allow") {
                 meta.parse_nested_meta(|lint| {
                     let ident = lint
@@ -346,8 +370,8 @@ fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttrib
                 };
                 Err(meta.error(format!(
                     "unknown {attribute_name} attribute {name}; expected {file}, `returns = \
-                     Type`, `standalone_only`, `extra_commands = [\"NAME\", ...]` or \
-                     `allow(lint_name, ...)`"
+                     Type`, `standalone_only`, `server = \"redis-7.4\"`, `extra_commands = \
+                     [\"NAME\", ...]` or `allow(lint_name, ...)`"
                 )))
             }
         })?;
@@ -367,6 +391,7 @@ fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttrib
             standalone_only,
             extra_commands: extra_commands.unwrap_or_default(),
             allow,
+            server,
         }),
         None => match (seen, kind) {
             (Some(attribute), Kind::Script) => Err(syn::Error::new_spanned(
@@ -393,7 +418,7 @@ fn script_attribute(input: &DeriveInput, kind: Kind) -> syn::Result<ScriptAttrib
     }
 }
 
-/// `["HEXPIRE", "HGETEX"]`: string literals naming commands, each one word.
+/// `["DELEX", "DIGEST"]`: string literals naming commands, each one word.
 fn command_list(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
     const EXPECTED: &str = "`extra_commands` takes a list of command names in string literals, \
                             e.g. extra_commands = [\"HEXPIRE\", \"HGETEX\"]";

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use proc_macro2::Span;
 use redis_script_analysis::{
-    AssembledScript, Blame, Declaration, Field, Lint, REDIS_VERSION, ScriptFiles, ShebangFlags,
-    analyze_function, analyze_script, assemble_script, find_command, script_sha1, slot_proof,
+    AssembledScript, Blame, Declaration, Field, Lint, ScriptFiles, Server, ShebangFlags, Target,
+    analyze_function_on, analyze_script_on, assemble_script, find_command, script_sha1, slot_proof,
 };
 
 use crate::parse::{Errors, ScriptField, ScriptStruct};
@@ -28,25 +28,30 @@ pub struct CheckedScript {
 pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
     let path = script.path.value();
     let mut files = CrateFiles::new(script)?;
+    // The struct's `server = "..."`, else the crate's (a build input then), else Redis 7.0.
+    let (target, manifest) = match script.server {
+        Some(target) => (target, None),
+        None => crate::target::crate_target(&files.root, script.ident.span())?,
+    };
     let assembled = assemble_script(&path, &mut files);
     let declaration = Declaration {
         name: script.ident.to_string(),
         keys: fields(&script.keys),
         args: fields(&script.args),
         standalone_only: script.standalone_only,
-        extra_commands: extra_commands(script)?,
+        extra_commands: extra_commands(script, target)?,
         allow: script.allow.iter().map(|(_, lint)| *lint).collect(),
     };
     let mut library = None;
     let mut flags = ShebangFlags::default();
     let diagnostics = match (&assembled, &script.function) {
         (Ok(assembled), None) => {
-            let analysis = analyze_script(assembled, &declaration);
+            let analysis = analyze_script_on(assembled, &declaration, target);
             flags = analysis.shebang.unwrap_or_default().flags;
             analysis.diagnostics
         }
         (Ok(assembled), Some(function)) => {
-            let analysis = analyze_function(assembled, &function.value(), &declaration);
+            let analysis = analyze_function_on(assembled, &function.value(), &declaration, target);
             flags = analysis.flags_of(&function.value());
             library = analysis.library.map(|library| library.name);
             analysis.diagnostics
@@ -81,8 +86,10 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
     };
 
     let unproven_slots_allowed = declaration.allow.contains(&Lint::UnprovenKeySlots);
+    let mut tracked_files = files.absolute_paths(&assembled.files)?;
+    tracked_files.extend(manifest);
     Ok(CheckedScript {
-        tracked_files: files.absolute_paths(&assembled.files)?,
+        tracked_files,
         sha1: script_sha1(&assembled.source),
         // Keys whose slots the derive could not prove are checked at run time instead.
         slot_guard: slot_proof::needs_runtime_guard(&declaration, flags)
@@ -95,6 +102,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
 
 /// The crate's files, read relative to `CARGO_MANIFEST_DIR` as the derive must.
 struct CrateFiles {
+    /// `CARGO_MANIFEST_DIR`.
     root: PathBuf,
 }
 
@@ -152,21 +160,65 @@ impl ScriptFiles for CrateFiles {
 }
 
 /// The `extra_commands`, each one that the command table does not know: naming a known
-/// command there would only switch its checks off.
-fn extra_commands(script: &ScriptStruct<'_>) -> syn::Result<Vec<String>> {
+/// command there would only switch its checks off, and one the table knows for a newer server
+/// than `target` is a reason to raise the target instead.
+fn extra_commands(script: &ScriptStruct<'_>, target: Target) -> syn::Result<Vec<String>> {
     let mut errors = Errors::default();
     let mut names = Vec::with_capacity(script.extra_commands.len());
     for literal in &script.extra_commands {
         let name = literal.value();
-        if find_command(&name).is_some() {
-            errors.push(syn::Error::new(
-                literal.span(),
+        let (container, sub) = match name.split_once('|') {
+            Some((container, sub)) => (container, Some(sub)),
+            None => (name.as_str(), None),
+        };
+        let known = find_command(container).and_then(|command| match sub {
+            Some(sub) => command.subcommand(sub),
+            None => Some(command),
+        });
+        if let Some(command) = known {
+            let problem = if command.available_on(target) {
                 format!(
-                    "`{name}` is a command of Redis {REDIS_VERSION}, which the analysis knows and \
-                     checks; remove it from `extra_commands` (that list is for commands the \
-                     command table lacks, such as those of a newer Redis)",
-                ),
-            ));
+                    "`{name}` is a command of {target}, which the analysis knows and checks; \
+                     remove it from `extra_commands` (that list is for commands of modules and \
+                     of servers the command table does not cover)"
+                )
+            } else {
+                let known_on = [Server::Redis, Server::Valkey]
+                    .into_iter()
+                    .filter_map(|server| {
+                        let since = command.since.of(server)?;
+                        Some(format!("{server} since {since}"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let raised = command
+                    .since
+                    .of(target.server)
+                    .map(|since| Target::new(target.server, since))
+                    .or_else(|| {
+                        let other = match target.server {
+                            Server::Redis => Server::Valkey,
+                            Server::Valkey => Server::Redis,
+                        };
+                        command
+                            .since
+                            .of(other)
+                            .map(|since| Target::new(other, since.max(other.oldest())))
+                    });
+                let raise = raised.map_or_else(String::new, |raised| {
+                    format!(
+                        ": if every server the crate runs on has it, raise the minimum server \
+                         instead, with `[package.metadata.redis-script] server = \"{raised}\"` \
+                         in Cargo.toml or server = \"{raised}\" here"
+                    )
+                });
+                format!(
+                    "`{name}` is in the command table ({known_on}), but not on {target}, the \
+                     oldest server this struct must run on; `extra_commands` would only switch \
+                     its checks off{raise}"
+                )
+            };
+            errors.push(syn::Error::new(literal.span(), problem));
         }
         names.push(name);
     }

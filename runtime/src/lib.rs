@@ -60,9 +60,13 @@
 //! - `#[redis_script(standalone_only)]` declares that the script never runs on a Redis
 //!   Cluster: the struct-level twin of `#!lua flags=no-cluster`, for scripts that must also run
 //!   on Redis 6, where a `#!` line is a syntax error.
-//! - `#[redis_script(extra_commands = ["HEXPIRE", "CLIENT|NO-TOUCH"])]` names commands (or
-//!   `CONTAINER|SUB` subcommands) of a newer Redis than the one the command table was taken
-//!   from (7.0.15): calls to them are accepted unchecked
+//! - `#[redis_script(server = "redis-7.4")]` (or `[package.metadata.redis-script] server =
+//!   "..."` in the crate's `Cargo.toml`) declares the oldest server the script must run on
+//!   (default `redis-7.0`; `valkey-8.0`, ...): commands are checked against what that server
+//!   has, so `HEXPIRE` needs `redis-7.4` or `valkey-9.0`.
+//! - `#[redis_script(extra_commands = ["DELEX", "CLIENT|NOHELLO"])]` names commands (or
+//!   `CONTAINER|SUB` subcommands) of modules or of servers the command table does not cover
+//!   (Redis 7.0 to 8.2, Valkey 7.2 to 9.1): calls to them are accepted unchecked
 //!   instead of being unknown commands; everything else in the script is still checked.
 //!
 //! - `#[arg("template")]` builds an argument from a template in the same syntax, for an

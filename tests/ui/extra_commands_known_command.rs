@@ -3,7 +3,7 @@
 #[redis_script(
     path = "ui/lua/extra_commands_known_command.lua",
     returns = i64,
-    extra_commands = ["HEXPIRE", "HINCRBY"]
+    extra_commands = ["DELEX", "HINCRBY"]
 )]
 struct Bump<'a> {
     #[key]

@@ -1,4 +1,4 @@
-//! Locating `redis-server` and checking that it is recent enough.
+//! Locating `redis-server` (or `valkey-server`) and checking that it is recent enough.
 
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -10,23 +10,77 @@ use crate::HarnessError;
 
 const INSTALL_HINT: &str = "Install Redis >= 7: sudo apt-get install -y redis-server (Debian/Ubuntu), brew install redis (macOS).";
 
+/// Which server a binary is: Redis or Valkey, which word some replies differently.
+///
+/// ```no_run
+/// use throwaway_redis::{ServerKind, server_version};
+///
+/// let server = server_version().expect("a server binary");
+/// let loading = match server.kind {
+///     ServerKind::Redis => "Redis is loading the dataset in memory",
+///     ServerKind::Valkey => "Valkey is loading the dataset in memory",
+/// };
+/// # let _ = loading;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServerKind {
+    /// `redis-server`.
+    Redis,
+    /// `valkey-server`.
+    Valkey,
+}
+
+/// The kind and version of the server binary the harness runs.
+///
+/// ```no_run
+/// let server = throwaway_redis::server_version().expect("a server binary");
+/// assert!(server.major >= 7);
+/// println!("testing against {:?} {}", server.kind, server.version);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerVersion {
+    /// Redis or Valkey.
+    pub kind: ServerKind,
+    /// The full version, e.g. `7.0.15`.
+    pub version: String,
+    /// The major version, e.g. 7.
+    pub major: u32,
+}
+
+/// The server binary the harness runs (`$REDIS_SERVER`, else `redis-server` from `PATH`):
+/// what it is and which version, so that tests can expect each server's own wording.
+///
+/// ```no_run
+/// let server = throwaway_redis::server_version().expect("a server binary");
+/// println!("{:?} {}", server.kind, server.version);
+/// ```
+pub fn server_version() -> Result<ServerVersion, HarnessError> {
+    found().map(|(_, version)| version.clone())
+}
+
 /// The `redis-server` to run: `$REDIS_SERVER`, else `redis-server` from PATH.
 /// Checked once per process, since every server start needs it.
 pub(crate) fn redis_server() -> Result<&'static OsStr, HarnessError> {
-    static FOUND: OnceLock<Result<OsString, String>> = OnceLock::new();
+    found().map(|(program, _)| program.as_os_str())
+}
+
+fn found() -> Result<&'static (OsString, ServerVersion), HarnessError> {
+    static FOUND: OnceLock<Result<(OsString, ServerVersion), String>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
             let configured = std::env::var_os("REDIS_SERVER");
             check_binary(configured.as_deref()).map_err(|e| e.to_string())
         })
         .as_ref()
-        .map(OsString::as_os_str)
         .map_err(|message| HarnessError::new(message.clone()))
 }
 
 /// Checks that `configured` (the value of `REDIS_SERVER`, or `None` to use
-/// `redis-server` from PATH) runs and is Redis >= 7; returns the program to run.
-fn check_binary(configured: Option<&OsStr>) -> Result<OsString, HarnessError> {
+/// `redis-server` from PATH) runs and is Redis (or Valkey) >= 7; returns the program to run
+/// and what it is.
+pub(crate) fn check_binary(
+    configured: Option<&OsStr>,
+) -> Result<(OsString, ServerVersion), HarnessError> {
     let program = configured.unwrap_or(OsStr::new("redis-server"));
     let shown = Path::new(program).display();
     let output = match Command::new(program).arg("--version").output() {
@@ -48,8 +102,20 @@ fn check_binary(configured: Option<&OsStr>) -> Result<OsString, HarnessError> {
         }
     };
     let text = String::from_utf8_lossy(&output.stdout);
+    let kind = if text.trim_start().starts_with("Valkey") {
+        ServerKind::Valkey
+    } else {
+        ServerKind::Redis
+    };
     match parse_version(&text) {
-        Some((_, major)) if major >= 7 => Ok(program.to_owned()),
+        Some((version, major)) if major >= 7 => Ok((
+            program.to_owned(),
+            ServerVersion {
+                kind,
+                version: version.to_owned(),
+                major,
+            },
+        )),
         Some((version, _)) => Err(HarnessError::new(format!(
             "{shown} is Redis {version}, but Redis >= 7 is required (CLUSTER ADDSLOTSRANGE, functions). {INSTALL_HINT}"
         ))),
@@ -87,7 +153,9 @@ mod tests {
 
     #[test]
     fn installed_binary_is_accepted() {
-        check_binary(None).unwrap();
+        let (_, found) = check_binary(None).unwrap();
+        assert!(found.major >= 7, "{found:?}");
+        assert!(found.version.starts_with(&found.major.to_string()));
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //! Servers kept in a `static` are never dropped: the kernel still kills them
 //! when the process exits, but their temporary directories stay behind.
 //!
-//! The `redis-server` binary (Redis >= 7) is taken from the `REDIS_SERVER`
-//! environment variable, or else from `PATH`.
+//! The `redis-server` binary (Redis >= 7, or a `valkey-server`) is taken from the
+//! `REDIS_SERVER` environment variable, or else from `PATH`; [`server_version`] says which
+//! server it is, for tests that expect a server's own wording.
 //!
 //! # Example
 //!
@@ -34,6 +35,7 @@ mod error;
 mod process;
 mod server;
 
+pub use binary::{ServerKind, ServerVersion, server_version};
 pub use cluster::{ClusterNode, RedisCluster};
 pub use error::HarnessError;
 pub use server::RedisServer;

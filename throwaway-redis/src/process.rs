@@ -94,7 +94,15 @@ impl ServerProcess {
     /// waits until it answers PING; retries on another port if the chosen one
     /// was taken in the meantime (e.g. by a concurrently running test binary).
     pub(crate) fn start(ports: PortKind, extra: &[OsString]) -> Result<Self, HarnessError> {
-        let program = binary::redis_server()?;
+        Self::start_program(binary::redis_server()?, ports, extra)
+    }
+
+    /// [`ServerProcess::start`] with another binary than the harness's.
+    pub(crate) fn start_program(
+        program: &OsStr,
+        ports: PortKind,
+        extra: &[OsString],
+    ) -> Result<Self, HarnessError> {
         for _ in 0..PORT_ATTEMPTS {
             if let Some(process) = Self::start_on(program, ports.pick()?, extra)? {
                 return Ok(process);

@@ -58,16 +58,31 @@ impl RedisServer {
     /// # drop(server);
     /// ```
     pub fn start_with(config: &[(&str, &str)]) -> Result<RedisServer, HarnessError> {
-        let mut args = Vec::new();
-        for (name, value) in config {
-            args.push(OsString::from(format!("--{name}")));
-            let words: Vec<&str> = value.split_whitespace().collect();
-            if words.is_empty() {
-                args.push(OsString::new());
-            }
-            args.extend(words.into_iter().map(OsString::from));
-        }
-        let process = ServerProcess::start(PortKind::Standalone, &args)?;
+        let process = ServerProcess::start(PortKind::Standalone, &config_arguments(config))?;
+        Ok(RedisServer { process })
+    }
+
+    /// Like [`RedisServer::start_with`], with `program` instead of the harness's binary
+    /// (`REDIS_SERVER` or `redis-server` from `PATH`): for tools that compare several
+    /// servers, such as the command-table generator. It must be Redis or Valkey 7 or newer.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let server = throwaway_redis::RedisServer::start_program("/usr/bin/redis-server", &[])
+    ///     .expect("redis-server");
+    /// # drop(server);
+    /// ```
+    pub fn start_program(
+        program: impl AsRef<std::ffi::OsStr>,
+        config: &[(&str, &str)],
+    ) -> Result<RedisServer, HarnessError> {
+        let (program, _) = crate::binary::check_binary(Some(program.as_ref()))?;
+        let process = ServerProcess::start_program(
+            &program,
+            PortKind::Standalone,
+            &config_arguments(config),
+        )?;
         Ok(RedisServer { process })
     }
 
@@ -154,6 +169,21 @@ impl RedisServer {
     pub fn kill(&mut self) {
         self.process.kill();
     }
+}
+
+/// Config directives as `--name value` arguments: as in `redis.conf`, a value with several
+/// words is split on whitespace, and an empty value is passed as `""`.
+fn config_arguments(config: &[(&str, &str)]) -> Vec<OsString> {
+    let mut args = Vec::new();
+    for (name, value) in config {
+        args.push(OsString::from(format!("--{name}")));
+        let words: Vec<&str> = value.split_whitespace().collect();
+        if words.is_empty() {
+            args.push(OsString::new());
+        }
+        args.extend(words.into_iter().map(OsString::from));
+    }
+    args
 }
 
 #[cfg(test)]

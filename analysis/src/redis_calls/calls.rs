@@ -5,7 +5,7 @@ use super::values::Span;
 use super::values::{KeyTable, KeyValue, Prefix, Value};
 use super::walker::or_list;
 use super::{Code, Context};
-use crate::{Blame, Diagnostic, Field, HashTag, Lint, Location};
+use crate::{Blame, Diagnostic, Field, HashTag, Lint, Location, Server, Target, Version};
 
 /// One argument of a call, as the walk found it.
 pub(crate) struct Argument {
@@ -197,15 +197,33 @@ fn check_command(
             location: Some(name_argument.location),
             message: format!("unknown Redis command `{name}` in `{call}`{suggestion}"),
             help: format!(
-                "Redis answers \"Unknown Redis command called from script\"; use a command of \
-                 Redis {} (command names are case-insensitive); if `{name}` is a command of a \
-                 newer Redis, name it in #[redis_script(extra_commands = [\"{name}\"])]",
-                super::command_table::REDIS_VERSION
+                "{} answers \"{}\"; use a command of {} (command names are \
+                 case-insensitive); if `{name}` is a command of a module or of a server the \
+                 command table does not cover ({}), name it in \
+                 #[redis_script(extra_commands = [\"{name}\"])]",
+                context.target.server,
+                Refusal::UnknownCommand.text(context.target),
+                context.target,
+                covered_servers()
             ),
             blame: Blame::Script,
         });
         return;
     };
+
+    if !command.available_on(context.target) {
+        // Under `redis.pcall` the script gets the error as a reply and may handle it (a
+        // script probing for a newer server's command).
+        if !site.protected {
+            diagnostics.push(not_on_target(
+                command,
+                name_argument.location,
+                call,
+                context,
+            ));
+        }
+        return;
+    }
 
     // A container command (`OBJECT`, `XINFO`, ...) is resolved to its subcommand.
     let mut resolved = command;
@@ -224,9 +242,10 @@ fn check_command(
                         command.display_name()
                     ),
                     help: format!(
-                        "Redis answers \"Wrong number of args calling Redis command from \
-                         script\"; name one of its subcommands: {}",
-                        subcommand_list(command)
+                        "{} answers \"{}\"; name one of its subcommands: {}",
+                        context.target.server,
+                        Refusal::WrongArity.text(context.target),
+                        subcommand_list(command, context.target)
                     ),
                     blame: Blame::Script,
                 });
@@ -237,6 +256,12 @@ fn check_command(
             return; // which subcommand cannot be known
         };
         match command.subcommand(sub_name) {
+            Some(sub) if !sub.available_on(context.target) => {
+                if !site.protected {
+                    diagnostics.push(not_on_target(sub, sub_argument.location, call, context));
+                }
+                return;
+            }
             Some(sub) => {
                 resolved = sub;
                 after_names = &after_name[1..];
@@ -251,18 +276,22 @@ fn check_command(
                     format!("; did you mean {}?", or_list(&as_strs(&similar)))
                 };
                 diagnostics.push(Diagnostic {
-lint: Lint::UnknownCommand,
-origin: None,
+                    lint: Lint::UnknownCommand,
+                    origin: None,
                     location: Some(sub_argument.location),
                     message: format!(
                         "`{}` has no subcommand `{sub_name}` (in `{call}`){suggestion}",
                         command.display_name()
                     ),
                     help: format!(
-                        "Redis answers \"Unknown Redis command called from script\"; its \
-                         subcommands are {}; if `{sub_name}` is a subcommand of a newer Redis, name \
+                        "{} answers \"{}\"; its subcommands on {} are {}; if `{sub_name}` is \
+                         a subcommand of a server the command table does not cover ({}), name \
                          it in #[redis_script(extra_commands = [\"{}|{sub_name}\"])]",
-                        subcommand_list(command),
+                        context.target.server,
+                        Refusal::UnknownCommand.text(context.target),
+                        context.target,
+                        subcommand_list(command, context.target),
+                        covered_servers(),
                         command.display_name()
                     ),
                     blame: Blame::Script,
@@ -271,6 +300,9 @@ origin: None,
             }
         }
     }
+    // The definition of the target's version (another arity, other flags before a change).
+    let newest = resolved;
+    let resolved = &resolved.on(context.target);
     let display = resolved.display_name();
 
     if resolved.flags.contains(CommandFlags::NOSCRIPT) {
@@ -282,8 +314,13 @@ origin: None,
                 "`{display}` cannot be called from a script (Redis flags it `noscript`): `{call}`"
             ),
             help: format!(
-                "Redis answers \"This Redis command is not allowed from script\"; {}",
-                noscript_advice(resolved)
+                "{} answers \"{}\"; {}{}",
+                context.target.server,
+                Refusal::NoScript.text(context.target),
+                noscript_advice(resolved),
+                later_versions_accept(newest, context.target, |later| {
+                    !later.flags.contains(CommandFlags::NOSCRIPT)
+                })
             ),
             blame: Blame::Script,
         });
@@ -319,9 +356,14 @@ origin: None,
                 if required == 1 { "" } else { "s" }
             ),
             help: format!(
-                "Redis answers \"Wrong number of args calling Redis command from script\"; the \
-                 syntax is `{}`",
-                resolved.syntax
+                "{} answers \"{}\"; the syntax is `{}`{}",
+                context.target.server,
+                Refusal::WrongArity.text(context.target),
+                resolved.syntax,
+                later_versions_accept(newest, context.target, |later| match rest {
+                    None => later.accepts_word_count(words),
+                    Some(_) => later.arity < 0 || words <= later.arity as usize,
+                })
             ),
             blame: Blame::Script,
         });
@@ -603,10 +645,12 @@ pub(crate) fn has_hash_tag(field: &Field) -> bool {
         .is_some_and(|template| matches!(template.hash_tag(&field.name), HashTag::Tag(_)))
 }
 
-fn subcommand_list(command: &Command) -> String {
+/// The subcommands that `target` has.
+fn subcommand_list(command: &Command, target: Target) -> String {
     command
         .subcommands
         .iter()
+        .filter(|sub| sub.available_on(target))
         .map(|sub| {
             sub.name
                 .split('|')
@@ -616,6 +660,153 @@ fn subcommand_list(command: &Command) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A refusal of a call from a script, which Valkey words without "Redis".
+#[derive(Clone, Copy)]
+enum Refusal {
+    UnknownCommand,
+    WrongArity,
+    NoScript,
+}
+
+impl Refusal {
+    /// The error text the target's server sends.
+    fn text(self, target: Target) -> &'static str {
+        match (self, target.server) {
+            (Refusal::UnknownCommand, Server::Redis) => "Unknown Redis command called from script",
+            (Refusal::UnknownCommand, Server::Valkey) => "Unknown command called from script",
+            (Refusal::WrongArity, Server::Redis) => {
+                "Wrong number of args calling Redis command from script"
+            }
+            (Refusal::WrongArity, Server::Valkey) => {
+                "Wrong number of args calling command from script"
+            }
+            (Refusal::NoScript, Server::Valkey) if target.version >= Version::new(9, 0) => {
+                "This Valkey command is not allowed from script"
+            }
+            (Refusal::NoScript, _) => "This Redis command is not allowed from script",
+        }
+    }
+}
+
+/// The servers the command table covers, for messages: "Redis 7.0 to 8.2, Valkey 7.2 to 9.1".
+fn covered_servers() -> String {
+    [Server::Redis, Server::Valkey]
+        .iter()
+        .filter_map(|server| {
+            let newest = super::command_table::GENERATED_FROM
+                .iter()
+                .filter(|(generated, _)| generated == server)
+                .filter_map(|(_, version)| Version::parse(version))
+                .max()?;
+            Some(format!("{server} {} to {newest}", server.oldest()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "Redis has it since 7.4, Valkey since 9.0", "only Valkey has it, since 8.1".
+fn availability(command: &Command) -> String {
+    match (command.since.redis, command.since.valkey) {
+        (Some(redis), Some(valkey)) => {
+            format!("Redis has it since {redis}, Valkey since {valkey}")
+        }
+        (Some(redis), None) => format!("only Redis has it, since {redis}"),
+        (None, Some(valkey)) => format!("only Valkey has it, since {valkey}"),
+        (None, None) => "no server of the command table has it".to_owned(),
+    }
+}
+
+/// How to declare a minimum server: in `Cargo.toml` for the crate, or on the struct.
+fn raise_minimum(target: Target) -> String {
+    format!(
+        "`[package.metadata.redis-script] server = \"{target}\"` in the crate's Cargo.toml, or \
+         #[redis_script(server = \"{target}\")] on the struct"
+    )
+}
+
+/// A command (or subcommand) that the target does not have.
+fn not_on_target(
+    command: &Command,
+    location: Location,
+    call: Code<'_>,
+    context: &Context<'_>,
+) -> Diagnostic {
+    let target = context.target;
+    let display = command.display_name();
+    let newer = command.since.of(target.server);
+    let advice = match (newer, target.server) {
+        (Some(since), _) => format!(
+            "if every server the crate runs on is {} {since} or newer, raise the minimum \
+             server: {}",
+            target.server,
+            raise_minimum(Target::new(target.server, since))
+        ),
+        (None, server) => {
+            let other = match server {
+                Server::Redis => Server::Valkey,
+                Server::Valkey => Server::Redis,
+            };
+            match command.since.of(other) {
+                Some(since) => format!(
+                    "{} does not have it at all; if the crate runs on {other} only, declare \
+                     that: {}",
+                    target.server,
+                    raise_minimum(Target::new(other, since.max(other.oldest())))
+                ),
+                None => format!("{} does not have it", target.server),
+            }
+        }
+    };
+    Diagnostic {
+        lint: Lint::CommandNotOnTarget,
+        origin: None,
+        location: Some(location),
+        message: format!(
+            "`{display}` is not a command of {target}, the oldest server this script must run \
+             on ({}): `{call}`",
+            availability(command)
+        ),
+        help: format!(
+            "{} {} answers \"{}\"; {advice}",
+            target.server,
+            target.version,
+            Refusal::UnknownCommand.text(target)
+        ),
+        blame: Blame::Script,
+    }
+}
+
+/// "; redis-7.0 does not accept this call, Redis 7.2 and later do: ...", when a later version of the target's server
+/// accepts what its version refuses.
+fn later_versions_accept(
+    newest: &Command,
+    target: Target,
+    accepts: impl Fn(&Command) -> bool,
+) -> String {
+    let Some(until) = newest
+        .variants
+        .iter()
+        .find(|variant| {
+            variant.server == target.server
+                && variant.from <= target.version
+                && variant.until.is_none_or(|until| target.version < until)
+        })
+        .and_then(|variant| variant.until)
+    else {
+        return String::new();
+    };
+    let later = newest.on(Target::new(target.server, until));
+    if !accepts(&later) {
+        return String::new();
+    }
+    format!(
+        "; {target} does not accept this call, {server} {until} and later do: if every server \
+         the crate runs on is {server} {until} or newer, raise the minimum server: {}",
+        raise_minimum(Target::new(target.server, until)),
+        server = target.server,
+    )
 }
 
 fn noscript_advice(command: &Command) -> &'static str {

@@ -4,6 +4,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use super::command_table::COMMANDS;
+use crate::{Server, Target, Version};
 
 /// One Redis command, or one subcommand of a container command such as `OBJECT`, as the
 /// server describes it in `COMMAND INFO` and `COMMAND DOCS`.
@@ -42,6 +43,72 @@ pub struct Command {
     /// The command's syntax, rendered from `COMMAND DOCS`'s argument list, e.g.
     /// `HINCRBY key field increment`.
     pub syntax: &'static str,
+    /// Since which version each server has it (`None`: that server does not have it).
+    pub since: Since,
+    /// Where a version of a server defines it otherwise than above (another arity, other
+    /// flags or key specifications); [`Command::on`] applies them.
+    pub variants: &'static [Variant],
+}
+
+/// Since which version of each server a [`Command`] exists.
+///
+/// ```
+/// use redis_script_analysis::{Server, Version, find_command};
+///
+/// let hexpire = find_command("hexpire").unwrap();
+/// assert_eq!(hexpire.since.of(Server::Redis), Some(Version::new(7, 4)));
+/// assert_eq!(hexpire.since.of(Server::Valkey), Some(Version::new(9, 0)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Since {
+    /// The first Redis version with the command.
+    pub redis: Option<Version>,
+    /// The first Valkey version with the command.
+    pub valkey: Option<Version>,
+}
+
+impl Since {
+    /// The first version of `server` with the command.
+    ///
+    /// ```
+    /// use redis_script_analysis::{Server, Since, Version};
+    ///
+    /// let since = Since { redis: Some(Version::new(7, 0)), valkey: None };
+    /// assert_eq!(since.of(Server::Valkey), None);
+    /// ```
+    pub const fn of(self, server: Server) -> Option<Version> {
+        match server {
+            Server::Redis => self.redis,
+            Server::Valkey => self.valkey,
+        }
+    }
+}
+
+/// How some versions of one server define a command otherwise than the table's main entry,
+/// e.g. `ZRANK` took exactly two arguments before Redis 7.2 added `WITHSCORE`.
+///
+/// ```
+/// use redis_script_analysis::{Server, Target, Version, find_command};
+///
+/// let zrank = find_command("zrank").unwrap();
+/// assert_eq!(zrank.arity, -3);
+/// let old: Target = "redis-7.0".parse().unwrap();
+/// assert_eq!(zrank.on(old).arity, 3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Variant {
+    /// The server whose versions it describes.
+    pub server: Server,
+    /// The first version it applies to.
+    pub from: Version,
+    /// The first version it no longer applies to; `None`: every later version.
+    pub until: Option<Version>,
+    /// The arity there.
+    pub arity: i32,
+    /// The flags there.
+    pub flags: CommandFlags,
+    /// The key specifications there.
+    pub key_specs: &'static [KeySpec],
 }
 
 /// Flags of a [`Command`], one bit per flag that `COMMAND INFO` reports.
@@ -125,6 +192,8 @@ command_flags! {
     MODULE_GETCHANNELS = 26, "module_getchannels";
     /// `touches_arbitrary_keys`: may touch keys not given as arguments.
     TOUCHES_ARBITRARY_KEYS = 27, "touches_arbitrary_keys";
+    /// `skip_commandlog`: not shown in Valkey's command log (its name for `skip_slowlog`).
+    SKIP_COMMANDLOG = 28, "skip_commandlog";
 }
 
 impl CommandFlags {
@@ -444,6 +513,43 @@ impl Command {
         } else {
             words >= required
         }
+    }
+
+    /// The command as `target` defines it: the arity, flags and key specifications of the
+    /// target's version where they differ from the table's main entry.
+    ///
+    /// ```
+    /// use redis_script_analysis::{CommandFlags, Target, find_command};
+    ///
+    /// let blpop = find_command("blpop").unwrap();
+    /// let old: Target = "redis-7.0".parse().unwrap();
+    /// assert!(blpop.on(old).flags.contains(CommandFlags::NOSCRIPT));
+    /// ```
+    pub fn on(&self, target: Target) -> Command {
+        let mut command = *self;
+        if let Some(variant) = self.variants.iter().find(|variant| {
+            variant.server == target.server
+                && variant.from <= target.version
+                && variant.until.is_none_or(|until| target.version < until)
+        }) {
+            command.arity = variant.arity;
+            command.flags = variant.flags;
+            command.key_specs = variant.key_specs;
+        }
+        command
+    }
+
+    /// Whether the target has the command, on its version and every later one.
+    ///
+    /// ```
+    /// use redis_script_analysis::{Target, find_command};
+    ///
+    /// let hexpire = find_command("hexpire").unwrap();
+    /// assert!(hexpire.available_on("redis-7.4".parse::<Target>().unwrap()));
+    /// assert!(!hexpire.available_on(Target::DEFAULT));
+    /// ```
+    pub fn available_on(&self, target: Target) -> bool {
+        target.has(target.server, self.since.of(target.server))
     }
 
     /// The subcommand named `name` (case-insensitive), for a container command.

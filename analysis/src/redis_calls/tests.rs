@@ -1,7 +1,7 @@
 //! Each check, on scripts that must fail and on valid scripts that must pass.
 
 use super::check_redis_calls;
-use crate::{Declaration, Diagnostic, Field, KeyTemplate, Location, parse_shebang};
+use crate::{Declaration, Diagnostic, Field, KeyTemplate, Lint, Location, Target, parse_shebang};
 
 fn keys(count: usize) -> Declaration {
     Declaration {
@@ -28,9 +28,109 @@ fn tagged(template: &str) -> Declaration {
 }
 
 fn check_with(source: &str, declaration: &Declaration) -> Vec<Diagnostic> {
+    check_on(source, declaration, Target::DEFAULT)
+}
+
+fn check_on(source: &str, declaration: &Declaration, target: Target) -> Vec<Diagnostic> {
     let ast = full_moon::parse(source).expect("test scripts are valid Lua");
     let shebang = parse_shebang(source).expect("test shebangs are valid");
-    check_redis_calls(&ast, source, declaration, shebang.as_ref())
+    check_redis_calls(&ast, source, declaration, shebang.as_ref(), target)
+}
+
+fn target(text: &str) -> Target {
+    text.parse().unwrap()
+}
+
+/// The lints of a script's diagnostics on `target`.
+fn lints_on(source: &str, target_text: &str) -> Vec<Lint> {
+    check_on(source, &keys(2), target(target_text))
+        .into_iter()
+        .map(|diagnostic| diagnostic.lint)
+        .collect()
+}
+
+#[test]
+fn newer_commands_need_a_newer_minimum_server() {
+    let hexpire = "return redis.call('HEXPIRE', KEYS[1], 60, 'FIELDS', 1, 'f')";
+    assert_eq!(lints_on(hexpire, "redis-7.0"), [Lint::CommandNotOnTarget]);
+    assert_eq!(lints_on(hexpire, "redis-7.2"), [Lint::CommandNotOnTarget]);
+    assert_eq!(lints_on(hexpire, "redis-7.4"), []);
+    assert_eq!(lints_on(hexpire, "redis-8.2"), []);
+    assert_eq!(lints_on(hexpire, "valkey-8.1"), [Lint::CommandNotOnTarget]);
+    assert_eq!(lints_on(hexpire, "valkey-9.0"), []);
+    let diagnostic = check_on(hexpire, &keys(2), Target::DEFAULT).remove(0);
+    assert_eq!(
+        diagnostic.message,
+        "`HEXPIRE` is not a command of redis-7.0, the oldest server this script must run on \
+         (Redis has it since 7.4, Valkey since 9.0): `redis.call('HEXPIRE', KEYS[1], 60, \
+         'FIELDS', 1, 'f')`"
+    );
+    assert!(
+        diagnostic
+            .help
+            .contains("server = \"redis-7.4\"` in the crate's Cargo.toml"),
+        "{}",
+        diagnostic.help
+    );
+    // A script that probes with `redis.pcall` handles the error itself.
+    assert_eq!(
+        lints_on(
+            "return redis.pcall('HEXPIRE', KEYS[1], 60, 'FIELDS', 1, 'f')",
+            "redis-7.0"
+        ),
+        []
+    );
+}
+
+#[test]
+fn commands_of_one_family_only() {
+    // Valkey's DELIFEQ (9.0) and COMMANDLOG (8.1); Redis's vector sets (8.0).
+    let delifeq = "return redis.call('DELIFEQ', KEYS[1], ARGV[1])";
+    assert_eq!(lints_on(delifeq, "valkey-9.0"), []);
+    assert_eq!(lints_on(delifeq, "valkey-8.1"), [Lint::CommandNotOnTarget]);
+    assert_eq!(lints_on(delifeq, "redis-8.2"), [Lint::CommandNotOnTarget]);
+    let help = check_on(delifeq, &keys(2), target("redis-8.2"))
+        .remove(0)
+        .help;
+    assert!(help.contains("server = \"valkey-9.0\""), "{help}");
+    let vcard = "return redis.call('VCARD', KEYS[1])";
+    assert_eq!(lints_on(vcard, "redis-8.0"), []);
+    assert_eq!(lints_on(vcard, "redis-7.4"), [Lint::CommandNotOnTarget]);
+    assert_eq!(lints_on(vcard, "valkey-9.1"), [Lint::CommandNotOnTarget]);
+    // Subcommands too: CLIENT NO-TOUCH is Redis 7.2 and Valkey 7.2 (noscript anyway), SCRIPT
+    // SHOW is Valkey 8.0.
+    let show = "return redis.pcall('SCRIPT', 'SHOW', ARGV[1])";
+    assert_eq!(
+        lints_on(show, "valkey-8.0"),
+        [Lint::CommandNotAllowedInScripts]
+    );
+    let show = "return redis.call('OBJECT', 'FREQQ', KEYS[1])";
+    assert_eq!(lints_on(show, "valkey-8.0"), [Lint::UnknownCommand]);
+}
+
+#[test]
+fn definitions_follow_the_target_version() {
+    // `ZRANK ... WITHSCORE` came with Redis 7.2 (dated by COMMAND DOCS' history).
+    let withscore = "return redis.call('ZRANK', KEYS[1], ARGV[1], 'WITHSCORE')";
+    assert_eq!(lints_on(withscore, "redis-7.0"), [Lint::WrongArity]);
+    assert_eq!(lints_on(withscore, "redis-7.2"), []);
+    assert_eq!(lints_on(withscore, "valkey-7.2"), []);
+    let help = check_on(withscore, &keys(2), Target::DEFAULT)
+        .remove(0)
+        .help;
+    assert!(
+        help.contains("redis-7.0 does not accept this call, Redis 7.2 and later do")
+            && help.contains("\"redis-7.2\""),
+        "{help}"
+    );
+    // Blocking commands were `noscript` in Redis 7.0 and are not in later versions run.
+    let blpop = "return redis.call('BLPOP', KEYS[1], 0)";
+    assert_eq!(
+        lints_on(blpop, "redis-7.0"),
+        [Lint::CommandNotAllowedInScripts]
+    );
+    assert_eq!(lints_on(blpop, "redis-8.2"), []);
+    assert_eq!(lints_on(blpop, "valkey-8.1"), []);
 }
 
 fn check(source: &str) -> Vec<Diagnostic> {
@@ -183,33 +283,34 @@ fn command_names_are_case_insensitive_and_followed_through_locals() {
 }
 
 #[test]
-fn extra_commands_name_commands_of_a_newer_redis() {
-    // HEXPIRE (Redis 7.4) and CLIENT NO-TOUCH (7.2) are not in the 7.0 command table.
-    let hexpire = "return redis.call('HEXPIRE', KEYS[1], 60, 'FIELDS', 1, ARGV[1])";
-    let no_touch = "redis.call('CLIENT', 'NO-TOUCH', 'ON')\nreturn redis.call('GET', KEYS[1])";
+fn extra_commands_name_commands_of_servers_not_covered() {
+    // DELEX (Redis 8.4) and a CLIENT subcommand of no server of the table.
+    let delex = "return redis.call('DELEX', KEYS[1], 'IFEQ', ARGV[1])";
+    let nohello = "redis.call('CLIENT', 'NOHELLO', 'ON')\nreturn redis.call('GET', KEYS[1])";
     fails(
-        hexpire,
+        delex,
         &[
-            "unknown Redis command `HEXPIRE`",
-            r#"#[redis_script(extra_commands = ["HEXPIRE"])]"#,
+            "unknown Redis command `DELEX`",
+            "Redis 7.0 to 8.2, Valkey 7.2 to 9.1",
+            r#"#[redis_script(extra_commands = ["DELEX"])]"#,
         ],
     );
     fails(
-        no_touch,
+        nohello,
         &[
-            "`CLIENT` has no subcommand `NO-TOUCH`",
-            r#"extra_commands = ["CLIENT|NO-TOUCH"]"#,
+            "`CLIENT` has no subcommand `NOHELLO`",
+            r#"extra_commands = ["CLIENT|NOHELLO"]"#,
         ],
     );
     let mut newer = keys(1);
-    newer.extra_commands = vec!["hexpire".into(), "client|no-touch".into()];
-    passes_with(hexpire, &newer);
-    passes_with(no_touch, &newer);
+    newer.extra_commands = vec!["delex".into(), "client|nohello".into()];
+    passes_with(delex, &newer);
+    passes_with(nohello, &newer);
     // Only what is named: a typo elsewhere, and other unknown subcommands, are still errors.
     fails_with(
-        "return redis.call('HEXPIRES', KEYS[1])",
+        "return redis.call('DELEXX', KEYS[1])",
         &newer,
-        &["unknown Redis command `HEXPIRES`"],
+        &["unknown Redis command `DELEXX`"],
     );
     fails_with(
         "return redis.call('CLIENT', 'NO-EVICTS', 'ON')",

@@ -1,27 +1,24 @@
-// Commands of a newer Redis than the command table's, named in `extra_commands`: the script
-// compiles, and everything else in it is still checked.
+// Commands of a server the command table does not cover (DELEX: Redis 8.4), named in
+// `extra_commands`: the script compiles, and everything else in it is still checked.
 #[derive(redis_script::RedisScript)]
 #[redis_script(
     path = "ui/pass/lua/extra_commands.lua",
     returns = i64,
-    extra_commands = ["HEXPIRE", "CLIENT|NO-TOUCH"]
+    extra_commands = ["DELEX", "CLIENT|NOHELLO"]
 )]
-struct ExpireField<'a> {
+struct DeleteIfEqual<'a> {
     #[key]
-    hash: &'a str,
+    key: &'a str,
     #[arg]
-    field: &'a str,
-    #[arg]
-    seconds: u32,
+    expected: &'a str,
 }
 
 fn main() {
     use redis_script::Script;
-    let command = ExpireField {
-        hash: "h",
-        field: "f",
-        seconds: 60,
+    let command = DeleteIfEqual {
+        key: "k",
+        expected: "v",
     }
     .evalsha_command();
-    assert_eq!(command.args_iter().count(), 6);
+    assert_eq!(command.args_iter().count(), 5);
 }

@@ -1,20 +1,32 @@
 //! Generates `analysis/src/redis_calls/command_table.rs`, the command table that
-//! `redis-script-analysis` checks `redis.call` against, from a real Redis server.
+//! `redis-script-analysis` checks `redis.call` against, from real Redis and Valkey servers.
 //!
 //! ```text
-//! cargo run -p redis-script-command-table [-- OUTPUT.rs]
+//! cargo run -p redis-script-command-table -- [--output OUTPUT.rs] SERVER-BINARY...
+//! tools/command-table/regenerate.sh   # installs the pinned servers, then runs the above
 //! ```
 //!
-//! It starts a throwaway `redis-server` (the binary named by `REDIS_SERVER`, or the one on
-//! `PATH`; Redis 7 or newer), reads `COMMAND` (every command with its subcommands: arity,
-//! flags, key specifications), `COMMAND DOCS` (summaries and argument lists, rendered as syntax
-//! lines), the globals of the server's Lua sandbox and the members of its tables (`redis`,
-//! `cjson`, `string`, ...: every table-valued global, found by a Lua script run with `EVAL`),
-//! and writes them as plain Rust data.
-//! The analysis crate thus never talks to Redis: to support a newer Redis, run this against it
-//! and commit the regenerated file.
+//! It starts each binary as a throwaway server (with no binary given: `redis-server` from
+//! `PATH`), reads `COMMAND` (every command with its subcommands: arity, flags, key
+//! specifications), `COMMAND DOCS` (summaries, argument lists rendered as syntax lines, the
+//! version each command appeared in and its history), the globals of the server's Lua sandbox
+//! and the members of its tables, and merges them into one table:
+//!
+//! - one entry per command, defined as the newest Redis run defines it (or the newest Valkey,
+//!   for commands Redis lacks), with since which version each server family has it: the
+//!   `since` of the newest server of that family that has it, never earlier than the oldest
+//!   version run of the family if that one lacks it, so a table never claims a command for a
+//!   version that did not have it;
+//! - a variant wherever a version run defines it otherwise (another arity, other flags or key
+//!   specifications), applying up to the next version run that changed it, or, when that
+//!   version's `COMMAND DOCS` history dates the change, up to that version;
+//! - the sandbox globals and table members that every server run has.
+//!
+//! The analysis crate thus never talks to a server: to support a newer one, add its binary and
+//! commit the regenerated file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,14 +51,107 @@ fn main() -> ExitCode {
     }
 }
 
+/// Commands that a server reports without a `since` (module commands: Redis 8 builds vector
+/// sets in as a module), with the version that introduced them, from its release notes.
+const SINCE_NOT_REPORTED: &[(&str, &str, &str)] = &[
+    ("redis", "vadd", "8.0.0"),
+    ("redis", "vcard", "8.0.0"),
+    ("redis", "vdim", "8.0.0"),
+    ("redis", "vemb", "8.0.0"),
+    ("redis", "vgetattr", "8.0.0"),
+    ("redis", "vinfo", "8.0.0"),
+    ("redis", "vismember", "8.0.0"),
+    ("redis", "vlinks", "8.0.0"),
+    ("redis", "vrandmember", "8.0.0"),
+    ("redis", "vrem", "8.0.0"),
+    ("redis", "vsetattr", "8.0.0"),
+    ("redis", "vsim", "8.0.0"),
+];
+
 fn run() -> Result<PathBuf> {
-    let output = match std::env::args_os().nth(1) {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../analysis/src/redis_calls/command_table.rs"),
-    };
-    let server =
-        RedisServer::start().map_err(|error| format!("cannot start redis-server: {error}"))?;
+    let mut output = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../analysis/src/redis_calls/command_table.rs");
+    let mut binaries: Vec<OsString> = Vec::new();
+    let mut arguments = std::env::args_os().skip(1);
+    while let Some(argument) = arguments.next() {
+        if argument == "--output" {
+            output = PathBuf::from(arguments.next().ok_or("--output needs a path")?);
+        } else {
+            binaries.push(argument);
+        }
+    }
+    if binaries.is_empty() {
+        binaries.push(OsString::from("redis-server"));
+    }
+    let mut observations = binaries.iter().map(observe).collect::<Result<Vec<_>>>()?;
+    observations.sort_by_key(|observation| (observation.family, observation.version));
+    let source = render(&observations)?;
+    std::fs::write(&output, source)
+        .map_err(|error| format!("cannot write {}: {error}", output.display()))?;
+    Ok(output)
+}
+
+/// A server family, as the generated code names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Family {
+    Redis,
+    Valkey,
+}
+
+impl Family {
+    fn code(self) -> &'static str {
+        match self {
+            Family::Redis => "Redis",
+            Family::Valkey => "Valkey",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Family::Redis => "redis",
+            Family::Valkey => "valkey",
+        }
+    }
+}
+
+/// `major.minor.patch`.
+type FullVersion = (u16, u16, u16);
+
+fn parse_version(text: &str) -> Option<FullVersion> {
+    let mut parts = text.trim().split('.').map(|part| part.parse::<u16>().ok());
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
+}
+
+/// What one server says about itself.
+struct Observation {
+    family: Family,
+    version: FullVersion,
+    version_text: String,
+    /// Every command and subcommand by full name (`object|encoding`).
+    commands: BTreeMap<String, Command>,
+    /// `COMMAND DOCS` of every command and subcommand by full name.
+    docs: BTreeMap<String, Doc>,
+    globals: Vec<String>,
+    members: Vec<(String, Vec<String>)>,
+}
+
+impl Observation {
+    fn label(&self) -> String {
+        format!("{}-{}", self.family.name(), self.version_text)
+    }
+}
+
+fn observe(binary: &OsString) -> Result<Observation> {
+    let server = RedisServer::start_program(binary, &[]).map_err(|error| {
+        format!(
+            "cannot start {}: {error}",
+            std::path::Path::new(binary).display()
+        )
+    })?;
     let mut connection = server
         .connection()
         .map_err(|error| format!("cannot connect: {error}"))?;
@@ -57,30 +162,60 @@ fn run() -> Result<PathBuf> {
     };
 
     let info = query(&mut connection, redis::cmd("INFO").arg("server"))?;
-    let version = text(&info)?
-        .lines()
-        .find_map(|line| line.strip_prefix("redis_version:"))
-        .map(|version| version.trim().to_owned())
-        .ok_or("INFO server has no redis_version")?;
+    let info = text(&info)?;
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(|value| value.trim().to_owned())
+    };
+    // Valkey also reports `redis_version` (7.2.4, the version it was forked from).
+    let (family, version_text) = match field("valkey_version:") {
+        Some(version) => (Family::Valkey, version),
+        None => (
+            Family::Redis,
+            field("redis_version:").ok_or("INFO server has no redis_version")?,
+        ),
+    };
+    let version = parse_version(&version_text)
+        .ok_or_else(|| format!("cannot read the server version {version_text:?}"))?;
 
     let docs = query(&mut connection, redis::cmd("COMMAND").arg("DOCS"))?;
     let docs = parse_docs(&docs)?;
-    let commands = query(&mut connection, &mut redis::cmd("COMMAND"))?;
-    let mut commands = array(&commands)?
-        .iter()
-        .map(|entry| parse_command(entry, &docs))
-        .collect::<Result<Vec<_>>>()?;
-    commands.sort_by(|a, b| a.name.cmp(&b.name));
-
+    let mut flat_docs = BTreeMap::new();
+    for (name, doc) in docs {
+        for (sub, sub_doc) in doc.subcommands.clone() {
+            flat_docs.insert(sub, sub_doc);
+        }
+        flat_docs.insert(name, doc);
+    }
+    let listed = query(&mut connection, &mut redis::cmd("COMMAND"))?;
+    let mut commands = BTreeMap::new();
+    for entry in array(&listed)? {
+        let command = parse_command(entry, &flat_docs)?;
+        for sub in &command.subcommands {
+            commands.insert(sub.name.clone(), sub.clone());
+        }
+        commands.insert(command.name.clone(), command);
+    }
     let globals = sandbox::globals(&mut connection)?;
     let members = sandbox::library_members(&mut connection)?;
-
-    let source = render(&version, &commands, &globals, &members);
-    std::fs::write(&output, source)
-        .map_err(|error| format!("cannot write {}: {error}", output.display()))?;
-    Ok(output)
+    eprintln!(
+        "{} {version_text}: {} commands and subcommands",
+        family.code(),
+        commands.len()
+    );
+    Ok(Observation {
+        family,
+        version,
+        version_text,
+        commands,
+        docs: flat_docs,
+        globals,
+        members,
+    })
 }
 
+#[derive(Clone)]
 struct Command {
     name: String,
     arity: i64,
@@ -94,15 +229,29 @@ struct Command {
     syntax: String,
 }
 
+impl Command {
+    /// What a variant may differ in.
+    fn definition(&self) -> (i64, Vec<String>, Vec<String>) {
+        let mut flags = self.flags.clone();
+        flags.sort();
+        (self.arity, flags, render_specs(&self.key_specs))
+    }
+}
+
+#[derive(Clone, PartialEq)]
 struct KeySpec {
     flags: Vec<String>,
     begin_search: String,
     find_keys: String,
 }
 
+#[derive(Clone)]
 struct Doc {
     summary: String,
     syntax: String,
+    since: Option<String>,
+    /// The versions of the `history` entries.
+    history: Vec<String>,
     subcommands: BTreeMap<String, Doc>,
 }
 
@@ -114,16 +263,12 @@ fn parse_command(entry: &Value, docs: &BTreeMap<String, Doc>) -> Result<Command>
             .ok_or_else(|| format!("COMMAND entry has no field {index}: {entry:?}"))
     };
     let name = text(field(0)?)?.to_ascii_lowercase();
-    let doc = match name.split_once('|') {
-        Some((container, sub)) => docs
-            .get(container)
-            .and_then(|doc| doc.subcommands.get(&format!("{container}|{sub}"))),
-        None => docs.get(&name),
-    };
-    let flags = array(field(2)?)?
+    let doc = docs.get(&name);
+    let mut flags = array(field(2)?)?
         .iter()
         .map(text)
         .collect::<Result<Vec<_>>>()?;
+    flags.sort();
     let key_specs = match fields.get(8) {
         Some(specs) => array(specs)?
             .iter()
@@ -228,9 +373,19 @@ fn parse_doc(name: &str, doc: &Value) -> Result<Doc> {
         Some(subcommands) => parse_docs(subcommands)?,
         None => BTreeMap::new(),
     };
+    let since = doc.get("since").map(|value| text(value)).transpose()?;
+    let history = match doc.get("history") {
+        Some(history) => array(history)?
+            .iter()
+            .filter_map(|entry| array(entry).ok()?.first().map(text))
+            .collect::<Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
     Ok(Doc {
         summary,
         syntax,
+        since,
+        history,
         subcommands,
     })
 }
@@ -294,34 +449,223 @@ fn render_argument(argument: &Value) -> Result<String> {
     })
 }
 
-fn render(
-    version: &str,
-    commands: &[Command],
-    globals: &[String],
-    members: &[(String, Vec<String>)],
-) -> String {
+/// `major.minor` as the generated code writes it.
+fn version_code((major, minor, _): FullVersion) -> String {
+    format!("V::new({major}, {minor})")
+}
+
+/// The `since` of a command on one family: the newest server's `COMMAND DOCS` (or
+/// [`SINCE_NOT_REPORTED`]), but never at or before a version run that lacks the command.
+fn since(family: &[&Observation], name: &str) -> Result<Option<FullVersion>> {
+    let Some(first) = family
+        .iter()
+        .position(|observation| observation.commands.contains_key(name))
+    else {
+        return Ok(None);
+    };
+    if let Some(gone) = family[first..]
+        .iter()
+        .find(|observation| !observation.commands.contains_key(name))
+    {
+        return Err(format!(
+            "`{name}` is missing from {} but an older server has it: the table has no form for \
+             removed commands yet",
+            gone.label()
+        ));
+    }
+    let newest = family[family.len() - 1];
+    let reported = newest
+        .docs
+        .get(name)
+        .and_then(|doc| doc.since.as_deref())
+        .or_else(|| {
+            SINCE_NOT_REPORTED
+                .iter()
+                .find(|(server, command, _)| *server == newest.family.name() && *command == name)
+                .map(|(_, _, since)| *since)
+        })
+        .and_then(parse_version);
+    let first_with = family[first].version;
+    Ok(Some(match (first, reported) {
+        // The oldest version run has it: the reported version is all there is to go by.
+        (0, Some(reported)) => reported,
+        (0, None) => first_with,
+        (_, Some(reported))
+            if (reported.0, reported.1) > {
+                let before = family[first - 1].version;
+                (before.0, before.1)
+            } =>
+        {
+            reported
+        }
+        // Missing from a version run that the reported `since` claims has it (or nothing
+        // reported): the first version run that has it.
+        _ => first_with,
+    }))
+}
+
+/// Where one family's versions define `name` otherwise than `base`: (from, until, command).
+fn variants<'o>(
+    family: &[&'o Observation],
+    name: &str,
+    base: &Command,
+) -> Vec<(Option<FullVersion>, Option<FullVersion>, &'o Command)> {
+    let present: Vec<(&Observation, &Command)> = family
+        .iter()
+        .filter_map(|observation| Some((*observation, observation.commands.get(name)?)))
+        .collect();
+    // Runs of consecutive versions with one definition.
+    let mut segments: Vec<(Option<FullVersion>, &Command)> = Vec::new();
+    for (index, (observation, command)) in present.iter().enumerate() {
+        match segments.last() {
+            Some((_, last)) if last.definition() == command.definition() => {}
+            _ => {
+                let from = if index == 0 {
+                    None // every older version as well
+                } else {
+                    let before = present[index - 1].0.version;
+                    // The newer server's history dates the change, if it says.
+                    let dated = observation
+                        .docs
+                        .get(name)
+                        .into_iter()
+                        .flat_map(|doc| doc.history.iter())
+                        .filter_map(|version| parse_version(version))
+                        .filter(|version| {
+                            (version.0, version.1) > (before.0, before.1)
+                                && *version <= observation.version
+                        })
+                        .max();
+                    Some(dated.unwrap_or(observation.version))
+                };
+                segments.push((from, command));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for (index, (from, command)) in segments.iter().enumerate() {
+        if command.definition() != base.definition() {
+            let until = segments.get(index + 1).and_then(|(from, _)| *from);
+            found.push((*from, until, *command));
+        }
+    }
+    found
+}
+
+/// A command's `since` and `variants`, rendered.
+struct Availability {
+    since: String,
+    variants: Vec<String>,
+}
+
+fn render(observations: &[Observation]) -> Result<String> {
+    let family = |family: Family| -> Vec<&Observation> {
+        observations
+            .iter()
+            .filter(|observation| observation.family == family)
+            .collect()
+    };
+    let redis = family(Family::Redis);
+    let valkey = family(Family::Valkey);
+    let baseline = redis
+        .first()
+        .ok_or("run at least one Redis server: the oldest supported Redis is the baseline")?;
+    let names: BTreeSet<&String> = observations
+        .iter()
+        .flat_map(|observation| observation.commands.keys())
+        .collect();
+
+    // Availability and variants of each entry, by full name.
+    let mut entries: BTreeMap<String, Availability> = BTreeMap::new();
+    for name in &names {
+        let base = redis
+            .iter()
+            .rev()
+            .chain(valkey.iter().rev())
+            .find_map(|observation| observation.commands.get(*name))
+            .ok_or_else(|| format!("no server has {name}"))?;
+        let since_redis = since(&redis, name)?;
+        let since_valkey = since(&valkey, name)?;
+        let option = |since: Option<FullVersion>| {
+            since.map_or_else(
+                || "None".to_owned(),
+                |v| format!("Some({})", version_code(v)),
+            )
+        };
+        let since = format!(
+            "since: Since {{ redis: {}, valkey: {} }},",
+            option(since_redis),
+            option(since_valkey)
+        );
+        let mut variant_code = Vec::new();
+        for (family_name, family) in [("Redis", &redis), ("Valkey", &valkey)] {
+            for (from, until, command) in variants(family, name, base) {
+                variant_code.push(format!(
+                    "Variant {{ server: {family_name}, from: {}, until: {}, arity: {}, flags: {}, key_specs: &[{}] }},",
+                    from.map_or_else(|| "V::new(0, 0)".to_owned(), version_code),
+                    until.map_or_else(|| "None".to_owned(), |v| format!("Some({})", version_code(v))),
+                    command.arity,
+                    command_flags(&command.flags),
+                    render_specs(&command.key_specs).join(", "),
+                ));
+            }
+        }
+        entries.insert(
+            (*name).clone(),
+            Availability {
+                since,
+                variants: variant_code,
+            },
+        );
+    }
+
     let mut out = String::new();
+    let sources: Vec<String> = observations.iter().map(Observation::label).collect();
     let _ = write!(
         out,
-        "//! The Redis command table: every command of redis-server {version} with its subcommands,\n\
-         //! arity, flags, key specifications, summary and syntax, and the globals of its Lua sandbox\n\
-         //! with the members of its tables.\n\
+        "//! The command table of {}: every command with its subcommands,\n\
+         //! arity, flags, key specifications, summary, syntax, and since which version each\n\
+         //! server has it; the globals of the Lua sandbox that all of them have, with the members\n\
+         //! of its tables.\n\
          //!\n\
-         //! GENERATED by `cargo run -p redis-script-command-table` (tools/command-table) from a real\n\
-         //! server's `COMMAND`, `COMMAND DOCS` and `_G` (walked by a script run with `EVAL`). Do not\n\
-         //! edit: to support a newer Redis, put its `redis-server` on PATH (or name it in\n\
-         //! REDIS_SERVER), rerun the generator and commit the file.\n\
+         //! GENERATED by `tools/command-table/regenerate.sh` (tools/command-table) from the real\n\
+         //! servers' `COMMAND`, `COMMAND DOCS` and `_G` (walked by a script run with `EVAL`). Do\n\
+         //! not edit: to support another server, add it there, rerun it and commit the file.\n\
          \n\
-         use super::commands::{{BeginSearch, Command, CommandFlags as F, FindKeys, KeySpec, KeySpecFlags as K}};\n\
+         use super::commands::{{BeginSearch, Command, CommandFlags as F, FindKeys, KeySpec, KeySpecFlags as K, Since, Variant}};\n\
+         use crate::Server::{{self, Redis, Valkey}};\n\
+         use crate::Version as V;\n\
          \n\
-         /// The version of the server the table was generated from.\n\
+         /// The version of the oldest Redis the table was generated from, whose sandbox is the\n\
+         /// baseline.\n\
          ///\n\
          /// ```\n\
          /// let version = redis_script_analysis::REDIS_VERSION;\n\
          /// assert!(version.split('.').all(|part| part.parse::<u32>().is_ok()));\n\
          /// ```\n\
-         pub const REDIS_VERSION: &str = {version:?};\n\
+         pub const REDIS_VERSION: &str = {:?};\n\
          \n\
+         /// The servers the table was generated from, oldest first per family.\n\
+         ///\n\
+         /// ```\n\
+         /// use redis_script_analysis::{{GENERATED_FROM, Server}};\n\
+         ///\n\
+         /// assert!(GENERATED_FROM.iter().any(|(server, _)| *server == Server::Valkey));\n\
+         /// ```\n\
+         pub static GENERATED_FROM: &[(Server, &str)] = &[\n",
+        sources.join(", "),
+        baseline.version_text,
+    );
+    for observation in observations {
+        let _ = writeln!(
+            out,
+            "    ({}, {:?}),",
+            observation.family.code(),
+            observation.version_text
+        );
+    }
+    out.push_str(
+        "];\n\n\
          /// Every command, sorted by name.\n\
          ///\n\
          /// ```\n\
@@ -331,14 +675,57 @@ fn render(
          /// assert_eq!(get.arity, 2);\n\
          /// assert!(COMMANDS.windows(2).all(|pair| pair[0].name < pair[1].name));\n\
          /// ```\n\
-         pub static COMMANDS: &[Command] = &[\n"
+         pub static COMMANDS: &[Command] = &[\n",
     );
-    for command in commands {
-        render_command(&mut out, command, 1);
+    let base_of = |name: &str| -> Option<&Command> {
+        redis
+            .iter()
+            .rev()
+            .chain(valkey.iter().rev())
+            .find_map(|observation| observation.commands.get(name))
+    };
+    for name in names.iter().filter(|name| !name.contains('|')) {
+        let Some(command) = base_of(name) else {
+            continue;
+        };
+        let subcommands: Vec<&Command> = names
+            .iter()
+            .filter(|sub| {
+                sub.split_once('|')
+                    .is_some_and(|(container, _)| container == name.as_str())
+            })
+            .filter_map(|sub| base_of(sub))
+            .collect();
+        render_command(&mut out, command, &subcommands, &entries, 1);
     }
+
+    // The sandbox every server run has.
+    let globals: Vec<&String> = baseline
+        .globals
+        .iter()
+        .filter(|global| observations.iter().all(|o| o.globals.contains(global)))
+        .collect();
+    let members: Vec<(&String, Vec<&String>)> = baseline
+        .members
+        .iter()
+        .map(|(table, members)| {
+            let shared = members
+                .iter()
+                .filter(|member| {
+                    observations.iter().all(|o| {
+                        o.members
+                            .iter()
+                            .any(|(other, list)| other == table && list.contains(member))
+                    })
+                })
+                .collect();
+            (table, shared)
+        })
+        .collect();
     out.push_str(concat!(
         "];\n\n",
-        "/// The globals of the server's Lua sandbox, sorted (internal names starting with `__` left out).\n",
+        "/// The globals of the Lua sandbox that every server of the table has, sorted (internal\n",
+        "/// names starting with `__` left out).\n",
         "///\n",
         "/// ```\n",
         "/// use redis_script_analysis::LUA_GLOBALS;\n",
@@ -353,10 +740,11 @@ fn render(
     }
     out.push_str(concat!(
         "];\n\n",
-        "/// The members of each table of the server's Lua sandbox (functions and values alike, such as\n",
-        "/// `redis.LOG_WARNING` and `math.pi`), tables and members sorted for binary search. `KEYS`\n",
-        "/// and `ARGV` are left out (they hold each call's arguments), and so is `_G`, whose\n",
-        "/// metatable answers names that are not its members.\n",
+        "/// The members of each table of the Lua sandbox that every server of the table has\n",
+        "/// (functions and values alike, such as `redis.LOG_WARNING` and `math.pi`), tables and\n",
+        "/// members sorted for binary search. `KEYS` and `ARGV` are left out (they hold each\n",
+        "/// call's arguments), and so is `_G`, whose metatable answers names that are not its\n",
+        "/// members.\n",
         "///\n",
         "/// ```\n",
         "/// use redis_script_analysis::LUA_LIBRARY_MEMBERS;\n",
@@ -378,10 +766,30 @@ fn render(
         out.push_str("    ]),\n");
     }
     out.push_str("];\n");
-    out
+    Ok(out)
 }
 
-fn render_command(out: &mut String, command: &Command, depth: usize) {
+fn render_specs(specs: &[KeySpec]) -> Vec<String> {
+    specs
+        .iter()
+        .map(|spec| {
+            format!(
+                "KeySpec {{ flags: {}, begin_search: {}, find_keys: {} }}",
+                spec_flags(&spec.flags),
+                spec.begin_search,
+                spec.find_keys
+            )
+        })
+        .collect()
+}
+
+fn render_command(
+    out: &mut String,
+    command: &Command,
+    subcommands: &[&Command],
+    entries: &BTreeMap<String, Availability>,
+    depth: usize,
+) {
     let indent = "    ".repeat(depth);
     let _ = writeln!(out, "{indent}Command {{");
     let _ = writeln!(out, "{indent}    name: {:?},", command.name);
@@ -392,32 +800,40 @@ fn render_command(out: &mut String, command: &Command, depth: usize) {
         "{indent}    first_key: {}, last_key: {}, step: {},",
         command.first_key, command.last_key, command.step
     );
-    if command.key_specs.is_empty() {
+    let specs = render_specs(&command.key_specs);
+    if specs.is_empty() {
         let _ = writeln!(out, "{indent}    key_specs: &[],");
     } else {
         let _ = writeln!(out, "{indent}    key_specs: &[");
-        for spec in &command.key_specs {
-            let _ = writeln!(
-                out,
-                "{indent}        KeySpec {{ flags: {}, begin_search: {}, find_keys: {} }},",
-                spec_flags(&spec.flags),
-                spec.begin_search,
-                spec.find_keys
-            );
+        for spec in specs {
+            let _ = writeln!(out, "{indent}        {spec},");
         }
         let _ = writeln!(out, "{indent}    ],");
     }
-    if command.subcommands.is_empty() {
+    if subcommands.is_empty() {
         let _ = writeln!(out, "{indent}    subcommands: &[],");
     } else {
         let _ = writeln!(out, "{indent}    subcommands: &[");
-        for sub in &command.subcommands {
-            render_command(out, sub, depth + 2);
+        for sub in subcommands {
+            render_command(out, sub, &[], entries, depth + 2);
         }
         let _ = writeln!(out, "{indent}    ],");
     }
     let _ = writeln!(out, "{indent}    summary: {:?},", command.summary);
     let _ = writeln!(out, "{indent}    syntax: {:?},", command.syntax);
+    // Every name has an entry (both come from the same servers).
+    if let Some(entry) = entries.get(&command.name) {
+        let _ = writeln!(out, "{indent}    {}", entry.since);
+        if entry.variants.is_empty() {
+            let _ = writeln!(out, "{indent}    variants: &[],");
+        } else {
+            let _ = writeln!(out, "{indent}    variants: &[");
+            for variant in &entry.variants {
+                let _ = writeln!(out, "{indent}        {variant}");
+            }
+            let _ = writeln!(out, "{indent}    ],");
+        }
+    }
     let _ = writeln!(out, "{indent}}},");
 }
 
@@ -501,4 +917,164 @@ fn get<'a>(map: &BTreeMap<String, &'a Value>, key: &str) -> Result<&'a Value> {
     map.get(key)
         .copied()
         .ok_or_else(|| format!("missing field `{key}`"))
+}
+
+/// The committed table against the server the harness runs (`REDIS_SERVER`, or
+/// `redis-server` on `PATH`): every command and subcommand the server lists is in the table,
+/// available on the server's own version, with the server's arity, flags and key
+/// specifications; and on a version the table was generated from, the table claims nothing the
+/// server lacks.
+#[cfg(test)]
+mod table_matches_the_server {
+    use redis_script_analysis::{
+        BeginSearch, Command as TableCommand, FindKeys, GENERATED_FROM, Server, Target, Version,
+        find_command,
+    };
+
+    use super::*;
+
+    /// The server, and the target that is exactly its version.
+    fn observe_harness_server() -> (Observation, Target) {
+        let binary = throwaway_redis::server_version().expect("a server binary");
+        let program = std::env::var_os("REDIS_SERVER").unwrap_or_else(|| "redis-server".into());
+        let observation = observe(&program).expect("read the server's COMMAND and COMMAND DOCS");
+        let server = match observation.family {
+            Family::Redis => Server::Redis,
+            Family::Valkey => Server::Valkey,
+        };
+        let version = Version::new(observation.version.0, observation.version.1);
+        assert!(binary.version.starts_with(&version.to_string()));
+        (observation, Target::new(server, version))
+    }
+
+    fn table_entry(name: &str) -> Option<&'static TableCommand> {
+        match name.split_once('|') {
+            Some((container, sub)) => find_command(container)?.subcommand(sub),
+            None => find_command(name),
+        }
+    }
+
+    /// A key spec as the generator renders it, from the table's typed form.
+    fn spec_code(spec: &redis_script_analysis::KeySpec) -> String {
+        let flags: Vec<String> = spec.flags.names().map(str::to_owned).collect();
+        let begin = match spec.begin_search {
+            BeginSearch::Index(index) => format!("BeginSearch::Index({index})"),
+            BeginSearch::Keyword {
+                keyword,
+                start_from,
+            } => {
+                format!("BeginSearch::Keyword {{ keyword: {keyword:?}, start_from: {start_from} }}")
+            }
+            BeginSearch::Unknown => "BeginSearch::Unknown".to_owned(),
+        };
+        let find = match spec.find_keys {
+            FindKeys::Range {
+                last_key,
+                key_step,
+                limit,
+            } => format!(
+                "FindKeys::Range {{ last_key: {last_key}, key_step: {key_step}, limit: {limit} }}"
+            ),
+            FindKeys::KeyNum {
+                key_num_index,
+                first_key,
+                key_step,
+            } => format!(
+                "FindKeys::KeyNum {{ key_num_index: {key_num_index}, first_key: {first_key}, key_step: {key_step} }}"
+            ),
+            FindKeys::Unknown => "FindKeys::Unknown".to_owned(),
+        };
+        format!(
+            "KeySpec {{ flags: {}, begin_search: {begin}, find_keys: {find} }}",
+            spec_flags(&flags)
+        )
+    }
+
+    #[test]
+    fn every_command_of_the_server_is_in_the_table_as_the_server_defines_it() {
+        let (observation, target) = observe_harness_server();
+        let mut problems = Vec::new();
+        for (name, command) in &observation.commands {
+            let Some(entry) = table_entry(name) else {
+                problems.push(format!("{name}: not in the table"));
+                continue;
+            };
+            if !entry.available_on(target) {
+                problems.push(format!(
+                    "{name}: the table says {:?}, but {target} has it",
+                    entry.since
+                ));
+                continue;
+            }
+            let defined = entry.on(target);
+            if i64::from(defined.arity) != command.arity {
+                problems.push(format!(
+                    "{name}: arity {} in the table, {} on the server",
+                    defined.arity, command.arity
+                ));
+            }
+            let mut flags: Vec<&str> = defined.flags.names().collect();
+            flags.sort_unstable();
+            if flags != command.flags {
+                problems.push(format!(
+                    "{name}: flags {flags:?} in the table, {:?} on the server",
+                    command.flags
+                ));
+            }
+            let specs: Vec<String> = defined.key_specs.iter().map(spec_code).collect();
+            if specs != render_specs(&command.key_specs) {
+                problems.push(format!(
+                    "{name}: other key specifications than the server's"
+                ));
+            }
+        }
+        // On a version the table was generated from, nothing more either.
+        let generated = GENERATED_FROM.iter().any(|(server, version)| {
+            *server == target.server && *version == observation.version_text
+        });
+        if generated {
+            for command in redis_script_analysis::COMMANDS {
+                for entry in std::iter::once(command).chain(command.subcommands) {
+                    if entry.available_on(target) && !observation.commands.contains_key(entry.name)
+                    {
+                        problems.push(format!(
+                            "{}: the table says {target} has it, the server does not",
+                            entry.name
+                        ));
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            problems,
+            Vec::<String>::new(),
+            "the committed table differs from {}: regenerate it with \
+             tools/command-table/regenerate.sh (with this server added if it is new)",
+            observation.label()
+        );
+        assert!(observation.commands.len() > 300);
+    }
+
+    #[test]
+    fn since_comes_from_the_servers_own_command_docs() {
+        let (observation, target) = observe_harness_server();
+        // Each command's `since` on the server is what the table says, or older (the table
+        // never claims a command for a version without it).
+        for (name, doc) in &observation.docs {
+            let (Some(since), Some(entry)) = (doc.since.as_deref(), table_entry(name)) else {
+                continue;
+            };
+            let Some(reported) = Version::parse(since) else {
+                continue;
+            };
+            let table = entry.since.of(target.server).expect("checked above");
+            assert!(
+                reported <= table || reported <= target.server.oldest(),
+                "{name}: COMMAND DOCS says since {reported}, the table {table}"
+            );
+        }
+        let hexpire = find_command("hexpire").expect("HEXPIRE is in the table");
+        assert_eq!(hexpire.since.redis, Some(Version::new(7, 4)));
+        assert_eq!(hexpire.since.valkey, Some(Version::new(9, 0)));
+    }
 }

@@ -1,3 +1,3 @@
-redis.call('CLIENT', 'NO-TOUCH', 'ON')
-redis.call('HSET', KEYS[1], ARGV[1], 1)
-return redis.call('HEXPIRE', KEYS[1], ARGV[2], 'FIELDS', 1, ARGV[1])[1]
+redis.call('CLIENT', 'NOHELLO', 'ON')
+redis.call('GET', KEYS[1])
+return redis.call('DELEX', KEYS[1], 'IFEQ', ARGV[1])

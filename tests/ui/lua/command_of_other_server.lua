@@ -1,0 +1,1 @@
+return redis.call('DELIFEQ', KEYS[1], ARGV[1])
