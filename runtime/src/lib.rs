@@ -126,9 +126,12 @@ pub mod batch;
 #[cfg(feature = "cluster")]
 pub mod cluster;
 mod error;
+mod ext;
+mod flight;
 mod invoke;
 mod observe;
 pub mod pipeline;
+mod recover;
 pub mod registry;
 mod replication;
 mod script;
