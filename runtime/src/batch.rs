@@ -1169,6 +1169,9 @@ impl ClusterBatch {
     ) -> (Vec<Again>, usize) {
         let mut again = Vec::new();
         let mut shares: BTreeMap<Address, Vec<Group>> = BTreeMap::new();
+        // Groups that go by the slot map, per primary (by its index in the map): the common
+        // case, kept apart so that no address is cloned or compared per group.
+        let mut by_node: Vec<Vec<Group>> = vec![Vec::new(); nodes.map.nodes.len()];
         let mut keyless = 0usize;
         for group in pending {
             let address = match &group.target {
@@ -1181,7 +1184,11 @@ impl ClusterBatch {
                             Some(keyless % nodes.map.nodes.len().max(1))
                         }
                     };
-                    owner.and_then(|node| nodes.map.nodes.get(node).cloned())
+                    if let Some(share) = owner.and_then(|node| by_node.get_mut(node)) {
+                        share.push(group);
+                        continue;
+                    }
+                    None
                 }
             };
             match address {
@@ -1197,6 +1204,21 @@ impl ClusterBatch {
                         replies[member] = Err(error.clone());
                     }
                     again.push(Again::refused(group, true));
+                }
+            }
+        }
+        for (node, share) in by_node.into_iter().enumerate() {
+            if share.is_empty() {
+                continue;
+            }
+            if let Some(address) = nodes.map.nodes.get(node) {
+                let groups = shares.entry(address.clone()).or_default();
+                if groups.is_empty() {
+                    *groups = share;
+                } else {
+                    // A redirect named this primary too: keep the order of first members.
+                    groups.extend(share);
+                    groups.sort_by_key(|group| group.members.first().copied());
                 }
             }
         }
@@ -1302,9 +1324,9 @@ impl ClusterBatch {
                 }
             }
         }
-        let mut failed_loads = Vec::new();
-        let mut results = Vec::with_capacity(share.len());
-        let mut failure: Option<RedisError> = None;
+        // Every pipeline is built before the first is sent, so that the node does not wait for
+        // the client to build the next one between two.
+        let mut chunks: Vec<(Vec<Group>, redis::Pipeline, Vec<&ScriptInfo>, usize)> = Vec::new();
         let mut share = share.into_iter().peekable();
         while share.peek().is_some() {
             let mut chunk = Vec::new();
@@ -1314,15 +1336,6 @@ impl ClusterBatch {
             {
                 commands += group.commands();
                 chunk.push(group);
-            }
-            if let Some(error) = &failure {
-                let error = not_sent(address, "an earlier pipeline to the node failed", error);
-                results.extend(
-                    chunk
-                        .into_iter()
-                        .map(|group| (group, Sent::Skipped(error.clone()))),
-                );
-                continue;
             }
             let chunk_loads = std::mem::take(&mut loads);
             let mut pipeline = redis::Pipeline::with_capacity(commands + chunk_loads.len());
@@ -1350,6 +1363,21 @@ impl ClusterBatch {
                 }
             }
             let expected = commands + chunk_loads.len();
+            chunks.push((chunk, pipeline, chunk_loads, expected));
+        }
+        let mut failed_loads = Vec::new();
+        let mut results = Vec::with_capacity(chunks.len());
+        let mut failure: Option<RedisError> = None;
+        for (chunk, pipeline, chunk_loads, expected) in chunks {
+            if let Some(error) = &failure {
+                let error = not_sent(address, "an earlier pipeline to the node failed", error);
+                results.extend(
+                    chunk
+                        .into_iter()
+                        .map(|group| (group, Sent::Skipped(error.clone()))),
+                );
+                continue;
+            }
             match connection
                 .send_packed_commands(&pipeline, 0, expected)
                 .await
@@ -1406,7 +1434,8 @@ impl ClusterBatch {
 /// the order added; each invocation of a script without keys alone. Ordered by their first
 /// member.
 fn groups(slots: impl Iterator<Item = Option<u16>>) -> Vec<Group> {
-    let mut by_slot: HashMap<u16, usize> = HashMap::new();
+    // Indexed by slot, not hashed: one lookup per invocation is most of this function's work.
+    let mut by_slot: Vec<usize> = vec![usize::MAX; usize::from(SLOT_COUNT)];
     let mut groups: Vec<Group> = Vec::new();
     for (index, slot) in slots.enumerate() {
         let group = Group {
@@ -1416,12 +1445,13 @@ fn groups(slots: impl Iterator<Item = Option<u16>>) -> Vec<Group> {
             noscripts: 0,
         };
         match slot {
-            Some(slot) => match by_slot.get(&slot) {
-                Some(&at) => groups[at].members.push(index),
-                None => {
-                    by_slot.insert(slot, groups.len());
+            Some(slot) => match by_slot.get_mut(usize::from(slot)) {
+                Some(at) if *at != usize::MAX => groups[*at].members.push(index),
+                Some(at) => {
+                    *at = groups.len();
                     groups.push(group);
                 }
+                None => groups.push(group),
             },
             None => groups.push(group),
         }
