@@ -9,10 +9,29 @@
 //!
 //! # Guarantees
 //!
-//! - **No `NOSCRIPT`.** Invocations go out as `EVAL` with the source, for the reason given in
-//!   the [pipeline module](crate::pipeline): in a plain pipeline a `SCRIPT FLUSH` can land
-//!   between any two commands, and an `EVALSHA` that fails there cannot be replayed without
-//!   reordering it after the commands that followed it.
+//! - **`EVALSHA`, recovered from `NOSCRIPT`.** Invocations go out as `EVALSHA`: only the SHA1
+//!   per invocation. Each node's pipelines of a round start with one `SCRIPT LOAD` per distinct
+//!   script of its share (a 25 KB source goes to each primary once per batch, not once per
+//!   invocation). A `SCRIPT FLUSH` can still land between that load and a group, so:
+//!   - a group of two or more runs inside one `EXEC`, and no other client's command (a flush
+//!     included) runs in the middle of an `EXEC`: a script is present for the whole group or
+//!     missing for the whole group. If every invocation of the group was answered `NOSCRIPT`,
+//!     none of them ran, and the group is sent again whole, in order, in the next round, after a
+//!     new `SCRIPT LOAD`;
+//!   - a group mixing scripts of which one is missing and another present (another client
+//!     reloaded one between the load and the `EXEC`, or a server evicted one) ran in part: its
+//!     trailing run of `NOSCRIPT`s (nothing of the slot ran after them) is sent again, and an
+//!     invocation answered `NOSCRIPT` before one that ran is reported as
+//!     [`Error::NotRun`](crate::Error::NotRun), never sent again, since that would reorder it
+//!     within its slot (the rule of the [pipeline module](crate::pipeline));
+//!   - a single invocation answered `NOSCRIPT` did not run and is sent again;
+//!   - an invocation whose script failed to load on the node (`OOM`, a source the server cannot
+//!     compile) keeps the load's error and is reported as not run.
+//!
+//!   A group answered `NOSCRIPT` three times (a flush storm) goes as `EVAL` the next time, and in
+//!   the last round of [`Retry`] every group that was answered `NOSCRIPT` before does: `EVAL`
+//!   cannot answer `NOSCRIPT`. A `NOSCRIPT` round does not pause and does not fetch
+//!   `CLUSTER SLOTS` again: the node is right, only its cache was emptied.
 //! - **Order per slot.** The invocations of one slot run in the order added, also when a node
 //!   refuses some of them and they are sent again. A slot's invocations travel together: two
 //!   or more are wrapped in `MULTI` ... `EXEC` inside the node's pipeline (one alone is sent as
@@ -32,7 +51,8 @@
 //!   group runs as one transaction, so no other client's command runs on that node between its
 //!   invocations. And `MULTI`, `EXEC` and the `QUEUED` replies take time: a batch of 10,000
 //!   one-key invocations takes about 15 % longer than the same groups sent without them.
-//! - **Exactly once.** An invocation is sent again only when the node certainly did not run it:
+//! - **Exactly once.** An invocation is sent again only when the node certainly did not run it
+//!   (`NOSCRIPT`, above, or a refusal):
 //!   an error answered instead of `QUEUED` (then nothing of its group ran; the group is sent
 //!   again if every such error is a redirect or refusal as listed below, otherwise nothing is
 //!   sent again and each invocation of the group reports its own error or the `EXECABORT`); a
@@ -572,7 +592,7 @@ struct Entry {
     slot: Option<u16>,
 }
 
-/// The slot of an `EVAL source numkeys key...` command's first key.
+/// The slot of the first key of an `EVALSHA sha1 numkeys key...` (or `EVAL source ...`) command.
 fn first_key_slot(command: &Cmd) -> Option<u16> {
     let mut args = command.args_iter().skip(2);
     let numkeys = match args.next()? {

@@ -29,8 +29,9 @@ pub enum Error {
         /// The server's reply.
         source: RedisError,
     },
-    /// The server answered `NOSCRIPT` even to the `EVAL` fallback that carries the full source.
-    /// Plain Redis never does; a proxy that forwards `EVAL` and `EVALSHA` differently can.
+    /// The server answered `NOSCRIPT` even to the `EVAL` fallback that carries the full source
+    /// (sent after the reloads with `SCRIPT LOAD` did not help). Plain Redis never does; a proxy
+    /// that forwards `EVAL`, `SCRIPT LOAD` and `EVALSHA` differently can.
     ScriptMissing {
         /// The Lua file of the script.
         path: &'static str,

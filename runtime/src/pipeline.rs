@@ -3,44 +3,77 @@
 //! # What can go wrong, and what each type does about it
 //!
 //! Redis keeps scripts in a cache that any client can empty with `SCRIPT FLUSH` (a restart or a
-//! failover empties it too). `EVALSHA` of a script that is not cached fails with `NOSCRIPT` and
+//! failover empties it too, and Redis 8 evicts `EVAL`-cached scripts beyond 500, though never
+//! `SCRIPT LOAD`ed ones). `EVALSHA` of a script that is not cached fails with `NOSCRIPT` and
 //! runs nothing. For one command at a time that is harmless: [`Script::invoke`] answers it with
-//! one `EVAL`. In a pipeline it is not:
+//! a reload and the `EVALSHA` again. In a pipeline it needs care:
 //!
 //! - A plain pipeline is not atomic. The server reads it in chunks (16 KB at a time) and serves
 //!   other clients between them, so another client's `SCRIPT FLUSH` can land between any two of
 //!   its commands, including between a `SCRIPT LOAD` sent first and the `EVALSHA`s after it.
-//! - When an `EVALSHA` fails there, the commands after it have still run. Sending the failed
-//!   invocation again afterwards keeps it exactly once but runs it after commands it came
-//!   before; and a later `EVALSHA` of the same script may even have succeeded (another client
-//!   reloaded it in between), so the failures are not a suffix that could be replayed in order.
+//! - When an `EVALSHA` fails there, the commands after it still run (checked on Redis 7.0.15:
+//!   `tests/tests/pipelines.rs`, `noscript_in_the_middle_of_a_plain_pipeline_skips_that_entry_only`).
+//!   Sending the failed invocation again afterwards keeps it exactly once, but runs it after the
+//!   entries that followed it, unless none of those ran.
 //!
-//! So no reply-driven retry can keep both promises. What this module does instead, measured on
-//! Redis 7.0 and proven by `tests/tests/exactly_once.rs` under a `SCRIPT FLUSH` every few
-//! milliseconds:
+//! What this module does, proven by `tests/tests/exactly_once.rs` under a `SCRIPT FLUSH` every
+//! few milliseconds, with a one-line script and with a 25 KB one:
 //!
-//! - [`ScriptPipeline`] (plain) sends every invocation as `EVAL` with the source (`EVAL_RO` for
-//!   `no-writes` scripts). `EVAL` never answers `NOSCRIPT`: it caches the script itself if it has
-//!   to. So no invocation can fail for a missing script; every invocation and command runs
-//!   exactly once, in the order added, as Redis runs any pipeline. The price is the source's bytes
-//!   on the wire and the server hashing them on every call: with a one-line script, pipelines of
-//!   16 to 64 from 50 connections reach about 75 to 80 % of the `EVALSHA` throughput
-//!   (`BENCHMARKS.md`), and the gap grows with the script's size.
+//! - [`ScriptPipeline`] (plain) sends every invocation as `EVALSHA` (`EVALSHA_RO` for
+//!   `no-writes` scripts): only the SHA1 on the wire, as a hand-written pipeline. When replies
+//!   say `NOSCRIPT`, the **trailing run** (the invocations answered `NOSCRIPT` that end the
+//!   pipeline: everything that ran came before all of them) is sent again, in order, after one
+//!   `SCRIPT LOAD` per distinct script; a flush that lands in that round too makes its own
+//!   trailing run go again, and after three such rounds the rest go as `EVAL`, which cannot answer
+//!   `NOSCRIPT`, so the recovery ends. A flush in the middle of a pipeline of invocations fails
+//!   every invocation after it, so the trailing run is all of them: each invocation runs exactly
+//!   once and in the order added. An invocation answered `NOSCRIPT` **before** something that ran
+//!   (which needs a script that is cached next to one that is not) is not sent again, since that
+//!   would reorder it; its reply is [`Error::NotRun`] and [`Replies::not_run`] lists it. What runs
+//!   is always in the order added, and what did not run is said precisely.
+//!
+//!   Two rules keep that second case rare. Invocations that an ordinary command follows go as
+//!   `EVAL`, since a command cannot wait for a reload: put commands first, or use
+//!   [`ScriptTransaction`]. And a pipeline mixing scripts first loads, once per process (see
+//!   `flight`), the scripts this process never loaded, so that a script the server never saw
+//!   does not fail next to one it has; after that, scripts leave the cache together (flush,
+//!   restart, failover) and come back together. What is left: a server that lacks a script this
+//!   process loaded elsewhere while it has another (one process, several servers), or another
+//!   client reloading one of two scripts between two entries of the pipeline. Then the
+//!   invocation is reported not run, and the process forgets that script, so the next mixed
+//!   pipeline loads it up front.
+//!
+//!   Cost: nothing on the common path but a scan of the replies for `NOSCRIPT`; after a flush,
+//!   one more round trip and one source transfer per distinct script (shared with the other
+//!   invocations of the process that hit `NOSCRIPT` at the same time, see `flight`).
 //! - [`ScriptTransaction`] sends `MULTI`, then for each script the first time it appears a
 //!   `SCRIPT LOAD` of its source, its invocations as `EVALSHA`, the other commands, then `EXEC`.
 //!   `SCRIPT LOAD` is allowed inside `MULTI`; Redis queues an `EVALSHA` whether or not the script
 //!   is cached (7.0 only looks it up then for its flags) and decides `NOSCRIPT` when `EXEC` runs
 //!   it; and `EXEC` runs the whole queue atomically, so no other client's `SCRIPT FLUSH` can land
 //!   between the `SCRIPT LOAD` and the `EVALSHA`s (all three checked on Redis 7.0.15). So
-//!   `NOSCRIPT` cannot happen, and the transaction stays atomic. It reaches over 90 % of the
-//!   throughput of bare `EVALSHA` pipelines (`BENCHMARKS.md`): the faster choice for bulk work
-//!   that may run atomically. A `SCRIPT FLUSH` added to the transaction itself is noticed and
-//!   the next invocation of each script is preceded by a new `SCRIPT LOAD`. The [`Replies`] hold
-//!   only what was added, not the `SCRIPT LOAD` replies; but a `SCRIPT LOAD` that fails inside
-//!   `EXEC` (a source the server cannot compile) puts its error in place of each of its
-//!   script's invocations, which would otherwise all say `NOSCRIPT`.
-//! - [`PipelineExt::eval_script`] adds an invocation to a plain [`redis::Pipeline`] (atomic or
-//!   not) as `EVAL`, for code that builds `redis` pipelines and reads their replies as tuples.
+//!   `NOSCRIPT` cannot happen, and the transaction stays atomic.
+//!
+//!   Its bound: **per transaction, one source transfer and one server-side hash per distinct
+//!   script**. Nothing cheaper is safe: an `EVALSHA` queued in `MULTI` for a missing script fails
+//!   only at `EXEC`, after the other commands of the transaction ran, so the transaction would
+//!   no longer be all or nothing; and sending it again after an `EXEC` whose invocations all
+//!   said `NOSCRIPT` would run it without the `WATCH` the caller may hold (`EXEC` always ends
+//!   it). `EVAL` for the first invocation instead of `SCRIPT LOAD` costs the same transfer and
+//!   hash (measured in `BENCHMARKS.md`) and leaves the script evictable on Redis 8, so the load
+//!   stays. With a one-line script the load is noise; with a 25 KB one it is a 25 KB read and
+//!   SHA1 per transaction, which `BENCHMARKS.md` measures at depths 1, 16 and 100 against a bare
+//!   `EVALSHA` pipeline and against `MULTI`/`EXEC` without the load. A `SCRIPT FLUSH` added to
+//!   the transaction itself is noticed and the next invocation of each script is preceded by a
+//!   new `SCRIPT LOAD`. The [`Replies`] hold only what was added, not the `SCRIPT LOAD` replies;
+//!   but a `SCRIPT LOAD` that fails inside `EXEC` (a source the server cannot compile) puts its
+//!   error in place of each of its script's invocations, which would otherwise all say
+//!   `NOSCRIPT`.
+//! - [`PipelineExt::evalsha_script`] adds an invocation to a [`redis::Pipeline`] as `EVALSHA`,
+//!   and [`PipelineExt::query_scripts`] sends it with the recovery of [`ScriptPipeline`] (plain)
+//!   or the loads of [`ScriptTransaction`] (`atomic()`), then lets `redis` convert the replies
+//!   into tuples. [`PipelineExt::eval_script`] adds it as `EVAL` instead, for `redis`'s own
+//!   `query`, at the price of the source per invocation.
 //!
 //! Why a plain pipeline does not wrap its invocations in `MULTI`/`EXEC` to use `EVALSHA` safely
 //! too: `EXEC` ends any `WATCH` the connection holds (and runs nothing if a watched key
@@ -459,11 +492,13 @@ impl Replies {
 
 /// A plain (non-atomic) pipeline of typed script invocations and ordinary commands.
 ///
-/// Invocations are sent as `EVAL` with the script's source, which cannot fail with `NOSCRIPT`:
-/// whatever `SCRIPT FLUSH` another client sends, every invocation and command runs exactly once,
-/// in the order added, and each reply comes back typed through its [`Ticket`]. See the
-/// [module documentation](crate::pipeline) for why a plain pipeline cannot safely use
-/// `EVALSHA`; [`ScriptTransaction`] does, atomically.
+/// Invocations are sent as `EVALSHA`; those answered `NOSCRIPT` at the end of the pipeline (a
+/// flush, a restart) are sent again in order after a `SCRIPT LOAD`, so whatever `SCRIPT FLUSH`
+/// another client sends, every invocation runs at most once, what runs runs in the order added,
+/// and an invocation that could not be sent again without reordering is reported as
+/// [`Error::NotRun`]. Invocations that an ordinary command follows go as `EVAL`. Each reply
+/// comes back typed through its [`Ticket`]. See the [module documentation](crate::pipeline) for
+/// why this is safe; [`ScriptTransaction`] runs its invocations atomically.
 ///
 /// For one server only: on the `redis` crate's cluster connections `query` refuses to run
 /// ([`Error::ClusterConnection`]; see [Not on cluster connections](crate::pipeline#not-on-cluster-connections)).
