@@ -277,6 +277,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// A multiplexed connection without the `redis` crate's default 500 ms response timeout, which
+/// fails deep pipelines of the large script when other processes load the machine.
+async fn untimed(
+    client: &redis::Client,
+) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+    let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+}
+
 fn server_version(server: &RedisServer) -> Result<String, Box<dyn std::error::Error>> {
     let info: String = redis::cmd("INFO")
         .arg("server")
@@ -350,7 +361,7 @@ async fn concurrent_async(
     server: &RedisServer,
     table: &mut Table,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let connection = server.client().get_multiplexed_async_connection().await?;
+    let connection = untimed(&server.client()).await?;
     let script = std::sync::Arc::new(redis::Script::new(Incr::SOURCE));
     let per_task = ASYNC_CALLS / ASYNC_TASKS;
     let mut rates = vec![Vec::new(); 3];
@@ -655,7 +666,7 @@ where
 {
     let mut connections = Vec::with_capacity(PIPELINE_CONNECTIONS);
     for _ in 0..PIPELINE_CONNECTIONS {
-        connections.push(server.client().get_multiplexed_async_connection().await?);
+        connections.push(untimed(&server.client()).await?);
     }
     let calls = pipeline_calls(subject.tiny, depth);
     let per_connection = calls / PIPELINE_CONNECTIONS / depth;
@@ -950,7 +961,7 @@ async fn storm_bytes(
     table: &mut Table,
 ) -> Result<(), Box<dyn std::error::Error>> {
     const REPEATS: usize = 5;
-    let connection = server.client().get_multiplexed_async_connection().await?;
+    let connection = untimed(&server.client()).await?;
     let mut admin = server.connection()?;
     let peer = std::sync::Arc::new(redis::Script::new(IncrLarge::SOURCE));
     let mut results: Vec<Vec<(u64, u64, u64)>> = vec![Vec::new(); 2];

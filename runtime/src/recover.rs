@@ -208,7 +208,16 @@ impl<'a> Plain<'a> {
 
 /// The distinct scripts of `scripts`, when there are two or more (empty for one: a pipeline of
 /// one script cannot have one of its scripts cached and another not).
-pub(crate) fn mixed<'a>(scripts: impl Iterator<Item = &'a ScriptInfo>) -> Vec<&'a ScriptInfo> {
+pub(crate) fn mixed<'a>(
+    scripts: impl Iterator<Item = &'a ScriptInfo> + Clone,
+) -> Vec<&'a ScriptInfo> {
+    // The common case, one script, without allocating.
+    let mut all = scripts.clone();
+    if let Some(first) = all.next()
+        && all.all(|script| script.sha1 == first.sha1)
+    {
+        return Vec::new();
+    }
     let mut distinct: Vec<&'a ScriptInfo> = Vec::new();
     for script in scripts {
         if !distinct.iter().any(|known| known.sha1 == script.sha1) {
