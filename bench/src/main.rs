@@ -279,9 +279,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// A multiplexed connection without the `redis` crate's default 500 ms response timeout, which
 /// fails deep pipelines of the large script when other processes load the machine.
-async fn untimed(
-    client: &redis::Client,
-) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+async fn untimed(client: &redis::Client) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
     let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
     client
         .get_multiplexed_async_connection_with_config(&config)
