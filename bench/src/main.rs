@@ -1138,34 +1138,46 @@ where
             subject.label,
             slots.len()
         );
-        // The hand-written baseline's grouping: each key's primary, from the batch's slot map.
-        let mut by_primary: std::collections::BTreeMap<String, Vec<&'static str>> =
-            std::collections::BTreeMap::new();
-        for &key in &keys {
+        // The slot map the hand-written baselines route by, as any client holds one: the index
+        // of each slot's primary. Grouping the keys by it is part of their measured work, as
+        // it is of the batch's.
+        let addresses: Vec<String> = primaries.keys().cloned().collect();
+        let mut owner = vec![0usize; 16384];
+        for (slot, owner) in owner.iter_mut().enumerate() {
             let primary = nodes
                 .slot_map()
-                .primary(redis_script_analysis_slot(key))
+                .primary(slot as u16)
                 .ok_or("a slot without a primary")?;
-            by_primary.entry(primary).or_default().push(key);
+            *owner = addresses
+                .iter()
+                .position(|address| *address == primary)
+                .ok_or("a primary the benchmark has no connection to")?;
         }
-        // The same per primary, each slot's invocations wrapped in MULTI/EXEC as the batch
-        // wraps them (two or more per slot).
-        let mut by_primary_slot: std::collections::BTreeMap<String, Vec<Vec<&'static str>>> =
-            std::collections::BTreeMap::new();
-        for (primary, keys) in &by_primary {
-            let mut slots: Vec<(u16, Vec<&'static str>)> = Vec::new();
+        let owner = &owner;
+        let keys = &keys;
+        // Each key's primary: what the plain hand-written baseline sends, in order.
+        let by_primary = || {
+            let mut shares: Vec<Vec<&'static str>> = vec![Vec::new(); addresses.len()];
             for &key in keys {
-                let slot = redis_script_analysis_slot(key);
-                match slots.iter_mut().find(|(known, _)| *known == slot) {
-                    Some((_, keys)) => keys.push(key),
-                    None => slots.push((slot, vec![key])),
-                }
+                shares[owner[usize::from(redis_script_analysis_slot(key))]].push(key);
             }
-            by_primary_slot.insert(
-                primary.clone(),
-                slots.into_iter().map(|(_, keys)| keys).collect(),
-            );
-        }
+            shares
+        };
+        // The same per primary, each slot's invocations together, as the batch groups them.
+        let by_primary_slot = || {
+            let mut shares: Vec<Vec<Vec<&'static str>>> = vec![Vec::new(); addresses.len()];
+            let mut group_of = vec![usize::MAX; 16384];
+            for &key in keys {
+                let slot = usize::from(redis_script_analysis_slot(key));
+                let share = &mut shares[owner[slot]];
+                if group_of[slot] == usize::MAX {
+                    group_of[slot] = share.len();
+                    share.push(Vec::new());
+                }
+                share[group_of[slot]].push(key);
+            }
+            shares
+        };
         let mut rates = vec![Vec::new(); 4];
         for round in 0..=CLUSTER_ROUNDS {
             for (variant, rates) in rates.iter_mut().enumerate() {
@@ -1183,7 +1195,8 @@ where
                         }
                     }
                     1 => {
-                        let runs = by_primary.iter().map(|(address, keys)| {
+                        let shares = by_primary();
+                        let runs = shares.iter().zip(&addresses).map(|(keys, address)| {
                             let mut connection = primaries[address].clone();
                             async move {
                                 let mut pipeline = redis::pipe();
@@ -1202,7 +1215,8 @@ where
                         }
                     }
                     3 => {
-                        let runs = by_primary_slot.iter().map(|(address, groups)| {
+                        let shares = by_primary_slot();
+                        let runs = shares.iter().zip(&addresses).map(|(groups, address)| {
                             let mut connection = primaries[address].clone();
                             async move {
                                 let mut pipeline = redis::pipe();
@@ -1231,7 +1245,7 @@ where
                     }
                     _ => {
                         let mut connection = connection.clone();
-                        for key in &keys {
+                        for key in keys.iter() {
                             (subject.make)(key).invoke_async(&mut connection).await?;
                         }
                     }

@@ -123,8 +123,12 @@ use crate::{Error, Script};
 pub const MAX_ROUNDS: usize = 8;
 
 /// Commands per pipeline: a node's share is sent as consecutive pipelines of about this many
-/// (a slot's group is never split, so one larger group makes a larger pipeline).
-const CHUNK: usize = 1024;
+/// (a slot's group is never split, so one larger group makes a larger pipeline). Each waits for
+/// the one before, so that a failure leaves the later ones unsent (and safe to send again);
+/// the node idles for a round trip between two, which at 1,024 commands cost a batch of
+/// 10,000 one-line invocations about a fifth of its rate, and at 8,192 (about 0.5 MB of
+/// `EVALSHA`s) leaves such a batch one pipeline per node.
+const CHUNK: usize = 8192;
 
 /// How long `CLUSTER SLOTS` may take before the next node is asked: it is answered from
 /// memory, so a node that takes longer is stuck or unreachable.

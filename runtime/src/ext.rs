@@ -101,6 +101,9 @@ impl PlainPlan {
     }
 
     fn recovery<'a>(&self, pipeline: &'a redis::Pipeline, values: &[Value]) -> Option<Plain<'a>> {
+        if !values.iter().any(crate::recover::is_noscript_value) {
+            return None;
+        }
         let scripts = self
             .scripts
             .iter()

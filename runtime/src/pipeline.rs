@@ -658,6 +658,9 @@ impl ScriptPipeline {
 
     /// The recovery of this pipeline's `EVALSHA`s (`None` when no reply is `NOSCRIPT`).
     fn recovery(&self, values: &[Value]) -> Option<crate::recover::Plain<'_>> {
+        if !values.iter().any(crate::recover::is_noscript_value) {
+            return None;
+        }
         let eval_before = self.eval_before();
         let scripts = self
             .scripts

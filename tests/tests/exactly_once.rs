@@ -1182,14 +1182,15 @@ async fn a_slow_node_is_waited_for_and_a_timeout_stops_its_later_pipelines(
     assert_eq!(replies.get(ticket).expect("waited for"), 1);
     assert!(waited >= Duration::from_millis(700), "{waited:?}");
 
-    // 3,000 invocations of one node: three pipelines (a slot's group is never split).
+    // 20,000 invocations of one node: three pipelines of at most 8,192 commands (a slot's group
+    // is never split).
     nodes.set_response_timeout(Some(Duration::from_millis(200)));
     pause(700);
     let mut batch = ClusterBatch::new().with_retry(Retry {
         rounds: 1,
         ..Retry::default()
     });
-    let tickets: Vec<_> = (0..3000u64)
+    let tickets: Vec<_> = (0..20_000u64)
         .map(|id| {
             let tag = &tags[(id % tags.len() as u64) as usize];
             (tag, batch.invoke(&count_call(tag, 100 + id)))
