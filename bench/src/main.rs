@@ -22,6 +22,15 @@ struct Incr<'a> {
     counter: &'a str,
 }
 
+/// The same `INCR KEYS[1]` after 312 helper functions: 24.5 KB, 939 lines, the size of
+/// production job-queue scripts, where sending the source per invocation costs the most.
+#[derive(RedisScript)]
+#[redis_script(path = "lua/incr_large.lua", returns = i64)]
+struct IncrLarge<'a> {
+    #[key]
+    counter: &'a str,
+}
+
 /// Two keys proven co-located by their templates: the runtime slot guard checks each call.
 #[derive(RedisScript)]
 #[redis_script(path = "lua/incr_pair.lua", returns = i64)]
@@ -54,7 +63,8 @@ const ASYNC_TASKS: usize = 50;
 const ASYNC_CALLS: usize = 40_000;
 const ASYNC_ROUNDS: usize = 21;
 const PIPELINE_CONNECTIONS: usize = 50;
-const PIPELINE_CALLS: usize = 200_000;
+/// Rounds of the pipeline rows (each variant, after a warm-up round).
+const PIPELINE_ROUNDS: usize = 5;
 const GUARD_CALLS: usize = 1_000_000;
 const BATCH: usize = 10_000;
 /// Rounds of the cluster batch row: each round of the sequential loop takes over a second.
@@ -220,18 +230,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let redis_version = server_version(&server)?;
     eprintln!("redis-server {redis_version}; measuring (about a minute)...");
 
-    client_cost(&mut table);
-    runtime.block_on(client_cost_async(&mut table));
-    sequential_sync(&server, &mut table)?;
-    runtime.block_on(concurrent_async(&server, &mut table))?;
-    slot_guard(&server, &mut table)?;
-    functions::run(&server, &runtime)?;
-    for depth in [16, 64] {
-        runtime.block_on(pipelines(&server, depth, &mut table))?;
+    // `BENCH_ONLY=cluster` (or `pipelines`, `calls`) runs one part, for quick checks.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let part = |name: &str| only.is_empty() || only == name;
+    if part("calls") {
+        client_cost(&mut table);
+        runtime.block_on(client_cost_async(&mut table));
+        sequential_sync(&server, &mut table)?;
+        runtime.block_on(concurrent_async(&server, &mut table))?;
+        slot_guard(&server, &mut table)?;
+    }
+    if part("functions") {
+        functions::run(&server, &runtime)?;
+    }
+    let tiny = Subject {
+        label: "81-byte script",
+        make: |counter| Incr { counter },
+        tiny: true,
+    };
+    let large = Subject {
+        label: "24.5 KB script",
+        make: |counter| IncrLarge { counter },
+        tiny: false,
+    };
+    if part("pipelines") {
+        for depth in [1, 16, 100] {
+            runtime.block_on(pipelines(&server, tiny, depth, &mut table))?;
+            runtime.block_on(pipelines(&server, large, depth, &mut table))?;
+        }
+    }
+    if part("flush") {
+        first_call_after_flush(&server, &mut table)?;
+        runtime.block_on(storm_bytes(&server, &mut table))?;
     }
     drop(server);
-    let cluster = RedisCluster::start()?;
-    runtime.block_on(cluster_batch(&cluster, &mut table))?;
+    if part("cluster") {
+        let cluster = RedisCluster::start()?;
+        runtime.block_on(cluster_batches(&cluster, tiny, &mut table))?;
+        runtime.block_on(cluster_batches(&cluster, large, &mut table))?;
+    }
 
     println!();
     table.print();
@@ -243,6 +280,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed()
     );
     Ok(())
+}
+
+/// A multiplexed connection without the `redis` crate's default 500 ms response timeout, which
+/// fails deep pipelines of the large script when other processes load the machine.
+async fn untimed(client: &redis::Client) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+    let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
 }
 
 fn server_version(server: &RedisServer) -> Result<String, Box<dyn std::error::Error>> {
@@ -318,7 +364,7 @@ async fn concurrent_async(
     server: &RedisServer,
     table: &mut Table,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let connection = server.client().get_multiplexed_async_connection().await?;
+    let connection = untimed(&server.client()).await?;
     let script = std::sync::Arc::new(redis::Script::new(Incr::SOURCE));
     let per_task = ASYNC_CALLS / ASYNC_TASKS;
     let mut rates = vec![Vec::new(); 3];
@@ -583,32 +629,73 @@ fn slot_guard(server: &RedisServer, table: &mut Table) -> Result<(), Box<dyn std
     Ok(())
 }
 
-async fn pipelines(
+/// A script the pipeline and cluster rows run: the one-line `Incr` or the 24.5 KB `IncrLarge`.
+struct Subject<S> {
+    label: &'static str,
+    make: fn(&'static str) -> S,
+    /// Whether to run the variants that send the source per invocation (`EVAL`), which take
+    /// too long with the large script, and `redis-benchmark`.
+    tiny: bool,
+}
+
+// By hand: a derive would ask `S: Copy`, and only the function pointer is copied.
+impl<S> Clone for Subject<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Subject<S> {}
+
+/// Invocations per round of a pipeline row: enough for the slowest variant to take a few
+/// hundred milliseconds.
+fn pipeline_calls(tiny: bool, depth: usize) -> usize {
+    match (tiny, depth) {
+        (true, 1) => 40_000,
+        (true, _) => 160_000,
+        (false, 1) => 20_000,
+        (false, _) => 60_000,
+    }
+}
+
+async fn pipelines<S>(
     server: &RedisServer,
+    subject: Subject<S>,
     depth: usize,
     table: &mut Table,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    S: Script<Output = i64> + Send + 'static,
+{
     let mut connections = Vec::with_capacity(PIPELINE_CONNECTIONS);
     for _ in 0..PIPELINE_CONNECTIONS {
-        connections.push(server.client().get_multiplexed_async_connection().await?);
+        connections.push(untimed(&server.client()).await?);
     }
-    let per_connection = PIPELINE_CALLS / PIPELINE_CONNECTIONS / depth;
+    let calls = pipeline_calls(subject.tiny, depth);
+    let per_connection = calls / PIPELINE_CONNECTIONS / depth;
     let total = per_connection * depth * PIPELINE_CONNECTIONS;
     let _: String = redis::cmd("SCRIPT")
         .arg("LOAD")
-        .arg(Incr::SOURCE)
+        .arg(S::SOURCE)
         .query(&mut server.connection()?)?;
-    // ScriptPipeline, ScriptTransaction, PipelineExt, hand-written EVALSHA, redis-benchmark.
-    const BENCHMARK: usize = 4;
-    let mut rates = vec![Vec::new(); 5];
-    let mut benchmark_available = true;
-    for round in 0..=ROUNDS {
+    let peer = std::sync::Arc::new(redis::Script::new(S::SOURCE));
+    // See `VARIANTS`; the baseline is HAND.
+    const HAND: usize = 4;
+    const EVAL_EXT: usize = 7;
+    const BENCHMARK: usize = 8;
+    let mut rates = vec![Vec::new(); 9];
+    let mut benchmark_available = subject.tiny;
+    eprintln!("  pipelines, {}, depth {depth}...", subject.label);
+    for round in 0..=PIPELINE_ROUNDS {
         for (variant, rates) in rates.iter_mut().enumerate() {
+            if variant == EVAL_EXT && !subject.tiny {
+                continue;
+            }
             if variant == BENCHMARK {
                 if !benchmark_available {
                     continue;
                 }
-                match redis_benchmark(server, depth, total) {
+                match redis_benchmark(server, S::SHA1, depth, total) {
                     Ok(rate) if round > 0 => rates.push(rate),
                     Ok(_) => {}
                     Err(why) => {
@@ -623,59 +710,13 @@ async fn pipelines(
                 .iter()
                 .map(|connection| {
                     let mut connection = connection.clone();
+                    let make = subject.make;
+                    let peer = peer.clone();
                     tokio::spawn(async move {
                         for _ in 0..per_connection {
-                            match variant {
-                                0 => {
-                                    let mut pipeline = ScriptPipeline::new();
-                                    let tickets: Vec<_> = (0..depth)
-                                        .map(|_| pipeline.invoke(&Incr { counter: "pipe" }))
-                                        .collect();
-                                    let replies = pipeline
-                                        .query_async(&mut connection)
-                                        .await
-                                        .expect("pipeline");
-                                    for ticket in tickets {
-                                        replies.get(ticket).expect("reply");
-                                    }
-                                }
-                                1 => {
-                                    let mut transaction = ScriptTransaction::new();
-                                    let tickets: Vec<_> = (0..depth)
-                                        .map(|_| transaction.invoke(&Incr { counter: "pipe" }))
-                                        .collect();
-                                    let replies = transaction
-                                        .query_async(&mut connection)
-                                        .await
-                                        .expect("transaction")
-                                        .expect("not watched");
-                                    for ticket in tickets {
-                                        replies.get(ticket).expect("reply");
-                                    }
-                                }
-                                2 => {
-                                    let mut pipeline = redis::pipe();
-                                    for _ in 0..depth {
-                                        pipeline.eval_script(&Incr { counter: "pipe" });
-                                    }
-                                    let replies: Vec<i64> = pipeline
-                                        .query_async(&mut connection)
-                                        .await
-                                        .expect("PipelineExt pipeline");
-                                    assert_eq!(replies.len(), depth);
-                                }
-                                _ => {
-                                    let mut pipeline = redis::pipe();
-                                    for _ in 0..depth {
-                                        pipeline.cmd("EVALSHA").arg(Incr::SHA1).arg(1).arg("pipe");
-                                    }
-                                    let replies: Vec<i64> = pipeline
-                                        .query_async(&mut connection)
-                                        .await
-                                        .expect("hand pipeline");
-                                    assert_eq!(replies.len(), depth);
-                                }
-                            }
+                            let replies =
+                                run_variant(variant, &mut connection, make, &peer, depth).await;
+                            assert_eq!(replies, depth, "variant {variant}");
                         }
                     })
                 })
@@ -688,44 +729,328 @@ async fn pipelines(
             }
         }
     }
-    let benchmark = benchmark_available.then_some(rates[BENCHMARK].as_slice());
-    let what = |mode: &str| format!("pipeline depth {depth}, 50 connections: {mode}");
-    for (variant, mode) in [
-        "ScriptPipeline (EVAL)",
-        "ScriptTransaction (MULTI, SCRIPT LOAD, EVALSHA)",
-        "PipelineExt in a redis::Pipeline (EVAL)",
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    let what = |mode: &str| {
+        format!(
+            "pipeline depth {depth}, 50 connections, {}: {mode}",
+            subject.label
+        )
+    };
+    for (variant, mode, target) in [
+        (
+            0,
+            "ScriptPipeline (EVALSHA, recovered)",
+            Target::AtLeast(0.9),
+        ),
+        (
+            2,
+            "PipelineExt::evalsha_script + query_scripts",
+            Target::AtLeast(0.9),
+        ),
+        (
+            1,
+            "ScriptTransaction (MULTI, SCRIPT LOAD, EVALSHA, EXEC)",
+            Target::None,
+        ),
+        (
+            5,
+            "hand-written MULTI, EVAL, EVALSHA..., EXEC (EVAL instead of SCRIPT LOAD)",
+            Target::None,
+        ),
+        (
+            6,
+            "hand-written MULTI, EVALSHA..., EXEC (no load: unsafe)",
+            Target::None,
+        ),
+        (
+            3,
+            "redis::Pipeline + invoke_script (redis::Script, pre-loaded, no recovery)",
+            Target::None,
+        ),
+        (EVAL_EXT, "PipelineExt::eval_script (EVAL)", Target::None),
+    ] {
+        if rates[variant].is_empty() {
+            continue;
+        }
         table.row(
             &what(mode),
             &rates[variant],
             "hand-written EVALSHA pipeline",
-            Some(&rates[3]),
-            Target::AtLeast(0.9),
-        );
-        table.row(
-            &what(mode),
-            &rates[variant],
-            "redis-benchmark EVALSHA",
-            benchmark,
-            Target::AtLeast(0.9),
+            Some(&rates[HAND]),
+            target,
         );
     }
-    table.row(
-        &what("hand-written EVALSHA (no NOSCRIPT safety)"),
-        &rates[3],
-        "redis-benchmark EVALSHA",
-        benchmark,
-        Target::None,
+    if subject.tiny {
+        let benchmark = benchmark_available.then_some(rates[BENCHMARK].as_slice());
+        table.row(
+            &what("hand-written EVALSHA pipeline (no NOSCRIPT safety)"),
+            &rates[HAND],
+            "redis-benchmark EVALSHA",
+            benchmark,
+            Target::None,
+        );
+    }
+    Ok(())
+}
+
+/// One pipeline (or transaction) of `depth` invocations of the given variant; returns the
+/// number of replies.
+async fn run_variant<S>(
+    variant: usize,
+    connection: &mut redis::aio::MultiplexedConnection,
+    make: fn(&'static str) -> S,
+    peer: &redis::Script,
+    depth: usize,
+) -> usize
+where
+    S: Script<Output = i64>,
+{
+    const KEY: &str = "pipe";
+    match variant {
+        0 => {
+            let mut pipeline = ScriptPipeline::new();
+            let tickets: Vec<_> = (0..depth).map(|_| pipeline.invoke(&make(KEY))).collect();
+            let replies = pipeline.query_async(connection).await.expect("pipeline");
+            for &ticket in &tickets {
+                replies.get(ticket).expect("reply");
+            }
+            tickets.len()
+        }
+        1 => {
+            let mut transaction = ScriptTransaction::new();
+            let tickets: Vec<_> = (0..depth).map(|_| transaction.invoke(&make(KEY))).collect();
+            let replies = transaction
+                .query_async(connection)
+                .await
+                .expect("transaction")
+                .expect("not watched");
+            for &ticket in &tickets {
+                replies.get(ticket).expect("reply");
+            }
+            tickets.len()
+        }
+        2 => {
+            let mut pipeline = redis::pipe();
+            for _ in 0..depth {
+                pipeline.evalsha_script(&make(KEY));
+            }
+            let replies: Vec<i64> = pipeline
+                .query_scripts_async(connection)
+                .await
+                .expect("query_scripts");
+            replies.len()
+        }
+        3 => {
+            let mut pipeline = redis::pipe();
+            for _ in 0..depth {
+                pipeline.invoke_script(&peer.key(KEY));
+            }
+            let replies: Vec<i64> = pipeline
+                .query_async(connection)
+                .await
+                .expect("redis::Script pipeline");
+            replies.len()
+        }
+        4 => {
+            let mut pipeline = redis::pipe();
+            for _ in 0..depth {
+                pipeline.cmd("EVALSHA").arg(S::SHA1).arg(1).arg(KEY);
+            }
+            let replies: Vec<i64> = pipeline
+                .query_async(connection)
+                .await
+                .expect("hand pipeline");
+            replies.len()
+        }
+        5 | 6 => {
+            let mut pipeline = redis::pipe();
+            pipeline.atomic();
+            for at in 0..depth {
+                if at == 0 && variant == 5 {
+                    pipeline.cmd("EVAL").arg(S::SOURCE).arg(1).arg(KEY);
+                } else {
+                    pipeline.cmd("EVALSHA").arg(S::SHA1).arg(1).arg(KEY);
+                }
+            }
+            let replies: Vec<i64> = pipeline
+                .query_async(connection)
+                .await
+                .expect("hand transaction");
+            replies.len()
+        }
+        _ => {
+            let mut pipeline = redis::pipe();
+            for _ in 0..depth {
+                pipeline.eval_script(&make(KEY));
+            }
+            let replies: Vec<i64> = pipeline
+                .query_async(connection)
+                .await
+                .expect("PipelineExt::eval_script");
+            replies.len()
+        }
+    }
+}
+
+/// The first call after a `SCRIPT FLUSH`, with the 24.5 KB script, one connection: what the
+/// reload costs. Each sample flushes (not timed), then times one call.
+fn first_call_after_flush(
+    server: &RedisServer,
+    table: &mut Table,
+) -> Result<(), Box<dyn std::error::Error>> {
+    const SAMPLES: usize = 200;
+    let mut admin = server.connection()?;
+    let mut con = server.connection()?;
+    let peer = redis::Script::new(IncrLarge::SOURCE);
+    let mut times = vec![Vec::new(); 4];
+    for sample in 0..=SAMPLES {
+        for (variant, times) in times.iter_mut().enumerate() {
+            if variant < 3 {
+                redis::cmd("SCRIPT").arg("FLUSH").exec(&mut admin)?;
+            }
+            let started = Instant::now();
+            match variant {
+                0 | 3 => {
+                    IncrLarge { counter: "first" }.invoke(&mut con)?;
+                }
+                1 => {
+                    let reply: redis::RedisResult<i64> = redis::cmd("EVALSHA")
+                        .arg(IncrLarge::SHA1)
+                        .arg(1)
+                        .arg("first")
+                        .query(&mut con);
+                    assert!(reply.is_err(), "flushed");
+                    let _: i64 = redis::cmd("EVAL")
+                        .arg(IncrLarge::SOURCE)
+                        .arg(1)
+                        .arg("first")
+                        .query(&mut con)?;
+                }
+                _ => {
+                    let _: i64 = peer.key("first").invoke(&mut con)?;
+                }
+            }
+            if sample > 0 {
+                times.push(started.elapsed().as_secs_f64() * 1e6);
+            }
+        }
+    }
+    let range = |times: &[f64]| {
+        let low = times.iter().copied().fold(f64::INFINITY, f64::min);
+        format!("median {:.0} µs (fastest {:.0})", median(times), low)
+    };
+    table.note(
+        "first call after SCRIPT FLUSH, 24.5 KB script: invoke (NOSCRIPT, then SCRIPT LOAD + EVALSHA in one round trip)",
+        range(&times[0]),
+        format!(
+            "EVALSHA then EVAL (the former fallback): {}; redis::Script (EVALSHA, SCRIPT LOAD, EVALSHA): {}; a cached call: {}",
+            range(&times[1]),
+            range(&times[2]),
+            range(&times[3])
+        ),
+        format!(
+            "{:.1} % of the EVAL fallback's time",
+            100.0 * median(&times[0]) / median(&times[1])
+        ),
+        SAMPLES,
     );
     Ok(())
 }
 
+/// After a `SCRIPT FLUSH`, 50 tasks sharing one multiplexed connection each invoke the 24.5 KB
+/// script once: the bytes the server receives (`total_net_input_bytes` after `CONFIG
+/// RESETSTAT`) and the loads it runs, for `invoke_async` and `redis::Script::invoke_async`.
+async fn storm_bytes(
+    server: &RedisServer,
+    table: &mut Table,
+) -> Result<(), Box<dyn std::error::Error>> {
+    const REPEATS: usize = 5;
+    let connection = untimed(&server.client()).await?;
+    let mut admin = server.connection()?;
+    let peer = std::sync::Arc::new(redis::Script::new(IncrLarge::SOURCE));
+    let mut results: Vec<Vec<(u64, u64, u64)>> = vec![Vec::new(); 2];
+    for _ in 0..REPEATS {
+        for (variant, results) in results.iter_mut().enumerate() {
+            redis::cmd("SCRIPT").arg("FLUSH").exec(&mut admin)?;
+            redis::cmd("CONFIG").arg("RESETSTAT").exec(&mut admin)?;
+            let tasks: Vec<_> = (0..ASYNC_TASKS)
+                .map(|_| {
+                    let mut connection = connection.clone();
+                    let peer = peer.clone();
+                    tokio::spawn(async move {
+                        if variant == 0 {
+                            IncrLarge { counter: "storm" }
+                                .invoke_async(&mut connection)
+                                .await
+                                .expect("invoke_async");
+                        } else {
+                            let _: i64 = peer
+                                .key("storm")
+                                .invoke_async(&mut connection)
+                                .await
+                                .expect("redis::Script");
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await?;
+            }
+            let stats: String = redis::cmd("INFO").arg("stats").query(&mut admin)?;
+            let commands: String = redis::cmd("INFO").arg("commandstats").query(&mut admin)?;
+            let bytes = info_number(&stats, "total_net_input_bytes");
+            let calls = |name: &str| {
+                commands
+                    .lines()
+                    .find_map(|line| line.strip_prefix(&format!("cmdstat_{name}:calls=")))
+                    .and_then(|rest| rest.split(',').next())
+                    .and_then(|calls| calls.parse().ok())
+                    .unwrap_or(0u64)
+            };
+            results.push((bytes, calls("script|load"), calls("eval")));
+        }
+    }
+    let describe = |results: &[(u64, u64, u64)]| {
+        let bytes: Vec<u64> = results.iter().map(|r| r.0).collect();
+        let loads: Vec<u64> = results.iter().map(|r| r.1 + r.2).collect();
+        format!(
+            "{}-{} bytes, {}-{} source transfers",
+            bytes.iter().min().unwrap_or(&0),
+            bytes.iter().max().unwrap_or(&0),
+            loads.iter().min().unwrap_or(&0),
+            loads.iter().max().unwrap_or(&0)
+        )
+    };
+    let ours = describe(&results[0]);
+    let theirs = describe(&results[1]);
+    table.note(
+        "50 tasks, 1 connection, after SCRIPT FLUSH, 24.5 KB script: bytes the server received",
+        format!("invoke_async: {ours}"),
+        format!("redis::Script::invoke_async: {theirs}"),
+        format!(
+            "median {:.0} vs {:.0} bytes",
+            median(&results[0].iter().map(|r| r.0 as f64).collect::<Vec<_>>()),
+            median(&results[1].iter().map(|r| r.0 as f64).collect::<Vec<_>>())
+        ),
+        REPEATS,
+    );
+    Ok(())
+}
+
+fn info_number(info: &str, field: &str) -> u64 {
+    info.lines()
+        .find_map(|line| line.strip_prefix(&format!("{field}:")))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// One run of `redis-benchmark -c 50 -P depth -n total EVALSHA <sha> 1 rb`: the requests per
 /// second it reports; why not, if the program is missing or fails.
-fn redis_benchmark(server: &RedisServer, depth: usize, total: usize) -> Result<f64, String> {
+fn redis_benchmark(
+    server: &RedisServer,
+    sha1: &str,
+    depth: usize,
+    total: usize,
+) -> Result<f64, String> {
     let output = Command::new("redis-benchmark")
         .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
         .args([
@@ -739,7 +1064,7 @@ fn redis_benchmark(server: &RedisServer, depth: usize, total: usize) -> Result<f
             &total.to_string(),
             "--csv",
             "EVALSHA",
-            Incr::SHA1,
+            sha1,
             "1",
             "rb",
         ])
@@ -772,77 +1097,200 @@ fn redis_benchmark(server: &RedisServer, depth: usize, total: usize) -> Result<f
         .ok_or_else(|| format!("cannot read redis-benchmark's output: {text}"))
 }
 
-async fn cluster_batch(
+/// 10,000 invocations on the 3-primary cluster, over keys in 7,500-odd slots and over keys in
+/// 16 slots (625 per slot: one `MULTI`/`EXEC` group each): `ClusterBatch` against a
+/// hand-written baseline with the same grouping by primary (`SCRIPT LOAD` on every primary,
+/// then one `EVALSHA` pipeline per primary, primaries concurrently) and against a sequential
+/// `invoke_async` loop on `redis::cluster_async::ClusterConnection`.
+async fn cluster_batches<S>(
     cluster: &RedisCluster,
+    subject: Subject<S>,
     table: &mut Table,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    S: Script<Output = i64> + Send + 'static,
+{
     let client = cluster.client()?;
     let connection = client.get_async_connection().await?;
     let mut nodes = ClusterNodes::connect(cluster.urls()[0].as_str()).await?;
-    let keys: Vec<String> = (0..BATCH).map(|i| format!("batch:{i}")).collect();
-    let keys = std::sync::Arc::new(keys);
-    let mut rates = vec![Vec::new(); 3];
-    for round in 0..=CLUSTER_ROUNDS {
-        for (variant, rates) in rates.iter_mut().enumerate() {
-            let started = Instant::now();
-            match variant {
-                0 => {
-                    let mut batch = ClusterBatch::new();
-                    let tickets: Vec<_> = keys
-                        .iter()
-                        .map(|key| batch.invoke(&Incr { counter: key }))
-                        .collect();
-                    let replies = batch.run_async(&mut nodes).await?;
-                    for ticket in tickets {
-                        replies.get(ticket)?;
-                    }
-                }
-                1 => {
-                    let mut connection = connection.clone();
-                    for key in keys.iter() {
-                        Incr { counter: key }.invoke_async(&mut connection).await?;
-                    }
-                }
-                _ => {
-                    let per_task = BATCH / ASYNC_TASKS;
-                    let tasks: Vec<_> = (0..ASYNC_TASKS)
-                        .map(|task| {
-                            let mut connection = connection.clone();
-                            let keys = keys.clone();
-                            tokio::spawn(async move {
-                                for key in &keys[task * per_task..(task + 1) * per_task] {
-                                    Incr { counter: key }
-                                        .invoke_async(&mut connection)
-                                        .await
-                                        .expect("invoke");
-                                }
-                            })
-                        })
-                        .collect();
-                    for task in tasks {
-                        task.await?;
-                    }
-                }
+    let mut primaries = std::collections::BTreeMap::new();
+    for node in cluster.primaries() {
+        let address = format!("127.0.0.1:{}", node.port());
+        // No response timeout, as `ClusterNodes` has none: the default 500 ms would fail a
+        // large pipeline on a loaded machine.
+        let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+        let connection = redis::Client::open(format!("redis://{address}/"))?
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
+        primaries.insert(address, connection);
+    }
+    let spread: Vec<&'static str> = (0..BATCH)
+        .map(|i| &*Box::leak(format!("batch:{i}").into_boxed_str()))
+        .collect();
+    let sixteen: Vec<&'static str> = (0..BATCH)
+        .map(|i| &*Box::leak(format!("{{slot{}}}:{i}", i % 16).into_boxed_str()))
+        .collect();
+    for (keys, spread_label) in [
+        (spread, "keys in many slots"),
+        (sixteen, "keys in 16 slots"),
+    ] {
+        let slots: std::collections::BTreeSet<u16> = keys
+            .iter()
+            .map(|key| redis_script_analysis_slot(key))
+            .collect();
+        eprintln!(
+            "  cluster batch, {}, {} slots...",
+            subject.label,
+            slots.len()
+        );
+        // The slot map the hand-written baselines route by, as any client holds one: the index
+        // of each slot's primary. Grouping the keys by it is part of their measured work, as
+        // it is of the batch's.
+        let addresses: Vec<String> = primaries.keys().cloned().collect();
+        let mut owner = vec![0usize; 16384];
+        for (slot, owner) in owner.iter_mut().enumerate() {
+            let primary = nodes
+                .slot_map()
+                .primary(slot as u16)
+                .ok_or("a slot without a primary")?;
+            *owner = addresses
+                .iter()
+                .position(|address| *address == primary)
+                .ok_or("a primary the benchmark has no connection to")?;
+        }
+        let owner = &owner;
+        let keys = &keys;
+        // Each key's primary: what the plain hand-written baseline sends, in order.
+        let by_primary = || {
+            let mut shares: Vec<Vec<&'static str>> = vec![Vec::new(); addresses.len()];
+            for &key in keys {
+                shares[owner[usize::from(redis_script_analysis_slot(key))]].push(key);
             }
-            if round > 0 {
-                rates.push(BATCH as f64 / started.elapsed().as_secs_f64());
+            shares
+        };
+        // The same per primary, each slot's invocations together, as the batch groups them.
+        let by_primary_slot = || {
+            let mut shares: Vec<Vec<Vec<&'static str>>> = vec![Vec::new(); addresses.len()];
+            let mut group_of = vec![usize::MAX; 16384];
+            for &key in keys {
+                let slot = usize::from(redis_script_analysis_slot(key));
+                let share = &mut shares[owner[slot]];
+                if group_of[slot] == usize::MAX {
+                    group_of[slot] = share.len();
+                    share.push(Vec::new());
+                }
+                share[group_of[slot]].push(key);
+            }
+            shares
+        };
+        let mut rates = vec![Vec::new(); 4];
+        for round in 0..=CLUSTER_ROUNDS {
+            for (variant, rates) in rates.iter_mut().enumerate() {
+                let started = Instant::now();
+                match variant {
+                    0 => {
+                        let mut batch = ClusterBatch::new();
+                        let tickets: Vec<_> = keys
+                            .iter()
+                            .map(|key| batch.invoke(&(subject.make)(key)))
+                            .collect();
+                        let replies = batch.run_async(&mut nodes).await?;
+                        for ticket in tickets {
+                            replies.get(ticket)?;
+                        }
+                    }
+                    1 => {
+                        let shares = by_primary();
+                        let runs = shares.iter().zip(&addresses).map(|(keys, address)| {
+                            let mut connection = primaries[address].clone();
+                            async move {
+                                let mut pipeline = redis::pipe();
+                                pipeline.cmd("SCRIPT").arg("LOAD").arg(S::SOURCE).ignore();
+                                for key in keys {
+                                    pipeline.cmd("EVALSHA").arg(S::SHA1).arg(1).arg(*key);
+                                }
+                                let replies: Vec<i64> =
+                                    pipeline.query_async(&mut connection).await?;
+                                assert_eq!(replies.len(), keys.len());
+                                Ok::<_, redis::RedisError>(())
+                            }
+                        });
+                        for result in futures_util::future::join_all(runs).await {
+                            result?;
+                        }
+                    }
+                    3 => {
+                        let shares = by_primary_slot();
+                        let runs = shares.iter().zip(&addresses).map(|(groups, address)| {
+                            let mut connection = primaries[address].clone();
+                            async move {
+                                let mut pipeline = redis::pipe();
+                                pipeline.cmd("SCRIPT").arg("LOAD").arg(S::SOURCE);
+                                for keys in groups {
+                                    if keys.len() > 1 {
+                                        pipeline.cmd("MULTI");
+                                    }
+                                    for key in keys {
+                                        pipeline.cmd("EVALSHA").arg(S::SHA1).arg(1).arg(*key);
+                                    }
+                                    if keys.len() > 1 {
+                                        pipeline.cmd("EXEC");
+                                    }
+                                }
+                                let replies = connection
+                                    .send_packed_commands(&pipeline, 0, pipeline.len())
+                                    .await?;
+                                assert_eq!(replies.len(), pipeline.len());
+                                Ok::<_, redis::RedisError>(())
+                            }
+                        });
+                        for result in futures_util::future::join_all(runs).await {
+                            result?;
+                        }
+                    }
+                    _ => {
+                        let mut connection = connection.clone();
+                        for key in keys.iter() {
+                            (subject.make)(key).invoke_async(&mut connection).await?;
+                        }
+                    }
+                }
+                if round > 0 {
+                    rates.push(BATCH as f64 / started.elapsed().as_secs_f64());
+                }
             }
         }
+        let what = format!(
+            "10,000 invocations, 3-primary cluster, {}, {spread_label} ({}): ClusterBatch",
+            subject.label,
+            slots.len()
+        );
+        table.row(
+            &what,
+            &rates[0],
+            "hand-written: SCRIPT LOAD + EVALSHA pipeline per primary",
+            Some(&rates[1]),
+            Target::AtLeast(0.9),
+        );
+        table.row(
+            &what,
+            &rates[0],
+            "hand-written: the same, each slot's invocations in MULTI/EXEC as the batch sends them",
+            Some(&rates[3]),
+            Target::None,
+        );
+        table.row(
+            &what,
+            &rates[0],
+            "sequential invoke_async loop",
+            Some(&rates[2]),
+            Target::None,
+        );
     }
-    let what = "10,000 invocations, 3-primary cluster: ClusterBatch";
-    table.row(
-        what,
-        &rates[0],
-        "sequential invoke_async loop",
-        Some(&rates[1]),
-        Target::None,
-    );
-    table.row(
-        what,
-        &rates[0],
-        "50 concurrent tasks",
-        Some(&rates[2]),
-        Target::None,
-    );
     Ok(())
+}
+
+/// The hash slot of a key (CRC16 of its hash tag, mod 16384), as Redis Cluster computes it.
+fn redis_script_analysis_slot(key: &str) -> u16 {
+    redis_script_analysis::hash_slot(key.as_bytes())
 }

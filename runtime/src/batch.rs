@@ -9,10 +9,29 @@
 //!
 //! # Guarantees
 //!
-//! - **No `NOSCRIPT`.** Invocations go out as `EVAL` with the source, for the reason given in
-//!   the [pipeline module](crate::pipeline): in a plain pipeline a `SCRIPT FLUSH` can land
-//!   between any two commands, and an `EVALSHA` that fails there cannot be replayed without
-//!   reordering it after the commands that followed it.
+//! - **`EVALSHA`, recovered from `NOSCRIPT`.** Invocations go out as `EVALSHA`: only the SHA1
+//!   per invocation. Each node's pipelines of a round start with one `SCRIPT LOAD` per distinct
+//!   script of its share (a 25 KB source goes to each primary once per batch, not once per
+//!   invocation). A `SCRIPT FLUSH` can still land between that load and a group, so:
+//!   - a group of two or more runs inside one `EXEC`, and no other client's command (a flush
+//!     included) runs in the middle of an `EXEC`: a script is present for the whole group or
+//!     missing for the whole group. If every invocation of the group was answered `NOSCRIPT`,
+//!     none of them ran, and the group is sent again whole, in order, in the next round, after a
+//!     new `SCRIPT LOAD`;
+//!   - a group mixing scripts of which one is missing and another present (another client
+//!     reloaded one between the load and the `EXEC`, or a server evicted one) ran in part: its
+//!     trailing run of `NOSCRIPT`s (nothing of the slot ran after them) is sent again, and an
+//!     invocation answered `NOSCRIPT` before one that ran is reported as
+//!     [`Error::NotRun`](crate::Error::NotRun), never sent again, since that would reorder it
+//!     within its slot (the rule of the [pipeline module](crate::pipeline));
+//!   - a single invocation answered `NOSCRIPT` did not run and is sent again;
+//!   - an invocation whose script failed to load on the node (`OOM`, a source the server cannot
+//!     compile) keeps the load's error and is reported as not run.
+//!
+//!   A group answered `NOSCRIPT` three times (a flush storm) goes as `EVAL` the next time, and in
+//!   the last round of [`Retry`] every group that was answered `NOSCRIPT` before does: `EVAL`
+//!   cannot answer `NOSCRIPT`. A `NOSCRIPT` round does not pause and does not fetch
+//!   `CLUSTER SLOTS` again: the node is right, only its cache was emptied.
 //! - **Order per slot.** The invocations of one slot run in the order added, also when a node
 //!   refuses some of them and they are sent again. A slot's invocations travel together: two
 //!   or more are wrapped in `MULTI` ... `EXEC` inside the node's pipeline (one alone is sent as
@@ -32,7 +51,8 @@
 //!   group runs as one transaction, so no other client's command runs on that node between its
 //!   invocations. And `MULTI`, `EXEC` and the `QUEUED` replies take time: a batch of 10,000
 //!   one-key invocations takes about 15 % longer than the same groups sent without them.
-//! - **Exactly once.** An invocation is sent again only when the node certainly did not run it:
+//! - **Exactly once.** An invocation is sent again only when the node certainly did not run it
+//!   (`NOSCRIPT`, above, or a refusal):
 //!   an error answered instead of `QUEUED` (then nothing of its group ran; the group is sent
 //!   again if every such error is a redirect or refusal as listed below, otherwise nothing is
 //!   sent again and each invocation of the group reports its own error or the `EXECABORT`); a
@@ -95,15 +115,20 @@ use redis::{
 };
 use redis_script_analysis::{SLOT_COUNT, hash_slot};
 
-use crate::pipeline::{Replies, ScriptInfo, Ticket, eval_command};
+use crate::pipeline::{Replies, ScriptInfo, Ticket, load_command};
+use crate::recover::{eval_from_evalsha, is_noscript_value};
 use crate::{Error, Script};
 
 /// How many times an invocation is sent at most, by default ([`Retry::default`]).
 pub const MAX_ROUNDS: usize = 8;
 
 /// Commands per pipeline: a node's share is sent as consecutive pipelines of about this many
-/// (a slot's group is never split, so one larger group makes a larger pipeline).
-const CHUNK: usize = 1024;
+/// (a slot's group is never split, so one larger group makes a larger pipeline). Each waits for
+/// the one before, so that a failure leaves the later ones unsent (and safe to send again);
+/// the node idles for a round trip between two, which at 1,024 commands cost a batch of
+/// 10,000 one-line invocations about a fifth of its rate, and at 8,192 (about 0.5 MB of
+/// `EVALSHA`s) leaves such a batch one pipeline per node.
+const CHUNK: usize = 8192;
 
 /// How long `CLUSTER SLOTS` may take before the next node is asked: it is answered from
 /// memory, so a node that takes longer is stuck or unreachable.
@@ -571,7 +596,7 @@ struct Entry {
     slot: Option<u16>,
 }
 
-/// The slot of an `EVAL source numkeys key...` command's first key.
+/// The slot of the first key of an `EVALSHA sha1 numkeys key...` (or `EVAL source ...`) command.
 fn first_key_slot(command: &Cmd) -> Option<u16> {
     let mut args = command.args_iter().skip(2);
     let numkeys = match args.next()? {
@@ -605,6 +630,10 @@ struct Group {
     slot: Option<u16>,
     members: Vec<usize>,
     target: Target,
+    /// How many times its members were answered `NOSCRIPT`: after
+    /// [`flight::MAX_RELOADS`](crate::flight::MAX_RELOADS), and in the last round, they go as
+    /// `EVAL`, which cannot answer that.
+    noscripts: usize,
 }
 
 impl Group {
@@ -616,6 +645,11 @@ impl Group {
 
     fn asking(&self) -> bool {
         matches!(self.target, Target::Ask(_))
+    }
+
+    /// Whether its invocations go as `EVAL` (see `noscripts`).
+    fn eval(&self, last_round: bool) -> bool {
+        self.noscripts > 0 && (last_round || self.noscripts >= crate::flight::MAX_RELOADS)
     }
 
     /// Commands on the wire: `ASKING`, `MULTI` and `EXEC` included.
@@ -714,6 +748,9 @@ enum Next {
     Done,
     /// Nothing of it ran; send it again to `target`, after a pause if `wait`.
     Again { target: Target, wait: bool },
+    /// These members (the group's last ones, in order) did not run for want of their script:
+    /// send them again to the same node, after a `SCRIPT LOAD`.
+    Reload(Vec<usize>),
 }
 
 /// `EXECABORT Transaction discarded because of previous errors.`: a command was refused while
@@ -724,7 +761,95 @@ const EXECABORT_BECAUSE: &str = "Transaction discarded because of: ";
 
 /// Reads the replies of one group (`ASKING`, `MULTI` and `EXEC` included), sets its members'
 /// replies and says what comes next.
+#[cfg(test)]
 fn settle(group: &Group, values: Vec<Value>, replies: &mut [Result<Value, RedisError>]) -> Next {
+    settle_scripts(group, values, replies, &mut Scripts::none())
+}
+
+/// What [`settle`] needs to know of the scripts to recover from `NOSCRIPT`: the SHA1 of each
+/// invocation, the loads that failed on the node, and where to mark what did not run.
+struct Scripts<'a> {
+    sha1s: &'a dyn Fn(usize) -> &'static str,
+    failed_loads: &'a [(&'static str, Value)],
+    not_run: &'a mut [bool],
+}
+
+impl Scripts<'_> {
+    #[cfg(test)]
+    fn none() -> Scripts<'static> {
+        Scripts {
+            sha1s: &|_| "",
+            failed_loads: &[],
+            not_run: &mut [],
+        }
+    }
+
+    fn failed_load(&self, member: usize) -> Option<&Value> {
+        let sha1 = (self.sha1s)(member);
+        self.failed_loads
+            .iter()
+            .find(|(failed, _)| *failed == sha1)
+            .map(|(_, error)| error)
+    }
+
+    fn mark_not_run(&mut self, member: usize) {
+        if let Some(flag) = self.not_run.get_mut(member) {
+            *flag = true;
+        }
+    }
+}
+
+/// After the members of a group ran (their replies set): the invocations answered `NOSCRIPT`
+/// did not run. Within one `EXEC` no flush can land, so usually all of them did and the group
+/// goes again whole; otherwise (someone reloaded one of its scripts in between) the trailing run
+/// goes again and the earlier ones are reported as not run, as in `recover`. An invocation
+/// whose script failed to load on the node keeps the load's error, not run.
+fn noscripts(
+    group: &Group,
+    replies: &mut [Result<Value, RedisError>],
+    scripts: &mut Scripts<'_>,
+) -> Next {
+    let is_noscript =
+        |reply: &Result<Value, RedisError>| matches!(reply, Ok(value) if is_noscript_value(value));
+    if !group
+        .members
+        .iter()
+        .any(|&member| is_noscript(&replies[member]))
+    {
+        return Next::Done;
+    }
+    let mut trailing = group.members.len();
+    while trailing > 0 && is_noscript(&replies[group.members[trailing - 1]]) {
+        trailing -= 1;
+    }
+    for &member in &group.members[..trailing] {
+        if is_noscript(&replies[member]) {
+            scripts.mark_not_run(member);
+        }
+    }
+    let mut again = Vec::new();
+    for &member in &group.members[trailing..] {
+        match scripts.failed_load(member).cloned() {
+            Some(error) => {
+                replies[member] = Ok(error);
+                scripts.mark_not_run(member);
+            }
+            None => again.push(member),
+        }
+    }
+    if again.is_empty() {
+        Next::Done
+    } else {
+        Next::Reload(again)
+    }
+}
+
+fn settle_scripts(
+    group: &Group,
+    values: Vec<Value>,
+    replies: &mut [Result<Value, RedisError>],
+    scripts: &mut Scripts<'_>,
+) -> Next {
     let mut values = values.into_iter();
     if group.asking() {
         values.next(); // ASKING's +OK
@@ -741,7 +866,7 @@ fn settle(group: &Group, values: Vec<Value>, replies: &mut [Result<Value, RedisE
         if let Some(&member) = group.members.first() {
             replies[member] = Ok(value);
         }
-        return next.unwrap_or(Next::Done);
+        return next.unwrap_or_else(|| noscripts(group, replies, scripts));
     }
     let multi = values.next();
     let queued: Vec<Value> = values.by_ref().take(group.members.len()).collect();
@@ -761,7 +886,7 @@ fn settle(group: &Group, values: Vec<Value>, replies: &mut [Result<Value, RedisE
             for (&member, value) in group.members.iter().zip(results) {
                 replies[member] = Ok(value);
             }
-            return Next::Done;
+            return noscripts(group, replies, scripts);
         }
         Value::ServerError(error) => error,
         other => {
@@ -848,6 +973,25 @@ fn not_sent(address: &Address, why: &str, error: &RedisError) -> RedisError {
     ))
 }
 
+/// A group to send in the next round.
+struct Again {
+    group: Group,
+    /// Pause first (a refusal that takes time to clear).
+    wait: bool,
+    /// The slot map is stale: fetch it again first.
+    stale: bool,
+}
+
+impl Again {
+    fn refused(group: Group, wait: bool) -> Self {
+        Again {
+            group,
+            wait,
+            stale: true,
+        }
+    }
+}
+
 /// What became of one group's pipeline.
 enum Sent {
     /// The group's replies, `ASKING`, `MULTI` and `EXEC` included.
@@ -928,7 +1072,7 @@ impl ClusterBatch {
     /// assert_eq!((ticket.index(), batch.len()), (0, 1));
     /// ```
     pub fn invoke<S: Script + ?Sized>(&mut self, script: &S) -> Ticket<S::Output> {
-        let command = eval_command(script);
+        let command = script.evalsha_command();
         let slot = first_key_slot(&command);
         self.entries.push(Entry {
             command,
@@ -977,12 +1121,15 @@ impl ClusterBatch {
                 entry.script.check_slots(&entry.command)?;
             }
             let mut replies: Vec<Result<Value, RedisError>> = vec![Ok(Value::Nil); self.len()];
+            let mut not_run = vec![false; self.len()];
             let mut pending = groups(self.entries.iter().map(|entry| entry.slot));
             let mut wait = false;
+            let mut stale = false;
             let mut pauses = 0u32;
             let mut node_count = 0;
             let mut retried = 0;
-            for round in 0..self.retry.rounds.max(1) {
+            let rounds = self.retry.rounds.max(1);
+            for round in 0..rounds {
                 if pending.is_empty() {
                     break;
                 }
@@ -996,18 +1143,34 @@ impl ClusterBatch {
                         .map(|group| group.members.len())
                         .sum::<usize>();
                     // A redirect or refusal means the map is stale; a failed refresh keeps
-                    // the old map (the redirects still name their targets).
-                    let _ = nodes.refresh().await;
+                    // the old map (the redirects still name their targets). A `NOSCRIPT`
+                    // does not: the node is right, only its script cache was emptied.
+                    if stale {
+                        let _ = nodes.refresh().await;
+                    }
                 }
-                let (again, used) = self.send_round(nodes, pending, &mut replies).await;
+                let last_round = round + 1 == rounds;
+                let (again, used) = self
+                    .send_round(nodes, pending, &mut replies, &mut not_run, last_round)
+                    .await;
                 node_count = node_count.max(used);
-                wait = again.iter().any(|(_, wait)| *wait);
-                pending = again.into_iter().map(|(group, _)| group).collect();
+                wait = again.iter().any(|again| again.wait);
+                stale = again.iter().any(|again| again.stale);
+                pending = again.into_iter().map(|again| again.group).collect();
             }
-            Ok::<_, Error>((self.replies(replies), node_count, retried))
+            // What still says `NOSCRIPT` when the rounds are used up did not run.
+            for (reply, not_run) in replies.iter().zip(&mut not_run) {
+                if matches!(reply, Ok(value) if is_noscript_value(value)) {
+                    *not_run = true;
+                }
+            }
+            Ok::<_, Error>((
+                self.replies(replies).with_not_run(not_run),
+                node_count,
+                retried,
+            ))
         };
         // One child span per invocation, open for the whole batch (they share its rounds).
-        // Every invocation is an `EVAL`, so none ever needs the `NOSCRIPT` fallback.
         let _invocations = span.children(
             self.entries
                 .iter()
@@ -1019,15 +1182,20 @@ impl ClusterBatch {
     }
 
     /// Sends `pending`, grouped by node, all nodes concurrently; returns the groups to send
-    /// again (each with whether to pause first) and how many nodes were used.
+    /// again and how many nodes were used.
     async fn send_round(
         &self,
         nodes: &mut ClusterNodes,
         pending: Vec<Group>,
         replies: &mut [Result<Value, RedisError>],
-    ) -> (Vec<(Group, bool)>, usize) {
+        not_run: &mut [bool],
+        last_round: bool,
+    ) -> (Vec<Again>, usize) {
         let mut again = Vec::new();
         let mut shares: BTreeMap<Address, Vec<Group>> = BTreeMap::new();
+        // Groups that go by the slot map, per primary (by its index in the map): the common
+        // case, kept apart so that no address is cloned or compared per group.
+        let mut by_node: Vec<Vec<Group>> = vec![Vec::new(); nodes.map.nodes.len()];
         let mut keyless = 0usize;
         for group in pending {
             let address = match &group.target {
@@ -1040,7 +1208,11 @@ impl ClusterBatch {
                             Some(keyless % nodes.map.nodes.len().max(1))
                         }
                     };
-                    owner.and_then(|node| nodes.map.nodes.get(node).cloned())
+                    if let Some(share) = owner.and_then(|node| by_node.get_mut(node)) {
+                        share.push(group);
+                        continue;
+                    }
+                    None
                 }
             };
             match address {
@@ -1055,7 +1227,22 @@ impl ClusterBatch {
                     for &member in &group.members {
                         replies[member] = Err(error.clone());
                     }
-                    again.push((group, true));
+                    again.push(Again::refused(group, true));
+                }
+            }
+        }
+        for (node, share) in by_node.into_iter().enumerate() {
+            if share.is_empty() {
+                continue;
+            }
+            if let Some(address) = nodes.map.nodes.get(node) {
+                let groups = shares.entry(address.clone()).or_default();
+                if groups.is_empty() {
+                    *groups = share;
+                } else {
+                    // A redirect named this primary too: keep the order of first members.
+                    groups.extend(share);
+                    groups.sort_by_key(|group| group.members.first().copied());
                 }
             }
         }
@@ -1065,8 +1252,10 @@ impl ClusterBatch {
             match nodes.connection(&address).await {
                 Ok(connection) => {
                     runs.push(async move {
-                        let results = self.send_share(connection, &address, share).await;
-                        (address, results)
+                        let (results, failed_loads) = self
+                            .send_share(connection, &address, share, last_round)
+                            .await;
+                        (address, results, failed_loads)
                     });
                 }
                 Err(error) => {
@@ -1075,22 +1264,39 @@ impl ClusterBatch {
                         for &member in &group.members {
                             replies[member] = Err(error.clone());
                         }
-                        again.push((retarget(group), true));
+                        again.push(Again::refused(retarget(group), true));
                     }
                 }
             }
         }
+        let sha1s = |member: usize| self.entries[member].script.sha1;
         let mut any_broken = false;
-        for (address, results) in futures_util::future::join_all(runs).await {
+        for (address, results, failed_loads) in futures_util::future::join_all(runs).await {
             let mut broken = false;
+            let mut scripts = Scripts {
+                sha1s: &sha1s,
+                failed_loads: &failed_loads,
+                not_run: &mut *not_run,
+            };
             for (group, sent) in results {
                 match sent {
-                    Sent::Replies(values) => match settle(&group, values, replies) {
-                        Next::Done => {}
-                        Next::Again { target, wait } => {
-                            again.push((Group { target, ..group }, wait));
+                    Sent::Replies(values) => {
+                        match settle_scripts(&group, values, replies, &mut scripts) {
+                            Next::Done => {}
+                            Next::Again { target, wait } => {
+                                again.push(Again::refused(Group { target, ..group }, wait));
+                            }
+                            Next::Reload(members) => again.push(Again {
+                                group: Group {
+                                    members,
+                                    noscripts: group.noscripts + 1,
+                                    ..group
+                                },
+                                wait: false,
+                                stale: false,
+                            }),
                         }
-                    },
+                    }
                     Sent::Failed(error) => {
                         broken = true;
                         for &member in &group.members {
@@ -1101,7 +1307,7 @@ impl ClusterBatch {
                         for &member in &group.members {
                             replies[member] = Err(error.clone());
                         }
-                        again.push((retarget(group), true));
+                        again.push(Again::refused(retarget(group), true));
                     }
                 }
             }
@@ -1115,22 +1321,36 @@ impl ClusterBatch {
             let _ = nodes.refresh().await;
         }
         // Keep the order of first members, so a node's groups go out as added.
-        again.sort_by_key(|(group, _)| group.members.first().copied());
+        again.sort_by_key(|again| again.group.members.first().copied());
         (again, node_count)
     }
 
     /// One node's share: consecutive pipelines, each waited for before the next, so that they
-    /// run in order; a group is never split between two. After a pipeline fails, the later
-    /// ones are not sent: the connection's state is unknown, and what was not sent can be
-    /// sent again safely.
+    /// run in order; a group is never split between two. The first starts with one
+    /// `SCRIPT LOAD` per distinct script of the share sent as `EVALSHA`: a script's source goes
+    /// to each node once per round, not once per invocation, and a flush that lands after the
+    /// load costs a `NOSCRIPT`, which the next round answers (see [`noscripts`]). After a
+    /// pipeline fails, the later ones are not sent: the connection's state is unknown, and what
+    /// was not sent can be sent again safely. Returns the replies and the loads that failed.
     async fn send_share(
         &self,
         mut connection: MultiplexedConnection,
         address: &Address,
         share: Vec<Group>,
-    ) -> Vec<(Group, Sent)> {
-        let mut results = Vec::with_capacity(share.len());
-        let mut failure: Option<RedisError> = None;
+        last_round: bool,
+    ) -> (Vec<(Group, Sent)>, Vec<(&'static str, Value)>) {
+        let mut loads: Vec<&ScriptInfo> = Vec::new();
+        for group in share.iter().filter(|group| !group.eval(last_round)) {
+            for &member in &group.members {
+                let script = &self.entries[member].script;
+                if !loads.iter().any(|known| known.sha1 == script.sha1) {
+                    loads.push(script);
+                }
+            }
+        }
+        // Every pipeline is built before the first is sent, so that the node does not wait for
+        // the client to build the next one between two.
+        let mut chunks: Vec<(Vec<Group>, redis::Pipeline, Vec<&ScriptInfo>, usize)> = Vec::new();
         let mut share = share.into_iter().peekable();
         while share.peek().is_some() {
             let mut chunk = Vec::new();
@@ -1141,6 +1361,38 @@ impl ClusterBatch {
                 commands += group.commands();
                 chunk.push(group);
             }
+            let chunk_loads = std::mem::take(&mut loads);
+            let mut pipeline = redis::Pipeline::with_capacity(commands + chunk_loads.len());
+            for script in &chunk_loads {
+                pipeline.add_command(load_command(script.source));
+            }
+            for group in &chunk {
+                if group.asking() {
+                    pipeline.cmd("ASKING");
+                }
+                if group.atomic() {
+                    pipeline.cmd("MULTI");
+                }
+                let eval = group.eval(last_round);
+                for &member in &group.members {
+                    let entry = &self.entries[member];
+                    if eval {
+                        pipeline.add_command(eval_from_evalsha(&entry.script, &entry.command));
+                    } else {
+                        pipeline.add_command(entry.command.clone());
+                    }
+                }
+                if group.atomic() {
+                    pipeline.cmd("EXEC");
+                }
+            }
+            let expected = commands + chunk_loads.len();
+            chunks.push((chunk, pipeline, chunk_loads, expected));
+        }
+        let mut failed_loads = Vec::new();
+        let mut results = Vec::with_capacity(chunks.len());
+        let mut failure: Option<RedisError> = None;
+        for (chunk, pipeline, chunk_loads, expected) in chunks {
             if let Some(error) = &failure {
                 let error = not_sent(address, "an earlier pipeline to the node failed", error);
                 results.extend(
@@ -1150,27 +1402,17 @@ impl ClusterBatch {
                 );
                 continue;
             }
-            let mut pipeline = redis::Pipeline::with_capacity(commands);
-            for group in &chunk {
-                if group.asking() {
-                    pipeline.cmd("ASKING");
-                }
-                if group.atomic() {
-                    pipeline.cmd("MULTI");
-                }
-                for &member in &group.members {
-                    pipeline.add_command(self.entries[member].command.clone());
-                }
-                if group.atomic() {
-                    pipeline.cmd("EXEC");
-                }
-            }
             match connection
-                .send_packed_commands(&pipeline, 0, commands)
+                .send_packed_commands(&pipeline, 0, expected)
                 .await
             {
-                Ok(values) if values.len() == commands => {
+                Ok(values) if values.len() == expected => {
                     let mut values = values.into_iter();
+                    for (script, reply) in chunk_loads.iter().zip(values.by_ref()) {
+                        if matches!(reply, Value::ServerError(_)) {
+                            failed_loads.push((script.sha1, reply));
+                        }
+                    }
                     for group in chunk {
                         let own: Vec<Value> = values.by_ref().take(group.commands()).collect();
                         results.push((group, Sent::Replies(own)));
@@ -1180,7 +1422,7 @@ impl ClusterBatch {
                     let error = RedisError::from((
                         ErrorKind::Client,
                         "unexpected number of pipeline replies",
-                        format!("sent {commands}, got {}", values.len()),
+                        format!("sent {expected}, got {}", values.len()),
                     ));
                     results.extend(
                         chunk
@@ -1199,7 +1441,7 @@ impl ClusterBatch {
                 }
             }
         }
-        results
+        (results, failed_loads)
     }
 
     fn replies(&self, values: Vec<Result<Value, RedisError>>) -> Replies {
@@ -1216,21 +1458,24 @@ impl ClusterBatch {
 /// the order added; each invocation of a script without keys alone. Ordered by their first
 /// member.
 fn groups(slots: impl Iterator<Item = Option<u16>>) -> Vec<Group> {
-    let mut by_slot: HashMap<u16, usize> = HashMap::new();
+    // Indexed by slot, not hashed: one lookup per invocation is most of this function's work.
+    let mut by_slot: Vec<usize> = vec![usize::MAX; usize::from(SLOT_COUNT)];
     let mut groups: Vec<Group> = Vec::new();
     for (index, slot) in slots.enumerate() {
         let group = Group {
             slot,
             members: vec![index],
             target: Target::BySlot,
+            noscripts: 0,
         };
         match slot {
-            Some(slot) => match by_slot.get(&slot) {
-                Some(&at) => groups[at].members.push(index),
-                None => {
-                    by_slot.insert(slot, groups.len());
+            Some(slot) => match by_slot.get_mut(usize::from(slot)) {
+                Some(at) if *at != usize::MAX => groups[*at].members.push(index),
+                Some(at) => {
+                    *at = groups.len();
                     groups.push(group);
                 }
+                None => groups.push(group),
             },
             None => groups.push(group),
         }
@@ -1285,7 +1530,13 @@ mod tests {
     }
 
     #[test]
-    fn first_key_slot_reads_eval_commands() {
+    fn first_key_slot_reads_evalsha_and_eval_commands() {
+        let mut evalsha = redis::cmd("EVALSHA");
+        evalsha
+            .arg("0146cf5abf2391640ada2991ba6f93ad1698fe70")
+            .arg(1)
+            .arg("{user1}:a");
+        assert_eq!(first_key_slot(&evalsha), Some(hash_slot(b"user1")));
         let mut command = redis::cmd("EVAL");
         command
             .arg("return 1")
@@ -1354,6 +1605,7 @@ mod tests {
             slot: Some(7),
             members,
             target,
+            noscripts: 0,
         }
     }
 
@@ -1476,6 +1728,58 @@ mod tests {
         let refused = vec![Value::Okay, queued(), oom.clone(), queued(), abort.clone()];
         assert_eq!(settle(&three, refused, &mut replies), Next::Done);
         assert_eq!(values(&replies), [abort.clone(), oom, abort]);
+    }
+
+    #[test]
+    fn noscript_in_a_group_resends_the_trailing_run_and_reports_the_rest() {
+        let noscript = || error("NOSCRIPT No matching script. Please use EVAL.");
+        let queued = || Value::SimpleString("QUEUED".into());
+        let four = group(vec![0, 1, 2, 3], Target::BySlot);
+        let mut replies = vec![Ok(Value::Nil); 4];
+        let mut not_run = vec![false; 4];
+        let sha1s = |member: usize| if member == 3 { "b" } else { "a" };
+        // A flush before EXEC: every member NOSCRIPT, nothing ran: all go again, in order.
+        let exec = Value::Array(vec![noscript(), noscript(), noscript(), noscript()]);
+        let mut sent = vec![Value::Okay, queued(), queued(), queued(), queued(), exec];
+        let mut scripts = Scripts {
+            sha1s: &sha1s,
+            failed_loads: &[],
+            not_run: &mut not_run,
+        };
+        assert_eq!(
+            settle_scripts(&four, sent.clone(), &mut replies, &mut scripts),
+            Next::Reload(vec![0, 1, 2, 3])
+        );
+        // Member 1 missing, member 2 ran (its script reloaded by someone else in between),
+        // members 3 missing: 3 goes again, 1 did not run.
+        let exec = Value::Array(vec![Value::Int(1), noscript(), Value::Int(2), noscript()]);
+        sent[5] = exec;
+        assert_eq!(
+            settle_scripts(&four, sent.clone(), &mut replies, &mut scripts),
+            Next::Reload(vec![3])
+        );
+        assert_eq!(scripts.not_run, [false, true, false, false]);
+        // A failed load of b: member 3 is final, with the load's error.
+        let oom = error("OOM command not allowed when used memory > 'maxmemory'.");
+        let failed = [("b", oom.clone())];
+        let mut not_run = vec![false; 4];
+        let mut scripts = Scripts {
+            sha1s: &sha1s,
+            failed_loads: &failed,
+            not_run: &mut not_run,
+        };
+        assert_eq!(
+            settle_scripts(&four, sent, &mut replies, &mut scripts),
+            Next::Done
+        );
+        assert_eq!(replies[3].as_ref().ok(), Some(&oom));
+        assert_eq!(not_run, [false, true, false, true]);
+        // Alone: NOSCRIPT goes again.
+        let single = group(vec![0], Target::BySlot);
+        assert_eq!(
+            settle(&single, vec![noscript()], &mut replies),
+            Next::Reload(vec![0])
+        );
     }
 
     #[test]

@@ -31,12 +31,37 @@ pub enum Error {
         /// The server's reply.
         source: RedisError,
     },
-    /// The server answered `NOSCRIPT` even to the `EVAL` fallback that carries the full source.
-    /// Plain Redis never does; a proxy that forwards `EVAL` and `EVALSHA` differently can.
+    /// The server answered `NOSCRIPT` even to the `EVAL` fallback that carries the full source
+    /// (sent after the reloads with `SCRIPT LOAD` did not help). Plain Redis never does; a proxy
+    /// that forwards `EVAL`, `SCRIPT LOAD` and `EVALSHA` differently can.
     ScriptMissing {
         /// The Lua file of the script.
         path: &'static str,
         /// The server's reply.
+        source: RedisError,
+    },
+    /// The invocation certainly did **not** run, and was not sent again because running it now
+    /// would run it after entries added later: in a plain pipeline ([`ScriptPipeline`](crate::ScriptPipeline),
+    /// [`PipelineExt::query_scripts`](crate::PipelineExt::query_scripts)) or a cluster batch, the
+    /// server answered `NOSCRIPT` (a `SCRIPT FLUSH`, a restart, a server that evicted the script)
+    /// and something after it ran all the same: an ordinary command, or an invocation of a script
+    /// another client reloaded in between. Invocations answered `NOSCRIPT` with nothing run after
+    /// them are sent again, in order, and do not end up here; nor does anything that may have
+    /// run. Sending this invocation again is safe; [`Replies::not_run`](crate::Replies::not_run)
+    /// lists them all. `source` is the `NOSCRIPT` reply, or the error of the `SCRIPT LOAD` that
+    /// failed to bring the script back.
+    ///
+    /// ```
+    /// let error = redis_script::Error::NotRun {
+    ///     path: "lua/incr.lua",
+    ///     source: redis::RedisError::from((redis::ErrorKind::Client, "NOSCRIPT")),
+    /// };
+    /// assert!(error.to_string().contains("did not run"));
+    /// ```
+    NotRun {
+        /// The Lua file of the script.
+        path: &'static str,
+        /// Why it did not run.
         source: RedisError,
     },
     /// The script ran, but its reply could not be converted into the declared `returns` type.
@@ -179,7 +204,8 @@ impl Error {
             Error::Busy { source, .. }
             | Error::ScriptMissing { source, .. }
             | Error::FunctionMissing { source, .. }
-            | Error::LibraryLoad { source, .. } => source.code(),
+            | Error::LibraryLoad { source, .. }
+            | Error::NotRun { source, .. } => source.code(),
             Error::Redis(error) => error.code(),
             Error::Conversion { .. }
             | Error::CrossSlot { .. }
@@ -219,6 +245,11 @@ impl fmt::Display for Error {
             Error::ScriptMissing { path, source } => write!(
                 f,
                 "{path}: the server answered NOSCRIPT even to EVAL with the full source ({source})"
+            ),
+            Error::NotRun { path, source } => write!(
+                f,
+                "{path}: the invocation did not run ({source}), and was not sent again because \
+                 something added after it ran; sending it again is safe"
             ),
             Error::Conversion {
                 path,
@@ -291,7 +322,8 @@ impl std::error::Error for Error {
             | Error::ScriptMissing { source, .. }
             | Error::Conversion { source, .. }
             | Error::FunctionMissing { source, .. }
-            | Error::LibraryLoad { source, .. } => Some(source),
+            | Error::LibraryLoad { source, .. }
+            | Error::NotRun { source, .. } => Some(source),
             Error::CrossSlot { .. } | Error::ClusterConnection { .. } => None,
             Error::Redis(error) => Some(error),
         }

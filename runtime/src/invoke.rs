@@ -1,14 +1,21 @@
-//! Sending a script: `EVALSHA`, and on `NOSCRIPT` one `EVAL` with the source.
+//! Sending a script: `EVALSHA`, and on `NOSCRIPT` a reload shared with the other invocations of
+//! the process that hit it too (see `flight`).
 //!
-//! `NOSCRIPT` is the server saying it ran nothing, so answering it with `EVAL` can neither lose
-//! nor repeat the script's work. `EVAL` also caches the script, so later calls are `EVALSHA`
-//! again; the one extra round trip is paid once per flush, restart or failover.
+//! `NOSCRIPT` is the server saying it ran nothing, so answering it with a reload and the
+//! `EVALSHA` again can neither lose nor repeat the script's work. The reload is `SCRIPT LOAD`
+//! pipelined with the `EVALSHA` (one round trip, as `EVAL` was; the script then stays cached as
+//! loaded, which Redis 8 never evicts), sent by one invocation while the others that got
+//! `NOSCRIPT` wait for it and then send their `EVALSHA` again: after a flush, 50 tasks on one
+//! connection send the source once, not 50 times. On the `redis` crate's cluster connections,
+//! which would route a keyless `SCRIPT LOAD` to a random node, the reload is `EVAL`, routed by
+//! the key. After [`flight::MAX_RELOADS`] reloads that a new flush undid each time, `EVAL`,
+//! which cannot answer `NOSCRIPT`, ends the loop.
 
 use std::any::type_name;
 
 use redis::{Arg, Cmd, ErrorKind, FromRedisValue, RedisResult, ServerErrorKind, Value};
 
-use crate::{Error, Script};
+use crate::{Error, Script, flight};
 
 /// What the invocation needs to know of the script besides the command: the same for every
 /// call, so it is built from constants.
@@ -17,7 +24,7 @@ pub(crate) struct Details {
     pub(crate) name: &'static str,
     pub(crate) sha1: &'static str,
     pub(crate) path: &'static str,
-    source: &'static str,
+    pub(crate) source: &'static str,
     pub(crate) read_only: bool,
     /// Whether to check that the keys share a hash slot: `Script::SLOT_GUARD`, off for
     /// `standalone_only` and `no-cluster` scripts and for those whose proof no value can break.
@@ -87,6 +94,46 @@ pub(crate) fn server_error_as_err(reply: RedisResult<Value>) -> RedisResult<Valu
     reply.and_then(Value::extract_error)
 }
 
+/// `SCRIPT LOAD source` then the `EVALSHA`, one round trip: the load leaves the script in the
+/// cache as loaded, which newer servers never evict (Redis 8 evicts `EVAL`-cached scripts beyond
+/// 500), and a flush that lands between the two costs one more `NOSCRIPT`, never a run.
+fn load_and_evalsha(details: &Details, evalsha: &Cmd) -> redis::Pipeline {
+    let mut pipeline = redis::Pipeline::with_capacity(2);
+    pipeline.add_command(crate::pipeline::load_command(details.source));
+    pipeline.add_command(evalsha.clone());
+    pipeline
+}
+
+/// The reply of a `[SCRIPT LOAD, EVALSHA]` round trip: the load's error if it failed (a source
+/// the server cannot compile, `OOM`: the `EVALSHA` then said `NOSCRIPT`), else the `EVALSHA`'s.
+fn load_reply(values: RedisResult<Vec<Value>>) -> (bool, RedisResult<Value>) {
+    let values = match values {
+        Ok(values) => values,
+        Err(error) => return (false, Err(error)),
+    };
+    let mut values = values.into_iter();
+    match (values.next(), values.next()) {
+        (Some(load), Some(reply)) => match server_error_as_err(Ok(load)) {
+            Ok(_) => (true, server_error_as_err(Ok(reply))),
+            Err(error) => (false, Err(error)),
+        },
+        _ => (
+            false,
+            Err(redis::RedisError::from((
+                ErrorKind::Client,
+                "a SCRIPT LOAD + EVALSHA pipeline did not get two replies",
+            ))),
+        ),
+    }
+}
+
+/// Whether the reload may be a `SCRIPT LOAD` pipelined with the `EVALSHA`: not on the `redis`
+/// crate's cluster connections, which route a pipeline by its first command, and `SCRIPT LOAD`
+/// has no key (so a random node); there the reload is `EVAL`, routed by the script's key.
+fn can_pipeline_load<C: ?Sized>() -> bool {
+    !crate::pipeline::is_cluster_connection::<C>()
+}
+
 pub(crate) fn invoke<T, C>(evalsha: &Cmd, details: Details, connection: &mut C) -> Result<T, Error>
 where
     T: FromRedisValue,
@@ -95,10 +142,33 @@ where
     let span = details.span(evalsha);
     let _entered = span.entered_guard();
     details.check_slots(evalsha)?;
+    let mut mark = flight::mark();
     let mut reply = server_error_as_err(connection.req_command(evalsha));
-    if is_noscript(&reply) {
+    let mut attempts = 0;
+    while is_noscript(&reply) {
         span.record_fallback();
-        reply = server_error_as_err(connection.req_command(&details.eval_command(evalsha)));
+        attempts += 1;
+        if attempts > flight::MAX_RELOADS || !can_pipeline_load::<C>() {
+            reply = server_error_as_err(connection.req_command(&details.eval_command(evalsha)));
+            break;
+        }
+        match flight::after_noscript(details.sha1, mark) {
+            flight::Next::Retry => {
+                mark = flight::mark();
+                reply = server_error_as_err(connection.req_command(evalsha));
+            }
+            flight::Next::Load(loader) => {
+                mark = flight::mark();
+                let pipeline = load_and_evalsha(&details, evalsha);
+                let packed = pipeline.get_packed_pipeline();
+                let (loaded, next) = load_reply(connection.req_packed_commands(&packed, 0, 2));
+                loader.finish(loaded);
+                reply = next;
+                if !loaded {
+                    break;
+                }
+            }
+        }
     }
     details.convert(reply)
 }
@@ -115,11 +185,41 @@ where
     let span = details.span(&evalsha);
     let run = async {
         details.check_slots(&evalsha)?;
+        let mut mark = flight::mark();
         let mut reply = server_error_as_err(connection.req_packed_command(&evalsha).await);
-        if is_noscript(&reply) {
+        let mut attempts = 0;
+        while is_noscript(&reply) {
             span.record_fallback();
-            let eval = details.eval_command(&evalsha);
-            reply = server_error_as_err(connection.req_packed_command(&eval).await);
+            attempts += 1;
+            if attempts > flight::MAX_RELOADS {
+                let eval = details.eval_command(&evalsha);
+                reply = server_error_as_err(connection.req_packed_command(&eval).await);
+                break;
+            }
+            match flight::after_noscript_async(details.sha1, mark).await {
+                flight::Next::Retry => {
+                    mark = flight::mark();
+                    reply = server_error_as_err(connection.req_packed_command(&evalsha).await);
+                }
+                flight::Next::Load(loader) if !can_pipeline_load::<C>() => {
+                    let eval = details.eval_command(&evalsha);
+                    reply = server_error_as_err(connection.req_packed_command(&eval).await);
+                    // `EVAL` answers `NOSCRIPT` only through a proxy that splits the cache.
+                    loader.finish(!is_noscript(&reply));
+                    break;
+                }
+                flight::Next::Load(loader) => {
+                    mark = flight::mark();
+                    let pipeline = load_and_evalsha(&details, &evalsha);
+                    let values = connection.req_packed_commands(&pipeline, 0, 2).await;
+                    let (loaded, next) = load_reply(values);
+                    loader.finish(loaded);
+                    reply = next;
+                    if !loaded {
+                        break;
+                    }
+                }
+            }
         }
         details.convert(reply)
     };

@@ -27,7 +27,8 @@
 //! names the Lua file, line and column. Editing the file rebuilds the crate.
 //!
 //! At run time [`Script::invoke`] and [`Script::invoke_async`] send `EVALSHA` with the
-//! precomputed SHA1, and `EVAL` once when the server answers `NOSCRIPT`. Scripts declaring
+//! precomputed SHA1, and when the server answers `NOSCRIPT`, `SCRIPT LOAD` + `EVALSHA` in one
+//! round trip, one load shared by the invocations that hit it together. Scripts declaring
 //! `#!lua flags=no-writes` are sent as `EVALSHA_RO` / `EVAL_RO`.
 //!
 //! In bulk, with the same exactly-once promise whatever `SCRIPT FLUSH` does (see
@@ -182,12 +183,15 @@ pub mod cluster;
 #[cfg(feature = "cluster")]
 pub mod cluster_functions;
 mod error;
+mod ext;
 mod fcall;
+mod flight;
 mod function;
 mod invoke;
 pub mod libraries;
 mod observe;
 pub mod pipeline;
+mod recover;
 pub mod registry;
 mod replication;
 mod script;

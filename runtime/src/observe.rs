@@ -5,7 +5,7 @@
 //! [`invoke_async`](crate::Script::invoke_async) runs in an `INFO` span named
 //! `redis_script.invoke` with the fields `script` (the struct's name), `sha1`, `keys` (the number
 //! of keys) and `noscript_fallback` (`true` when the server answered `NOSCRIPT` and the script was
-//! sent again with `EVAL`). Pipelines, transactions and cluster batches run in one span each,
+//! reloaded, or sent with `EVAL`, and run again). Pipelines, transactions and cluster batches run in one span each,
 //! `redis_script.batch`, with `kind`, `invocations` and `commands` (and for cluster batches
 //! `nodes` and `retried`).
 //!
@@ -13,9 +13,10 @@
 //! [`ScriptTransaction`](crate::ScriptTransaction) or cluster batch, each invocation has its
 //! own `redis_script.invoke` span too, a child of the batch span, open from the send until the
 //! replies are in (they share the round trips). Its `noscript_fallback` says whether the
-//! source went to the server for it: always `false` in a plain pipeline and a cluster batch
-//! (every invocation is an `EVAL`, which needs no fallback), and in a transaction `true` for
-//! the invocation that a `SCRIPT LOAD` of its script precedes. The child spans are made only when a subscriber wants
+//! source went to the server for it up front: in a plain pipeline `true` for an invocation sent
+//! as `EVAL` because an ordinary command follows it (a reload after `NOSCRIPT` is not recorded
+//! per invocation), always `false` in a cluster batch, and in a transaction `true` for the
+//! invocation that a `SCRIPT LOAD` of its script precedes. The child spans are made only when a subscriber wants
 //! `INFO` spans of this crate.
 
 #[cfg(feature = "tracing")]

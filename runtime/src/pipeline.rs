@@ -3,44 +3,77 @@
 //! # What can go wrong, and what each type does about it
 //!
 //! Redis keeps scripts in a cache that any client can empty with `SCRIPT FLUSH` (a restart or a
-//! failover empties it too). `EVALSHA` of a script that is not cached fails with `NOSCRIPT` and
+//! failover empties it too, and Redis 8 evicts `EVAL`-cached scripts beyond 500, though never
+//! `SCRIPT LOAD`ed ones). `EVALSHA` of a script that is not cached fails with `NOSCRIPT` and
 //! runs nothing. For one command at a time that is harmless: [`Script::invoke`] answers it with
-//! one `EVAL`. In a pipeline it is not:
+//! a reload and the `EVALSHA` again. In a pipeline it needs care:
 //!
 //! - A plain pipeline is not atomic. The server reads it in chunks (16 KB at a time) and serves
 //!   other clients between them, so another client's `SCRIPT FLUSH` can land between any two of
 //!   its commands, including between a `SCRIPT LOAD` sent first and the `EVALSHA`s after it.
-//! - When an `EVALSHA` fails there, the commands after it have still run. Sending the failed
-//!   invocation again afterwards keeps it exactly once but runs it after commands it came
-//!   before; and a later `EVALSHA` of the same script may even have succeeded (another client
-//!   reloaded it in between), so the failures are not a suffix that could be replayed in order.
+//! - When an `EVALSHA` fails there, the commands after it still run (checked on Redis 7.0.15:
+//!   `tests/tests/pipelines.rs`, `noscript_in_the_middle_of_a_plain_pipeline_skips_that_entry_only`).
+//!   Sending the failed invocation again afterwards keeps it exactly once, but runs it after the
+//!   entries that followed it, unless none of those ran.
 //!
-//! So no reply-driven retry can keep both promises. What this module does instead, measured on
-//! Redis 7.0 and proven by `tests/tests/exactly_once.rs` under a `SCRIPT FLUSH` every few
-//! milliseconds:
+//! What this module does, proven by `tests/tests/exactly_once.rs` under a `SCRIPT FLUSH` every
+//! few milliseconds, with a one-line script and with a 25 KB one:
 //!
-//! - [`ScriptPipeline`] (plain) sends every invocation as `EVAL` with the source (`EVAL_RO` for
-//!   `no-writes` scripts). `EVAL` never answers `NOSCRIPT`: it caches the script itself if it has
-//!   to. So no invocation can fail for a missing script; every invocation and command runs
-//!   exactly once, in the order added, as Redis runs any pipeline. The price is the source's bytes
-//!   on the wire and the server hashing them on every call: with a one-line script, pipelines of
-//!   16 to 64 from 50 connections reach about 75 to 80 % of the `EVALSHA` throughput
-//!   (`BENCHMARKS.md`), and the gap grows with the script's size.
+//! - [`ScriptPipeline`] (plain) sends every invocation as `EVALSHA` (`EVALSHA_RO` for
+//!   `no-writes` scripts): only the SHA1 on the wire, as a hand-written pipeline. When replies
+//!   say `NOSCRIPT`, the **trailing run** (the invocations answered `NOSCRIPT` that end the
+//!   pipeline: everything that ran came before all of them) is sent again, in order, after one
+//!   `SCRIPT LOAD` per distinct script; a flush that lands in that round too makes its own
+//!   trailing run go again, and after three such rounds the rest go as `EVAL`, which cannot answer
+//!   `NOSCRIPT`, so the recovery ends. A flush in the middle of a pipeline of invocations fails
+//!   every invocation after it, so the trailing run is all of them: each invocation runs exactly
+//!   once and in the order added. An invocation answered `NOSCRIPT` **before** something that ran
+//!   (which needs a script that is cached next to one that is not) is not sent again, since that
+//!   would reorder it; its reply is [`Error::NotRun`] and [`Replies::not_run`] lists it. What runs
+//!   is always in the order added, and what did not run is said precisely.
+//!
+//!   Two rules keep that second case rare. Invocations that an ordinary command follows go as
+//!   `EVAL`, since a command cannot wait for a reload: put commands first, or use
+//!   [`ScriptTransaction`]. And a pipeline mixing scripts first loads, once per process (see
+//!   `flight`), the scripts this process never loaded, so that a script the server never saw
+//!   does not fail next to one it has; after that, scripts leave the cache together (flush,
+//!   restart, failover) and come back together. What is left: a server that lacks a script this
+//!   process loaded elsewhere while it has another (one process, several servers), or another
+//!   client reloading one of two scripts between two entries of the pipeline. Then the
+//!   invocation is reported not run, and the process forgets that script, so the next mixed
+//!   pipeline loads it up front.
+//!
+//!   Cost: nothing on the common path but a scan of the replies for `NOSCRIPT`; after a flush,
+//!   one more round trip and one source transfer per distinct script (shared with the other
+//!   invocations of the process that hit `NOSCRIPT` at the same time, see `flight`).
 //! - [`ScriptTransaction`] sends `MULTI`, then for each script the first time it appears a
 //!   `SCRIPT LOAD` of its source, its invocations as `EVALSHA`, the other commands, then `EXEC`.
 //!   `SCRIPT LOAD` is allowed inside `MULTI`; Redis queues an `EVALSHA` whether or not the script
 //!   is cached (7.0 only looks it up then for its flags) and decides `NOSCRIPT` when `EXEC` runs
 //!   it; and `EXEC` runs the whole queue atomically, so no other client's `SCRIPT FLUSH` can land
 //!   between the `SCRIPT LOAD` and the `EVALSHA`s (all three checked on Redis 7.0.15). So
-//!   `NOSCRIPT` cannot happen, and the transaction stays atomic. It reaches over 90 % of the
-//!   throughput of bare `EVALSHA` pipelines (`BENCHMARKS.md`): the faster choice for bulk work
-//!   that may run atomically. A `SCRIPT FLUSH` added to the transaction itself is noticed and
-//!   the next invocation of each script is preceded by a new `SCRIPT LOAD`. The [`Replies`] hold
-//!   only what was added, not the `SCRIPT LOAD` replies; but a `SCRIPT LOAD` that fails inside
-//!   `EXEC` (a source the server cannot compile) puts its error in place of each of its
-//!   script's invocations, which would otherwise all say `NOSCRIPT`.
-//! - [`PipelineExt::eval_script`] adds an invocation to a plain [`redis::Pipeline`] (atomic or
-//!   not) as `EVAL`, for code that builds `redis` pipelines and reads their replies as tuples.
+//!   `NOSCRIPT` cannot happen, and the transaction stays atomic.
+//!
+//!   Its bound: **per transaction, one source transfer and one server-side hash per distinct
+//!   script**. Nothing cheaper is safe: an `EVALSHA` queued in `MULTI` for a missing script fails
+//!   only at `EXEC`, after the other commands of the transaction ran, so the transaction would
+//!   no longer be all or nothing; and sending it again after an `EXEC` whose invocations all
+//!   said `NOSCRIPT` would run it without the `WATCH` the caller may hold (`EXEC` always ends
+//!   it). `EVAL` for the first invocation instead of `SCRIPT LOAD` costs the same transfer and
+//!   hash (measured in `BENCHMARKS.md`) and leaves the script evictable on Redis 8, so the load
+//!   stays. With a one-line script the load is noise; with a 25 KB one it is a 25 KB read and
+//!   SHA1 per transaction, which `BENCHMARKS.md` measures at depths 1, 16 and 100 against a bare
+//!   `EVALSHA` pipeline and against `MULTI`/`EXEC` without the load. A `SCRIPT FLUSH` added to
+//!   the transaction itself is noticed and the next invocation of each script is preceded by a
+//!   new `SCRIPT LOAD`. The [`Replies`] hold only what was added, not the `SCRIPT LOAD` replies;
+//!   but a `SCRIPT LOAD` that fails inside `EXEC` (a source the server cannot compile) puts its
+//!   error in place of each of its script's invocations, which would otherwise all say
+//!   `NOSCRIPT`.
+//! - [`PipelineExt::evalsha_script`] adds an invocation to a [`redis::Pipeline`] as `EVALSHA`,
+//!   and [`PipelineExt::query_scripts`] sends it with the recovery of [`ScriptPipeline`] (plain)
+//!   or the loads of [`ScriptTransaction`] (`atomic()`), then lets `redis` convert the replies
+//!   into tuples. [`PipelineExt::eval_script`] adds it as `EVAL` instead, for `redis`'s own
+//!   `query`, at the price of the source per invocation.
 //!
 //! Why a plain pipeline does not wrap its invocations in `MULTI`/`EXEC` to use `EVALSHA` safely
 //! too: `EXEC` ends any `WATCH` the connection holds (and runs nothing if a watched key
@@ -85,9 +118,9 @@ pub(crate) struct ScriptInfo {
     pub(crate) name: &'static str,
     pub(crate) path: &'static str,
     pub(crate) source: &'static str,
-    /// For the per-invocation spans of the `tracing` feature.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) sha1: &'static str,
+    /// `#!lua flags=no-writes`: sent as `EVALSHA_RO` / `EVAL_RO`.
+    pub(crate) read_only: bool,
     /// Whether the runtime slot guard applies (see [`crate::invoke::Details`]).
     pub(crate) guard_slots: bool,
     /// `Script::SLOT_ARGS`: arguments the slot guard checks with the keys.
@@ -101,6 +134,7 @@ impl ScriptInfo {
             path: S::PATH,
             source: S::SOURCE,
             sha1: S::SHA1,
+            read_only: S::FLAGS.no_writes,
             guard_slots: S::SLOT_GUARD,
             slot_args: S::SLOT_ARGS,
         }
@@ -152,7 +186,7 @@ pub(crate) fn load_command(source: &str) -> Cmd {
 }
 
 /// Whether a command is `SCRIPT FLUSH` (in any case, with or without `SYNC`/`ASYNC`).
-fn is_script_flush(command: &Cmd) -> bool {
+pub(crate) fn is_script_flush(command: &Cmd) -> bool {
     let mut args = command.args_iter();
     let is = |arg: Option<redis::Arg<&[u8]>>, word: &str| matches!(arg, Some(redis::Arg::Simple(bytes)) if bytes.eq_ignore_ascii_case(word.as_bytes()));
     is(args.next(), "SCRIPT") && is(args.next(), "FLUSH")
@@ -162,7 +196,7 @@ fn is_script_flush(command: &Cmd) -> bool {
 /// `redis::cluster_async::ClusterConnection`), told by the path of its type: `redis`'s
 /// `ConnectionLike` traits have no cluster hint. A cluster connection behind a wrapper type or a
 /// `dyn ConnectionLike` is not recognized.
-fn is_cluster_connection<C: ?Sized>() -> bool {
+pub(crate) fn is_cluster_connection<C: ?Sized>() -> bool {
     type_name::<C>().starts_with("redis::cluster_handling::")
 }
 
@@ -309,6 +343,8 @@ impl<T> fmt::Debug for Ticket<T> {
 pub struct Replies {
     values: Vec<Result<Value, RedisError>>,
     scripts: Vec<Option<ScriptInfo>>,
+    /// Per entry, whether it certainly did not run (empty when none): see [`Error::NotRun`].
+    not_run: Vec<bool>,
 }
 
 impl Replies {
@@ -316,7 +352,17 @@ impl Replies {
         Replies {
             values: values.into_iter().map(Ok).collect(),
             scripts,
+            not_run: Vec::new(),
         }
+    }
+
+    pub(crate) fn with_not_run(mut self, not_run: Vec<bool>) -> Self {
+        self.not_run = if not_run.contains(&true) {
+            not_run
+        } else {
+            Vec::new()
+        };
+        self
     }
 
     /// Replies some of which are errors of the request rather than of the command (a cluster
@@ -326,7 +372,11 @@ impl Replies {
         values: Vec<Result<Value, RedisError>>,
         scripts: Vec<Option<ScriptInfo>>,
     ) -> Self {
-        Replies { values, scripts }
+        Replies {
+            values,
+            scripts,
+            not_run: Vec::new(),
+        }
     }
 
     /// The reply for `ticket`, converted: the script's or command's own error if it failed
@@ -359,7 +409,48 @@ impl Replies {
             ));
         };
         let script = self.scripts.get(ticket.index).and_then(Option::as_ref);
+        if self.not_run.get(ticket.index) == Some(&true)
+            && let Some(script) = script
+        {
+            let source = match value {
+                Ok(Value::ServerError(error)) => RedisError::from(error.clone()),
+                Ok(other) => {
+                    RedisError::from((ErrorKind::Client, "did not run", format!("{other:?}")))
+                }
+                Err(error) => error.clone(),
+            };
+            return Err(Error::NotRun {
+                path: script.path,
+                source,
+            });
+        }
         convert_reply(value, script)
+    }
+
+    /// The positions of the invocations that certainly did not run ([`Error::NotRun`]), in
+    /// the order added: empty unless a `SCRIPT FLUSH` (or an evicted script) made an
+    /// invocation fail with `NOSCRIPT` before something that ran after it, so that running it
+    /// now would reorder it (see the [pipeline module](crate::pipeline)). Sending exactly these
+    /// again is safe: none of them ran.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// pipeline.invoke(&Incr { counter: "visits" });
+    /// let replies = pipeline.query(connection)?;
+    /// for index in replies.not_run() {
+    ///     println!("invocation {index} did not run");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn not_run(&self) -> impl Iterator<Item = usize> + '_ {
+        self.not_run
+            .iter()
+            .enumerate()
+            .filter_map(|(index, &not_run)| not_run.then_some(index))
     }
 
     /// The raw reply at `index` (a failed command's is [`Value::ServerError`]); `None` out of
@@ -404,11 +495,13 @@ impl Replies {
 
 /// A plain (non-atomic) pipeline of typed script invocations and ordinary commands.
 ///
-/// Invocations are sent as `EVAL` with the script's source, which cannot fail with `NOSCRIPT`:
-/// whatever `SCRIPT FLUSH` another client sends, every invocation and command runs exactly once,
-/// in the order added, and each reply comes back typed through its [`Ticket`]. See the
-/// [module documentation](crate::pipeline) for why a plain pipeline cannot safely use
-/// `EVALSHA`; [`ScriptTransaction`] does, atomically.
+/// Invocations are sent as `EVALSHA`; those answered `NOSCRIPT` at the end of the pipeline (a
+/// flush, a restart) are sent again in order after a `SCRIPT LOAD`, so whatever `SCRIPT FLUSH`
+/// another client sends, every invocation runs at most once, what runs runs in the order added,
+/// and an invocation that could not be sent again without reordering is reported as
+/// [`Error::NotRun`]. Invocations that an ordinary command follows go as `EVAL`. Each reply
+/// comes back typed through its [`Ticket`]. See the [module documentation](crate::pipeline) for
+/// why this is safe; [`ScriptTransaction`] runs its invocations atomically.
 ///
 /// For one server only: on the `redis` crate's cluster connections `query` refuses to run
 /// ([`Error::ClusterConnection`]; see [Not on cluster connections](crate::pipeline#not-on-cluster-connections)).
@@ -432,9 +525,14 @@ impl Replies {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ScriptPipeline {
+    /// Invocations as `EVALSHA`, commands as added.
     pipeline: redis::Pipeline,
     scripts: Vec<Option<ScriptInfo>>,
     invocations: usize,
+    /// The first invocation and the last ordinary command: invocations before that command go
+    /// as `EVAL` (a command cannot be made to wait for a reload).
+    first_invocation: Option<usize>,
+    last_command: Option<usize>,
 }
 
 impl ScriptPipeline {
@@ -447,8 +545,9 @@ impl ScriptPipeline {
         Self::default()
     }
 
-    /// Adds an invocation of `script` (sent as `EVAL`); its reply converts into the script's
-    /// `returns` type.
+    /// Adds an invocation of `script` (sent as `EVALSHA`, or as `EVAL` if an ordinary command
+    /// follows it: see the [module documentation](crate::pipeline)); its reply converts into the
+    /// script's `returns` type.
     ///
     /// ```
     /// # #[derive(redis_script::RedisScript)]
@@ -460,9 +559,10 @@ impl ScriptPipeline {
     /// ```
     pub fn invoke<S: Script + ?Sized>(&mut self, script: &S) -> Ticket<S::Output> {
         let index = self.scripts.len();
-        self.pipeline.add_command(eval_command(script));
+        self.pipeline.add_command(script.evalsha_command());
         self.scripts.push(Some(ScriptInfo::of::<S>()));
         self.invocations += 1;
+        self.first_invocation.get_or_insert(index);
         Ticket::new(index)
     }
 
@@ -480,6 +580,7 @@ impl ScriptPipeline {
         let index = self.scripts.len();
         self.pipeline.add_command(command.clone());
         self.scripts.push(None);
+        self.last_command = Some(index);
         Ticket::new(index)
     }
 
@@ -503,7 +604,9 @@ impl ScriptPipeline {
         self.scripts.is_empty()
     }
 
-    /// The commands exactly as they go to the server.
+    /// The commands as added: every invocation as `EVALSHA`. Those followed by an ordinary
+    /// command go to the server as `EVAL` instead (see the
+    /// [module documentation](crate::pipeline)).
     ///
     /// ```
     /// # #[derive(redis_script::RedisScript)]
@@ -512,10 +615,69 @@ impl ScriptPipeline {
     /// let mut pipeline = redis_script::ScriptPipeline::new();
     /// pipeline.invoke(&Incr { counter: "visits" });
     /// let sent = pipeline.as_pipeline().cmd_iter().next().unwrap();
-    /// assert_eq!(sent.args_iter().count(), 4); // EVAL <source> 1 visits
+    /// assert_eq!(sent.args_iter().count(), 4); // EVALSHA <sha1> 1 visits
     /// ```
     pub fn as_pipeline(&self) -> &redis::Pipeline {
         &self.pipeline
+    }
+
+    /// Invocations before this index go as `EVAL`: those that an ordinary command follows.
+    fn eval_before(&self) -> usize {
+        match (self.first_invocation, self.last_command) {
+            (Some(first), Some(last)) if first < last => last,
+            _ => 0,
+        }
+    }
+
+    /// The loads to send in front: scripts of a mixed run of `EVALSHA`s that this process
+    /// never loaded (see `flight::first_loads`).
+    fn first_loads(&self) -> (Vec<&ScriptInfo>, Vec<crate::flight::Loader>) {
+        let from = self.eval_before();
+        let mixed = crate::recover::mixed(self.scripts[from..].iter().flatten());
+        crate::recover::first_loads(&mixed)
+    }
+
+    /// What goes on the wire when it is not the pipeline as added: `loads` in front, and
+    /// invocations before the last ordinary command as `EVAL`.
+    fn wire(&self, loads: &[&ScriptInfo]) -> Option<redis::Pipeline> {
+        let eval_before = self.eval_before();
+        if eval_before == 0 && loads.is_empty() {
+            return None;
+        }
+        let mut pipeline = redis::Pipeline::with_capacity(loads.len() + self.len());
+        for script in loads {
+            pipeline.add_command(load_command(script.source));
+        }
+        for (index, (command, script)) in self.pipeline.cmd_iter().zip(&self.scripts).enumerate() {
+            match script {
+                Some(script) if index < eval_before => {
+                    pipeline.add_command(crate::recover::eval_from_evalsha(script, command))
+                }
+                _ => pipeline.add_command(command.clone()),
+            };
+        }
+        Some(pipeline)
+    }
+
+    /// The recovery of this pipeline's `EVALSHA`s (`None` when no reply is `NOSCRIPT`).
+    fn recovery(&self, values: &[Value]) -> Option<crate::recover::Plain<'_>> {
+        if !values.iter().any(crate::recover::is_noscript_value) {
+            return None;
+        }
+        let eval_before = self.eval_before();
+        let scripts = self
+            .scripts
+            .iter()
+            .enumerate()
+            .map(|(index, script)| {
+                if index < eval_before {
+                    None
+                } else {
+                    script.as_ref()
+                }
+            })
+            .collect();
+        crate::recover::Plain::start(scripts, self.pipeline.cmd_iter().collect(), values)
     }
 
     /// Sends the pipeline on a synchronous connection and returns the replies. The pipeline is
@@ -542,10 +704,31 @@ impl ScriptPipeline {
             return Ok(Replies::new(Vec::new(), Vec::new()));
         }
         self.check_slots()?;
-        let packed = self.pipeline.get_packed_pipeline();
+        let (loads, loaders) = self.first_loads();
+        let packed = match self.wire(&loads) {
+            Some(wire) => wire.get_packed_pipeline(),
+            None => self.pipeline.get_packed_pipeline(),
+        };
         let _children = span.children(self.invocation_spans());
-        let values = connection.req_packed_commands(&packed, 0, self.len())?;
-        self.replies(values)
+        let mut mark = crate::flight::mark();
+        let mut values = connection.req_packed_commands(&packed, 0, loads.len() + self.len())?;
+        crate::recover::take_loads(&mut values, loaders);
+        self.check_count(&values)?;
+        let mut not_run = Vec::new();
+        if let Some(mut recovery) = self.recovery(&values) {
+            while !recovery.done() {
+                let (loads, loaders) = crate::recover::loads_sync(&recovery, mark);
+                mark = crate::flight::mark();
+                let round = recovery.round(&loads);
+                let replies =
+                    connection.req_packed_commands(&round.get_packed_pipeline(), 0, round.len())?;
+                check_round(&round, &replies)?;
+                let loaded = recovery.settle(&loads, replies, &mut values);
+                crate::recover::finish(loaders, loaded);
+            }
+            not_run = recovery.into_not_run();
+        }
+        Ok(Replies::new(values, self.scripts.clone()).with_not_run(not_run))
     }
 
     /// Sends the pipeline on an asynchronous connection and returns the replies.
@@ -573,22 +756,47 @@ impl ScriptPipeline {
             }
             self.check_slots()?;
             let _children = children.children(self.invocation_spans());
-            let values = connection
-                .req_packed_commands(&self.pipeline, 0, self.len())
-                .await?;
-            self.replies(values)
+            let (loads, loaders) = self.first_loads();
+            let mut mark = crate::flight::mark();
+            let count = loads.len() + self.len();
+            let mut values = match self.wire(&loads) {
+                Some(wire) => connection.req_packed_commands(&wire, 0, count).await?,
+                None => {
+                    connection
+                        .req_packed_commands(&self.pipeline, 0, count)
+                        .await?
+                }
+            };
+            crate::recover::take_loads(&mut values, loaders);
+            self.check_count(&values)?;
+            let mut not_run = Vec::new();
+            if let Some(mut recovery) = self.recovery(&values) {
+                while !recovery.done() {
+                    let (loads, loaders) = crate::recover::loads_async(&recovery, mark).await;
+                    mark = crate::flight::mark();
+                    let round = recovery.round(&loads);
+                    let replies = connection
+                        .req_packed_commands(&round, 0, round.len())
+                        .await?;
+                    check_round(&round, &replies)?;
+                    let loaded = recovery.settle(&loads, replies, &mut values);
+                    crate::recover::finish(loaders, loaded);
+                }
+                not_run = recovery.into_not_run();
+            }
+            Ok(Replies::new(values, self.scripts.clone()).with_not_run(not_run))
         };
         span.instrument(run).await
     }
 
-    fn replies(&self, values: Vec<Value>) -> Result<Replies, Error> {
+    fn check_count(&self, values: &[Value]) -> Result<(), Error> {
         if values.len() != self.len() {
             return Err(client_error(
                 "unexpected number of pipeline replies",
                 format!("sent {} commands, got {} replies", self.len(), values.len()),
             ));
         }
-        Ok(Replies::new(values, self.scripts.clone()))
+        Ok(())
     }
 
     fn check_slots(&self) -> Result<(), Error> {
@@ -602,13 +810,33 @@ impl ScriptPipeline {
         crate::observe::Span::batch(kind, self.invocations, self.len())
     }
 
-    /// What the per-invocation spans show: every invocation is an `EVAL`, so no fallback.
+    /// What the per-invocation spans show: the fallback field says whether the source went to
+    /// the server for the invocation up front (an `EVAL` before an ordinary command).
     fn invocation_spans(&self) -> impl Iterator<Item = (&ScriptInfo, &Cmd, bool)> {
+        let eval_before = self.eval_before();
         self.pipeline
             .cmd_iter()
             .zip(&self.scripts)
-            .filter_map(|(command, script)| Some((script.as_ref()?, command, false)))
+            .enumerate()
+            .filter_map(move |(index, (command, script))| {
+                Some((script.as_ref()?, command, index < eval_before))
+            })
     }
+}
+
+/// A recovery round must get one reply per command it sent.
+fn check_round(round: &redis::Pipeline, replies: &[Value]) -> Result<(), Error> {
+    if replies.len() != round.len() {
+        return Err(client_error(
+            "unexpected number of pipeline replies",
+            format!(
+                "sent {} commands to recover from NOSCRIPT, got {} replies",
+                round.len(),
+                replies.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A transaction (`MULTI` ... `EXEC`) of typed script invocations and ordinary commands: atomic,
@@ -935,20 +1163,33 @@ impl ScriptTransaction {
     }
 }
 
-/// Adds typed script invocations to a plain [`redis::Pipeline`], for code that reads pipeline
+/// Adds typed script invocations to a [`redis::Pipeline`], for code that reads pipeline
 /// replies as tuples.
 ///
-/// The invocation is added as `EVAL` with the script's source (`EVAL_RO` for `no-writes`), which
-/// never fails with `NOSCRIPT`, in a plain pipeline or an atomic one: `redis`'s own
-/// `query` then needs no fallback, and every invocation runs exactly once, in order. Replies are
-/// read with `redis`'s conversions, so a script's error is a plain [`redis::RedisError`], and the
-/// runtime slot guard does not run (the `redis` pipeline is sent as it is); use
-/// [`ScriptPipeline`] for both, and [`ScriptTransaction`] for `EVALSHA` in transactions.
+/// Two ways, both exactly once and in order whatever `SCRIPT FLUSH` does:
+///
+/// - [`evalsha_script`](Self::evalsha_script) adds the invocation as `EVALSHA`; send the
+///   pipeline with [`query_scripts`](Self::query_scripts) /
+///   [`query_scripts_async`](Self::query_scripts_async), which recover from `NOSCRIPT` as
+///   [`ScriptPipeline`] does (plain pipelines) or add a `SCRIPT LOAD` inside `MULTI` as
+///   [`ScriptTransaction`] does (`atomic()` ones), and then hand the replies to `redis`'s own
+///   conversion (`ignore()`, `ignore_errors()`, tuples). Only the SHA1 goes on the wire per
+///   invocation: the fast way, and the only one that does not send a large script's source
+///   with every invocation. Sent with `redis`'s plain `query` instead, a flush would surface
+///   as `NOSCRIPT` errors, after later commands ran: do not.
+/// - [`eval_script`](Self::eval_script) adds it as `EVAL` with the source (`EVAL_RO` for
+///   `no-writes`), which never fails with `NOSCRIPT`, so `redis`'s own `query` needs no
+///   recovery; it costs the source's bytes and a server-side SHA1 of them per invocation.
+///
+/// Replies are read with `redis`'s conversions, so a script's error is a plain
+/// [`redis::RedisError`], and the runtime slot guard does not run; use [`ScriptPipeline`] for
+/// both. In a plain pipeline an invocation answered `NOSCRIPT` before something that ran after
+/// it is not sent again (that would reorder it): it keeps its `NOSCRIPT` reply, which means it
+/// did not run (with `ignore_errors()` you see which; see [`Error::NotRun`]).
 ///
 /// Not for cluster connections: `redis`'s `query` on one resends the whole pipeline on
 /// `MOVED`/`ASK` (running invocations twice) and, in the synchronous connection, fails the whole
-/// pipeline for one error reply; this trait cannot intercept that `query`. Use
-/// `redis_script::batch::ClusterBatch` on a cluster.
+/// pipeline for one error reply. Use `redis_script::batch::ClusterBatch` on a cluster.
 ///
 /// ```no_run
 /// # #[derive(redis_script::RedisScript)]
@@ -958,11 +1199,10 @@ impl ScriptTransaction {
 ///
 /// # fn run(connection: &mut redis::Connection) -> redis::RedisResult<()> {
 /// let (first, second): (i64, i64) = redis::pipe()
-///     .atomic()
-///     .eval_script(&Incr { counter: "visits" })
+///     .evalsha_script(&Incr { counter: "visits" })
 ///     .cmd("SET").arg("seen").arg(1).ignore()
-///     .eval_script(&Incr { counter: "visits" })
-///     .query(connection)?;
+///     .evalsha_script(&Incr { counter: "visits" })
+///     .query_scripts(connection)?;
 /// assert_eq!(second, first + 1);
 /// # Ok(()) }
 /// ```
@@ -981,11 +1221,99 @@ pub trait PipelineExt {
     /// assert_eq!(pipeline.len(), 1);
     /// ```
     fn eval_script<S: Script + ?Sized>(&mut self, script: &S) -> &mut Self;
+
+    /// Adds one invocation of `script` as `EVALSHA`, for
+    /// [`query_scripts`](Self::query_scripts); see the [trait documentation](PipelineExt).
+    ///
+    /// ```
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::PipelineExt;
+    ///
+    /// let mut pipeline = redis::pipe();
+    /// pipeline.evalsha_script(&Incr { counter: "visits" });
+    /// let sent = pipeline.cmd_iter().next().unwrap();
+    /// assert_eq!(sent.args_iter().count(), 4); // EVALSHA <sha1> 1 visits
+    /// ```
+    fn evalsha_script<S: Script + ?Sized>(&mut self, script: &S) -> &mut Self;
+
+    /// Sends the pipeline on a synchronous connection, recovering its `EVALSHA`s of derived
+    /// scripts from `NOSCRIPT` (see the [trait documentation](PipelineExt)), and converts the
+    /// replies as `redis::Pipeline::query` does.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::PipelineExt;
+    ///
+    /// # fn run(connection: &mut redis::Connection) -> redis::RedisResult<()> {
+    /// let counts: Vec<i64> = redis::pipe()
+    ///     .atomic()
+    ///     .evalsha_script(&Incr { counter: "a" })
+    ///     .evalsha_script(&Incr { counter: "b" })
+    ///     .query_scripts(connection)?;
+    /// # Ok(()) }
+    /// ```
+    fn query_scripts<T, C>(&self, connection: &mut C) -> redis::RedisResult<T>
+    where
+        T: FromRedisValue,
+        C: redis::ConnectionLike + ?Sized;
+
+    /// [`query_scripts`](Self::query_scripts) on an asynchronous connection.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::PipelineExt;
+    ///
+    /// # async fn run(connection: &mut redis::aio::MultiplexedConnection) -> redis::RedisResult<()> {
+    /// let counts: Vec<i64> = redis::pipe()
+    ///     .evalsha_script(&Incr { counter: "a" })
+    ///     .evalsha_script(&Incr { counter: "b" })
+    ///     .query_scripts_async(connection)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    fn query_scripts_async<T, C>(
+        &self,
+        connection: &mut C,
+    ) -> impl std::future::Future<Output = redis::RedisResult<T>> + Send
+    where
+        T: FromRedisValue,
+        C: redis::aio::ConnectionLike + Send;
 }
 
 impl PipelineExt for redis::Pipeline {
     fn eval_script<S: Script + ?Sized>(&mut self, script: &S) -> &mut Self {
         self.add_command(eval_command(script))
+    }
+
+    fn evalsha_script<S: Script + ?Sized>(&mut self, script: &S) -> &mut Self {
+        self.add_command(script.evalsha_command())
+    }
+
+    fn query_scripts<T, C>(&self, connection: &mut C) -> redis::RedisResult<T>
+    where
+        T: FromRedisValue,
+        C: redis::ConnectionLike + ?Sized,
+    {
+        let mut recovering = crate::ext::Recovering {
+            inner: connection,
+            pipeline: self,
+        };
+        self.query(&mut recovering)
+    }
+
+    async fn query_scripts_async<T, C>(&self, connection: &mut C) -> redis::RedisResult<T>
+    where
+        T: FromRedisValue,
+        C: redis::aio::ConnectionLike + Send,
+    {
+        let mut recovering = crate::ext::RecoveringAsync { inner: connection };
+        self.query_async(&mut recovering).await
     }
 }
 
@@ -1012,6 +1340,7 @@ mod tests {
             path: "lua/x.lua",
             source: "return 1",
             sha1: "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+            read_only: false,
             guard_slots: true,
             slot_args: &[],
         };

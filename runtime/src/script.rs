@@ -194,9 +194,12 @@ pub trait Script {
     /// Runs the script on a synchronous connection and converts its reply.
     ///
     /// Sends `EVALSHA` with the compile-time SHA1. If the server does not have the script
-    /// (`NOSCRIPT`: a flushed cache, a restarted or newly promoted node), sends `EVAL` with the
-    /// source once, which runs it and caches it again. `NOSCRIPT` means the script did not run, so
-    /// the fallback never runs it twice.
+    /// (`NOSCRIPT`: a flushed cache, a restarted or newly promoted node), sends `SCRIPT LOAD`
+    /// with the source and the `EVALSHA` again in one round trip; invocations of the process that
+    /// hit `NOSCRIPT` at the same time share that one load. `NOSCRIPT` means the script did not
+    /// run, so the fallback never runs it twice. (On the `redis` crate's cluster connections,
+    /// which route by the first command, the reload is `EVAL`; after three reloads that a new
+    /// flush undid, too.)
     ///
     /// Takes `&self`: the fields are only serialized into the command, so one value can be
     /// invoked again (a retry, a loop) without cloning it.

@@ -30,13 +30,18 @@ fn invokes_on_smol_through_a_flushed_cache() -> Result<(), Error> {
             .arg("commandstats")
             .query_async(&mut connection)
             .await?;
-        let eval_calls = evals
-            .lines()
-            .find_map(|line| line.strip_prefix("cmdstat_eval:calls="))
-            .and_then(|rest| rest.split(',').next())
-            .and_then(|calls| calls.parse::<u32>().ok());
-        // Every call after a flush answered NOSCRIPT and ran once through EVAL.
-        assert_eq!(eval_calls, Some(3), "{evals}");
+        let calls = |command: &str| {
+            evals
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("cmdstat_{command}:calls=")))
+                .and_then(|rest| rest.split(',').next())
+                .and_then(|calls| calls.parse::<u32>().ok())
+        };
+        // Every call after a flush answered NOSCRIPT, then ran once after SCRIPT LOAD, pipelined
+        // with its EVALSHA.
+        assert_eq!(calls("script|load"), Some(3), "{evals}");
+        assert_eq!(calls("evalsha"), Some(6), "{evals}");
+        assert_eq!(calls("eval"), None, "{evals}");
         Ok(())
     })
 }

@@ -244,10 +244,11 @@ fn each_invocation_in_a_pipeline_or_transaction_has_a_child_span() {
         summary,
         [
             ("redis_script.batch", None, batch("pipeline", "2", "3")),
+            // A command follows it: sent as EVAL, the source up front.
             (
                 "redis_script.invoke",
                 Some(0),
-                invocation("Incr", Incr::SHA1, "1", "false")
+                invocation("Incr", Incr::SHA1, "1", "true")
             ),
             (
                 "redis_script.invoke",

@@ -43,6 +43,29 @@ fn count_call(tag: &str, id: u64) -> CountCall<'_> {
     }
 }
 
+/// The same work as `CountCall` in a ~25 KB script (312 helpers first), the size of production
+/// job-queue scripts: what makes sending the source per invocation expensive.
+#[derive(RedisScript)]
+#[redis_script(path = "lua/count_calls_large.lua", returns = i64)]
+struct CountCallLarge<'a> {
+    tag: &'a str,
+    #[key("{{{tag}}}:{}")]
+    counter: &'a str,
+    #[key("{{{tag}}}:{}")]
+    log: &'a str,
+    #[arg]
+    id: u64,
+}
+
+fn count_call_large(tag: &str, id: u64) -> CountCallLarge<'_> {
+    CountCallLarge {
+        tag,
+        counter: "count",
+        log: "log",
+        id,
+    }
+}
+
 /// One key: a multi-key script cannot run in a slot while it migrates (Redis answers
 /// `TRYAGAIN` until all its keys are on one side), so the `ASK` proof uses this one.
 #[derive(RedisScript)]
@@ -186,6 +209,150 @@ fn plain_pipelines_run_every_invocation_once_in_order_under_script_flush() {
     );
     println!(
         "plain pipelines: {INVOCATIONS} invocations, {flushes} flushes, {:?}",
+        started.elapsed()
+    );
+}
+
+/// Plain pipelines of the 25 KB script only, sent as `EVALSHA`: a flush that lands in the
+/// middle fails the rest of the pipeline with `NOSCRIPT`, which is sent again, in order, after
+/// a reload. Every invocation runs once, in order, and none is reported as not run.
+#[test]
+fn plain_evalsha_pipelines_of_a_large_script_run_once_in_order_under_script_flush() {
+    const DEPTH: u64 = 100;
+    let server = server();
+    let mut con = server.connection().unwrap();
+    let mut stats = server.connection().unwrap();
+    let flusher = Flusher::start(vec![server.connection().unwrap()]);
+    let started = Instant::now();
+    let mut recovered = 0;
+    for first in (1..=INVOCATIONS).step_by(DEPTH as usize) {
+        let mut pipeline = ScriptPipeline::new();
+        let tickets: Vec<_> = (first..first + DEPTH)
+            .map(|id| (id, pipeline.invoke(&count_call_large("big", id))))
+            .collect();
+        let replies = pipeline.query(&mut con).expect("the pipeline");
+        assert_eq!(replies.not_run().count(), 0, "pipeline from {first}");
+        for (id, ticket) in tickets {
+            assert_eq!(replies.get(ticket).expect("no invocation fails"), id as i64);
+        }
+        recovered += 1;
+    }
+    let flushes = flusher.finish();
+    elapsed_ok(started, "plain EVALSHA pipelines");
+    let count: u64 = con.get("{big}:count").unwrap();
+    assert_eq!(count, INVOCATIONS);
+    let expected: Vec<String> = (1..=INVOCATIONS).map(|id| id.to_string()).collect();
+    check_log_and_count(&mut con, "big", &expected);
+    assert!(flushes > 10, "only {flushes} flushes");
+    let stat = |stats: &mut redis::Connection, name: &str| -> u64 {
+        let info: String = redis::cmd("INFO").arg("commandstats").query(stats).unwrap();
+        info.lines()
+            .find_map(|line| line.strip_prefix(&format!("cmdstat_{name}:calls=")))
+            .and_then(|rest| rest.split(',').next())
+            .map_or(0, |calls| calls.parse().unwrap())
+    };
+    let (loads, evals, evalshas) = (
+        stat(&mut stats, "script|load"),
+        stat(&mut stats, "eval"),
+        stat(&mut stats, "evalsha"),
+    );
+    println!(
+        "plain EVALSHA pipelines: {INVOCATIONS} invocations in {recovered} pipelines, {flushes} \
+         flushes, {loads} SCRIPT LOAD, {evals} EVAL, {evalshas} EVALSHA, {:?}",
+        started.elapsed()
+    );
+    assert!(
+        loads >= 1 && loads <= flushes + 1,
+        "a load per flush at most"
+    );
+}
+
+/// `PipelineExt::evalsha_script` sent with `query_scripts`, plain and `atomic()`, the 25 KB
+/// script, under the same flushes.
+fn redis_pipelines_with_evalsha_script_under_script_flush(atomic: bool) {
+    const INVOCATIONS: u64 = 20_000;
+    const DEPTH: u64 = 50;
+    let server = server();
+    let mut con = server.connection().unwrap();
+    let flusher = Flusher::start(vec![server.connection().unwrap()]);
+    let tag = if atomic { "xatomic" } else { "xplain" };
+    let started = Instant::now();
+    for first in (1..=INVOCATIONS).step_by(DEPTH as usize) {
+        let mut pipeline = redis::pipe();
+        if atomic {
+            pipeline.atomic();
+        }
+        for id in first..first + DEPTH {
+            pipeline.evalsha_script(&count_call_large(tag, id));
+        }
+        let counts: Vec<i64> = pipeline.query_scripts(&mut con).expect("the pipeline");
+        let expected: Vec<i64> = (first..first + DEPTH).map(|id| id as i64).collect();
+        assert_eq!(counts, expected, "replies of the pipeline from {first}");
+    }
+    let flushes = flusher.finish();
+    elapsed_ok(started, tag);
+    let count: u64 = con.get(format!("{{{tag}}}:count")).unwrap();
+    assert_eq!(count, INVOCATIONS);
+    let expected: Vec<String> = (1..=INVOCATIONS).map(|id| id.to_string()).collect();
+    check_log_and_count(&mut con, tag, &expected);
+    assert!(flushes > 10, "only {flushes} flushes");
+}
+
+#[test]
+fn plain_redis_pipelines_with_evalsha_script_run_once_in_order_under_script_flush() {
+    redis_pipelines_with_evalsha_script_under_script_flush(false);
+}
+
+#[test]
+fn atomic_redis_pipelines_with_evalsha_script_run_once_in_order_under_script_flush() {
+    redis_pipelines_with_evalsha_script_under_script_flush(true);
+}
+
+/// 50 tasks on one multiplexed connection, each invoking the 25 KB script one call after
+/// another, while the flusher runs: every call runs once, each task's in its order, and the
+/// shared reloads never run a call twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_invocations_of_a_large_script_run_once_under_script_flush() {
+    const TASKS: u64 = 50;
+    const PER_TASK: u64 = 400;
+    let server = tokio::task::spawn_blocking(server).await.unwrap();
+    let connection = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let flusher = Flusher::start(vec![server.connection().unwrap()]);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|task| {
+            let mut connection = connection.clone();
+            tokio::spawn(async move {
+                let tag = format!("task{task}");
+                for id in 1..=PER_TASK {
+                    let count = count_call_large(&tag, id)
+                        .invoke_async(&mut connection)
+                        .await
+                        .unwrap_or_else(|error| panic!("{tag} call {id}: {error}"));
+                    assert_eq!(count as u64, id, "{tag}: once each, in order");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let flushes = flusher.finish();
+    elapsed_ok(started, "concurrent invocations");
+    let mut con = server.connection().unwrap();
+    for task in 0..TASKS {
+        let tag = format!("task{task}");
+        let expected: Vec<String> = (1..=PER_TASK).map(|id| id.to_string()).collect();
+        check_log_and_count(&mut con, &tag, &expected);
+    }
+    assert!(flushes > 10, "only {flushes} flushes");
+    println!(
+        "concurrent invocations: {} calls, {flushes} flushes, {:?}",
+        TASKS * PER_TASK,
         started.elapsed()
     );
 }
@@ -385,6 +552,7 @@ async fn cluster_batches_run_every_invocation_once_in_slot_order_under_script_fl
     let flusher = Flusher::start(flush_connections);
 
     let tags: Vec<String> = (0..TAGS).map(|tag| format!("g{tag}")).collect();
+    let large_tags: Vec<String> = (0..TAGS).map(|tag| format!("large{tag}")).collect();
     let started = Instant::now();
     let mut id = 0;
     while id < INVOCATIONS {
@@ -405,10 +573,40 @@ async fn cluster_batches_run_every_invocation_once_in_slot_order_under_script_fl
             assert_eq!(count as u64, expected, "invocation {id}");
         }
     }
+    // The same with the 25 KB script: `EVALSHA`s in the groups, one `SCRIPT LOAD` per node
+    // and round, groups that a flush emptied sent again whole.
+    const LARGE: u64 = 20_000;
+    let mut id = 0;
+    while id < LARGE {
+        let mut batch = ClusterBatch::new();
+        let mut tickets = Vec::new();
+        for _ in 0..BATCH.min(LARGE - id) {
+            id += 1;
+            let tag = &large_tags[(id % TAGS) as usize];
+            tickets.push((id, batch.invoke(&count_call_large(tag, id))));
+        }
+        let replies = batch.run_async(&mut nodes).await.expect("the batch");
+        assert_eq!(replies.not_run().count(), 0);
+        for (id, ticket) in tickets {
+            let count = replies
+                .get(ticket)
+                .unwrap_or_else(|error| panic!("large invocation {id}: {error}"));
+            assert_eq!(count as u64, id.div_ceil(TAGS), "large invocation {id}");
+        }
+    }
     let flushes = flusher.finish();
     elapsed_ok(started, "cluster batches");
     assert!(flushes > 10, "only {flushes} flushes");
     assert_eq!(nodes.slot_map().primaries(), 3);
+    for (index, tag) in large_tags.iter().enumerate() {
+        let slot = redis_script_analysis::hash_slot(tag.as_bytes());
+        let mut node = cluster.node_for_slot(slot).unwrap().connection().unwrap();
+        let expected: Vec<String> = (1..=LARGE)
+            .filter(|id| id % TAGS == index as u64)
+            .map(|id| id.to_string())
+            .collect();
+        check_log_and_count(&mut node, tag, &expected);
+    }
 
     let mut total = 0;
     for (index, tag) in tags.iter().enumerate() {
@@ -984,14 +1182,15 @@ async fn a_slow_node_is_waited_for_and_a_timeout_stops_its_later_pipelines(
     assert_eq!(replies.get(ticket).expect("waited for"), 1);
     assert!(waited >= Duration::from_millis(700), "{waited:?}");
 
-    // 3,000 invocations of one node: three pipelines (a slot's group is never split).
+    // 20,000 invocations of one node: three pipelines of at most 8,192 commands (a slot's group
+    // is never split).
     nodes.set_response_timeout(Some(Duration::from_millis(200)));
     pause(700);
     let mut batch = ClusterBatch::new().with_retry(Retry {
         rounds: 1,
         ..Retry::default()
     });
-    let tickets: Vec<_> = (0..3000u64)
+    let tickets: Vec<_> = (0..20_000u64)
         .map(|id| {
             let tag = &tags[(id % tags.len() as u64) as usize];
             (tag, batch.invoke(&count_call(tag, 100 + id)))

@@ -92,6 +92,28 @@ impl Script for Uncompilable<'_> {
     }
 }
 
+/// The ~25 KB script of production job queues: 312 helpers, then what `count_calls.lua` does.
+#[derive(RedisScript)]
+#[redis_script(path = "lua/count_calls_large.lua", returns = i64)]
+struct CountCallLarge<'a> {
+    tag: &'a str,
+    #[key("{{{tag}}}:{}")]
+    counter: &'a str,
+    #[key("{{{tag}}}:{}")]
+    log: &'a str,
+    #[arg]
+    id: u64,
+}
+
+fn count_call_large(tag: &str, id: u64) -> CountCallLarge<'_> {
+    CountCallLarge {
+        tag,
+        counter: "count",
+        log: "log",
+        id,
+    }
+}
+
 #[derive(RedisScript)]
 #[redis_script(path = "lua/read_only_get.lua", returns = Option<String>)]
 struct ReadOnlyGet<'a> {
@@ -152,13 +174,18 @@ fn plain_pipeline_mixes_scripts_and_commands_typed_and_in_order() {
     let log: Vec<u64> = con.lrange("{t}:log", 0, -1).unwrap();
     assert_eq!(log, [1, 2, 3]);
 
-    assert_eq!(command_calls(&mut con, "evalsha"), 0);
-    assert_eq!(command_calls(&mut con, "eval"), 3);
+    // The invocations an ordinary command follows go as EVAL (a command cannot wait for a
+    // reload); the last two as EVALSHA / EVALSHA_RO, the script the server never saw loaded up
+    // front because the two differ (one of them was just cached by an EVAL).
+    assert_eq!(command_calls(&mut con, "eval"), 2);
+    assert_eq!(command_calls(&mut con, "eval_ro"), 0);
+    assert_eq!(command_calls(&mut con, "evalsha"), 1);
     assert_eq!(
-        command_calls(&mut con, "eval_ro"),
+        command_calls(&mut con, "evalsha_ro"),
         1,
-        "no-writes scripts go as EVAL_RO"
+        "no-writes scripts go as EVALSHA_RO"
     );
+    assert!(command_calls(&mut con, "script|load") >= 1);
 
     // The pipeline can be sent again.
     let replies = pipeline.query(&mut con).unwrap();
@@ -681,4 +708,251 @@ async fn cluster_connections_are_refused_and_missing_asks_every_node() {
     );
     // What `missing` on the cluster connection says: the primaries have everything.
     assert!(registry::missing(&mut sync).unwrap().is_empty());
+}
+
+/// A field of `INFO <section>` (0 when absent).
+fn info_field(connection: &mut redis::Connection, section: &str, field: &str) -> u64 {
+    let info: String = redis::cmd("INFO").arg(section).query(connection).unwrap();
+    let prefix = format!("{field}:");
+    info.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |value| value.trim().parse().unwrap())
+}
+
+/// Resets `INFO commandstats` and the byte counters, so a test can count what it sends.
+fn reset_stats(connection: &mut redis::Connection) {
+    redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .exec(connection)
+        .unwrap();
+}
+
+/// What the recovery of plain pipelines relies on, checked on the real server: an `EVALSHA`
+/// answered `NOSCRIPT` in the middle of a pipeline runs nothing, and the commands after it
+/// still run.
+#[test]
+fn noscript_in_the_middle_of_a_plain_pipeline_skips_that_entry_only() {
+    let server = server();
+    let mut con = connection(&server);
+    flush_scripts(&mut con);
+    let replies: Vec<redis::Value> = redis::pipe()
+        .add_command(count_call("mid", 1).evalsha_command())
+        .cmd("RPUSH")
+        .arg("{mid}:log")
+        .arg("command")
+        .add_command(count_call("mid", 2).evalsha_command())
+        .ignore_errors()
+        .query(&mut con)
+        .unwrap();
+    let noscript = |value: &redis::Value| matches!(value, redis::Value::ServerError(error) if error.code() == "NOSCRIPT");
+    assert!(
+        noscript(&replies[0]) && noscript(&replies[2]),
+        "{replies:?}"
+    );
+    assert_eq!(replies[1], redis::Value::Int(1));
+    let log: Vec<String> = con.lrange("{mid}:log", 0, -1).unwrap();
+    assert_eq!(log, ["command"], "neither invocation ran, the command did");
+    let count: Option<i64> = con.get("{mid}:count").unwrap();
+    assert_eq!(count, None);
+}
+
+/// After a flush, a pipeline of `EVALSHA`s fails from the first entry on; all of them form the
+/// trailing run, which goes again after one `SCRIPT LOAD`: each runs once, in order, and the
+/// 25 KB source crosses the wire once for the whole pipeline.
+#[test]
+fn a_pipeline_after_a_flush_loads_once_and_runs_each_invocation_once_in_order() {
+    let server = server();
+    let mut con = connection(&server);
+    let mut stats = connection(&server);
+    flush_scripts(&mut con);
+    reset_stats(&mut stats);
+
+    let mut pipeline = ScriptPipeline::new();
+    let tickets: Vec<_> = (1..=20)
+        .map(|id| pipeline.invoke(&count_call_large("big", id)))
+        .collect();
+    let replies = pipeline.query(&mut con).unwrap();
+    let counts: Vec<i64> = tickets.iter().map(|&t| replies.get(t).unwrap()).collect();
+    assert_eq!(counts, (1..=20).collect::<Vec<_>>());
+    assert_eq!(replies.not_run().count(), 0);
+    let log: Vec<u64> = con.lrange("{big}:log", 0, -1).unwrap();
+    assert_eq!(log, (1..=20).collect::<Vec<_>>());
+
+    assert_eq!(command_calls(&mut stats, "script|load"), 1);
+    assert_eq!(command_calls(&mut stats, "eval"), 0);
+    assert_eq!(
+        command_calls(&mut stats, "evalsha"),
+        40,
+        "20 NOSCRIPT, 20 ran"
+    );
+    let bytes = info_field(&mut stats, "stats", "total_net_input_bytes");
+    let source = CountCallLarge::SOURCE.len() as u64;
+    assert!(
+        bytes > source && bytes < source + 10_000,
+        "{bytes} bytes for a {source}-byte source"
+    );
+
+    // Cached now: only the SHA1s go.
+    reset_stats(&mut stats);
+    let replies = pipeline.query(&mut con).unwrap();
+    assert_eq!(replies.get(tickets[19]).unwrap(), 40);
+    assert_eq!(command_calls(&mut stats, "evalsha"), 20);
+    assert!(info_field(&mut stats, "stats", "total_net_input_bytes") < 5_000);
+}
+
+/// Two scripts, one cached and one not (a server this process never loaded the second on, yet
+/// it knows it from another): the missing one's invocation fails before the other runs, so it
+/// cannot run now without coming after it. It is reported as not run, nothing else is touched,
+/// and the next pipeline loads it up front.
+#[test]
+fn a_noscript_before_an_invocation_that_ran_is_reported_not_run_and_not_resent() {
+    let first = server();
+    let mut pipeline = ScriptPipeline::new();
+    pipeline.invoke(&AppendEntry {
+        list: "warm",
+        entry: "x",
+    });
+    pipeline.invoke(&count_call_large("warm", 1));
+    let replies = pipeline.query(&mut connection(&first)).unwrap();
+    assert_eq!(
+        replies.not_run().count(),
+        0,
+        "both loaded up front, both ran"
+    );
+
+    let second = server();
+    let mut con = connection(&second);
+    redis::cmd("SCRIPT")
+        .arg("LOAD")
+        .arg(CountCallLarge::SOURCE)
+        .exec(&mut con)
+        .unwrap();
+    let mut pipeline = ScriptPipeline::new();
+    let append = pipeline.invoke(&AppendEntry {
+        list: "{nr}:list",
+        entry: "a",
+    });
+    let count = pipeline.invoke(&count_call_large("nr", 1));
+    let replies = pipeline.query(&mut con).unwrap();
+    match replies.get(append) {
+        Err(Error::NotRun { path, source }) => {
+            assert_eq!(path, "lua/append_id.lua");
+            assert_eq!(source.code(), Some("NOSCRIPT"));
+        }
+        other => panic!("expected Error::NotRun, got {other:?}"),
+    }
+    assert_eq!(replies.get(count).unwrap(), 1);
+    assert_eq!(replies.not_run().collect::<Vec<_>>(), [0]);
+    let list: Vec<String> = con.lrange("{nr}:list", 0, -1).unwrap();
+    assert!(list.is_empty(), "it did not run, and was not sent again");
+
+    // Sent again: the process forgot it had loaded that script, so it goes up front now.
+    let replies = pipeline.query(&mut con).unwrap();
+    assert_eq!(replies.get(append).unwrap(), 1);
+    assert_eq!(replies.get(count).unwrap(), 2);
+    assert_eq!(replies.not_run().count(), 0);
+}
+
+/// 50 tasks on one multiplexed connection hit `NOSCRIPT` together after a flush: one of them
+/// loads, the others wait for it and send `EVALSHA` again. The source crosses the wire once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_tasks_that_hit_noscript_together_share_one_load() {
+    let server = server();
+    let connection = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let mut stats = server.connection().unwrap();
+    for round in 1..=3u64 {
+        flush_scripts(&mut stats);
+        reset_stats(&mut stats);
+        let tasks: Vec<_> = (0..50u64)
+            .map(|id| {
+                let mut connection = connection.clone();
+                tokio::spawn(async move {
+                    count_call_large("storm", id)
+                        .invoke_async(&mut connection)
+                        .await
+                })
+            })
+            .collect();
+        let mut counts = Vec::new();
+        for task in tasks {
+            counts.push(task.await.unwrap().unwrap());
+        }
+        counts.sort_unstable();
+        let first = (round as i64 - 1) * 50 + 1;
+        assert_eq!(counts, (first..first + 50).collect::<Vec<_>>());
+
+        let loads = command_calls(&mut stats, "script|load");
+        let evals = command_calls(&mut stats, "eval");
+        let evalshas = command_calls(&mut stats, "evalsha");
+        let bytes = info_field(&mut stats, "stats", "total_net_input_bytes");
+        let source = CountCallLarge::SOURCE.len() as u64;
+        println!(
+            "round {round}: {loads} SCRIPT LOAD, {evals} EVAL, {evalshas} EVALSHA, {bytes} bytes"
+        );
+        assert_eq!((loads, evals), (1, 0), "one load for 50 tasks");
+        assert!((51..=100).contains(&evalshas), "{evalshas}");
+        assert!(
+            bytes > source && bytes < source + 20_000,
+            "{bytes} bytes: the {source}-byte source went more than once"
+        );
+    }
+}
+
+/// `PipelineExt::evalsha_script` + `query_scripts`: only SHA1s on the wire, recovered after a
+/// flush, plain (with `ignore()`) and atomic (a `SCRIPT LOAD` inside `MULTI`).
+#[tokio::test]
+async fn pipeline_ext_evalsha_recovers_plain_and_atomic_pipelines() {
+    let server = server();
+    let mut con = connection(&server);
+    let mut stats = connection(&server);
+    flush_scripts(&mut con);
+    reset_stats(&mut stats);
+    let (first, second, third): (i64, i64, i64) = redis::pipe()
+        .cmd("SET")
+        .arg("{ext}:name")
+        .arg("ada")
+        .ignore()
+        .evalsha_script(&count_call_large("ext", 1))
+        .evalsha_script(&count_call_large("ext", 2))
+        .evalsha_script(&count_call_large("ext", 3))
+        .query_scripts(&mut con)
+        .unwrap();
+    assert_eq!((first, second, third), (1, 2, 3));
+    assert_eq!(command_calls(&mut stats, "script|load"), 1);
+    assert_eq!(command_calls(&mut stats, "eval"), 0);
+    assert_eq!(command_calls(&mut stats, "evalsha"), 6);
+
+    flush_scripts(&mut con);
+    reset_stats(&mut stats);
+    let counts: Vec<i64> = redis::pipe()
+        .atomic()
+        .evalsha_script(&count_call_large("ext", 4))
+        .cmd("LLEN")
+        .arg("{ext}:log")
+        .evalsha_script(&count_call_large("ext", 5))
+        .query_scripts(&mut con)
+        .unwrap();
+    assert_eq!(counts, [4, 4, 5]);
+    assert_eq!(command_calls(&mut stats, "script|load"), 1);
+    assert_eq!(command_calls(&mut stats, "evalsha"), 2);
+
+    let mut async_con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    flush_scripts(&mut con);
+    let counts: Vec<i64> = redis::pipe()
+        .evalsha_script(&count_call_large("ext", 6))
+        .evalsha_script(&count_call_large("ext", 7))
+        .query_scripts_async(&mut async_con)
+        .await
+        .unwrap();
+    assert_eq!(counts, [6, 7]);
+    let log: Vec<u64> = con.lrange("{ext}:log", 0, -1).unwrap();
+    assert_eq!(log, (1..=7).collect::<Vec<_>>());
 }

@@ -1,0 +1,414 @@
+//! Recovering a plain pipeline of `EVALSHA`s from `NOSCRIPT`, in order and exactly once.
+//!
+//! In a plain pipeline an entry answered `NOSCRIPT` did not run, and every other entry ran (or
+//! failed on its own), the later ones included: Redis goes on after an error reply. So after
+//! the replies are in, the entries split three ways:
+//!
+//! - the **trailing run**: the longest run of invocations answered `NOSCRIPT` that ends the
+//!   pipeline (or, in a later round, ends what that round sent). Everything that ran came before
+//!   all of them, so sending exactly them again, in order, after a reload, runs each once and
+//!   keeps the order of everything that runs: this is the usual case, a flush that lands in the
+//!   middle of a pipeline of invocations fails every invocation after it;
+//! - invocations answered `NOSCRIPT` **before** something that ran (an ordinary command, or an
+//!   invocation of a script someone else reloaded in between): running them now would run them
+//!   after entries added later, so they are not sent again; each is reported as not run
+//!   ([`Error::NotRun`](crate::Error::NotRun)), which is exact, so the caller can decide;
+//! - everything else: its reply is final.
+//!
+//! A round sends one `SCRIPT LOAD` per distinct script of the trailing run (unless another
+//! invocation of the process reloaded it after the pipeline was sent: see `flight`), then the
+//! run's `EVALSHA`s. A flush can land in that round too; its own trailing run goes again. After
+//! [`flight::MAX_RELOADS`] such rounds the last one sends `EVAL`s, which cannot answer
+//! `NOSCRIPT`, so the recovery always ends. A `SCRIPT LOAD` that fails (a source the server
+//! cannot compile, `OOM`) makes its script's invocations of that round not run, with the load's
+//! error.
+
+use redis::{Cmd, Value};
+
+use crate::flight;
+use crate::pipeline::{ScriptInfo, load_command};
+
+pub(crate) fn is_noscript_value(value: &Value) -> bool {
+    matches!(value, Value::ServerError(error) if error.kind() == Some(redis::ServerErrorKind::NoScript))
+}
+
+/// `EVAL source numkeys keys... args...` from an `EVALSHA sha1 numkeys ...` command.
+pub(crate) fn eval_from_evalsha(script: &ScriptInfo, evalsha: &Cmd) -> Cmd {
+    let (count, bytes) = evalsha
+        .args_iter()
+        .fold((0, 0), |(count, bytes), arg| match arg {
+            redis::Arg::Simple(arg) => (count + 1, bytes + arg.len()),
+            _ => (count + 1, bytes),
+        });
+    let mut eval = Cmd::with_capacity(count, script.source.len() + bytes);
+    eval.arg(if script.read_only { "EVAL_RO" } else { "EVAL" });
+    eval.arg(script.source);
+    for arg in evalsha.args_iter().skip(2) {
+        if let redis::Arg::Simple(bytes) = arg {
+            eval.arg(bytes);
+        }
+    }
+    eval
+}
+
+/// The recovery of one plain pipeline: what to send again, what did not run.
+pub(crate) struct Plain<'a> {
+    /// Per entry, the script of an invocation sent as `EVALSHA` (`None` for anything else).
+    scripts: Vec<Option<&'a ScriptInfo>>,
+    /// Per entry, the command as first sent.
+    commands: Vec<&'a Cmd>,
+    /// The entries to send in the next round, in the order added.
+    pending: Vec<usize>,
+    /// Per entry, whether it is known not to have run.
+    not_run: Vec<bool>,
+    rounds: usize,
+}
+
+impl<'a> Plain<'a> {
+    /// `None` when no reply is `NOSCRIPT` (one pass over the replies, nothing allocated).
+    pub(crate) fn start(
+        scripts: Vec<Option<&'a ScriptInfo>>,
+        commands: Vec<&'a Cmd>,
+        values: &[Value],
+    ) -> Option<Self> {
+        if !values.iter().any(is_noscript_value) {
+            return None;
+        }
+        let mut recovery = Plain {
+            not_run: vec![false; values.len()],
+            scripts,
+            commands,
+            pending: Vec::new(),
+            rounds: 0,
+        };
+        let all: Vec<usize> = (0..values.len()).collect();
+        recovery.plan(&all, values, &[]);
+        Some(recovery)
+    }
+
+    pub(crate) fn done(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Whether the next round is the last, sent as `EVAL`.
+    pub(crate) fn last_round(&self) -> bool {
+        self.rounds >= flight::MAX_RELOADS
+    }
+
+    /// The distinct scripts of the next round.
+    pub(crate) fn pending_scripts(&self) -> Vec<&'a ScriptInfo> {
+        let mut scripts: Vec<&'a ScriptInfo> = Vec::new();
+        for &entry in &self.pending {
+            if let Some(script) = self.scripts[entry]
+                && !scripts.iter().any(|known| known.sha1 == script.sha1)
+            {
+                scripts.push(script);
+            }
+        }
+        scripts
+    }
+
+    /// The next round: `SCRIPT LOAD` of `loads`, then the pending invocations (as `EVAL` in the
+    /// last round, when `loads` is empty).
+    pub(crate) fn round(&self, loads: &[&ScriptInfo]) -> redis::Pipeline {
+        let mut pipeline = redis::Pipeline::with_capacity(loads.len() + self.pending.len());
+        for script in loads {
+            pipeline.add_command(load_command(script.source));
+        }
+        let last = self.last_round();
+        for &entry in &self.pending {
+            let command = self.commands[entry];
+            match self.scripts[entry] {
+                Some(script) if last => pipeline.add_command(eval_from_evalsha(script, command)),
+                _ => pipeline.add_command(command.clone()),
+            };
+        }
+        pipeline
+    }
+
+    /// Takes a round's replies (the loads' first) into `values`; returns whether each load
+    /// succeeded, for `flight`.
+    pub(crate) fn settle(
+        &mut self,
+        loads: &[&ScriptInfo],
+        replies: Vec<Value>,
+        values: &mut [Value],
+    ) -> Vec<bool> {
+        self.rounds += 1;
+        let mut replies = replies.into_iter();
+        let mut failed: Vec<(&str, Value)> = Vec::new();
+        let mut loaded = Vec::with_capacity(loads.len());
+        for script in loads {
+            let reply = replies.next().unwrap_or(Value::Nil);
+            let ok = !matches!(reply, Value::ServerError(_));
+            if !ok {
+                failed.push((script.sha1, reply));
+            }
+            loaded.push(ok);
+        }
+        let sent = std::mem::take(&mut self.pending);
+        for &entry in &sent {
+            values[entry] = replies.next().unwrap_or(Value::Nil);
+        }
+        for (entry, error) in self.plan(&sent, values, &failed) {
+            values[entry] = error;
+        }
+        loaded
+    }
+
+    /// Splits `sent` (in order) into the trailing run to send again and the `NOSCRIPT`s before
+    /// it, which did not run and cannot be sent again without reordering. Returns the replies
+    /// to replace: a failed load's error for its invocations.
+    fn plan(
+        &mut self,
+        sent: &[usize],
+        values: &[Value],
+        failed_loads: &[(&str, Value)],
+    ) -> Vec<(usize, Value)> {
+        let mut replaced = Vec::new();
+        let mut trailing = sent.len();
+        while trailing > 0 {
+            let entry = sent[trailing - 1];
+            if self.scripts[entry].is_some() && is_noscript_value(&values[entry]) {
+                trailing -= 1;
+            } else {
+                break;
+            }
+        }
+        for &entry in &sent[..trailing] {
+            if is_noscript_value(&values[entry]) && self.scripts[entry].is_some() {
+                self.not_run[entry] = true;
+            }
+        }
+        for &entry in &sent[trailing..] {
+            let failed_load = self.scripts[entry]
+                .and_then(|script| failed_loads.iter().find(|(sha1, _)| *sha1 == script.sha1));
+            match failed_load {
+                Some((_, error)) => {
+                    replaced.push((entry, error.clone()));
+                    self.not_run[entry] = true;
+                }
+                None => self.pending.push(entry),
+            }
+        }
+        replaced
+    }
+
+    /// Per entry, whether it did not run. The scripts of those are forgotten by `flight`, so
+    /// that the next pipeline mixing them loads them up front.
+    pub(crate) fn into_not_run(self) -> Vec<bool> {
+        for (script, &not_run) in self.scripts.iter().zip(&self.not_run) {
+            if let (Some(script), true) = (script, not_run) {
+                flight::forget(script.sha1);
+            }
+        }
+        self.not_run
+    }
+}
+
+/// The distinct scripts of `scripts`, when there are two or more (empty for one: a pipeline of
+/// one script cannot have one of its scripts cached and another not).
+pub(crate) fn mixed<'a>(
+    scripts: impl Iterator<Item = &'a ScriptInfo> + Clone,
+) -> Vec<&'a ScriptInfo> {
+    // The common case, one script, without allocating.
+    let mut all = scripts.clone();
+    if let Some(first) = all.next()
+        && all.all(|script| script.sha1 == first.sha1)
+    {
+        return Vec::new();
+    }
+    let mut distinct: Vec<&'a ScriptInfo> = Vec::new();
+    for script in scripts {
+        if !distinct.iter().any(|known| known.sha1 == script.sha1) {
+            distinct.push(script);
+        }
+    }
+    if distinct.len() < 2 {
+        distinct.clear();
+    }
+    distinct
+}
+
+/// The scripts of a mixed pipeline that this process never loaded, to load up front (see
+/// `flight::first_loads`), with their loaders.
+pub(crate) fn first_loads<'a>(
+    scripts: &[&'a ScriptInfo],
+) -> (Vec<&'a ScriptInfo>, Vec<flight::Loader>) {
+    if scripts.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut loads = Vec::new();
+    let mut loaders = Vec::new();
+    for (sha1, loader) in flight::first_loads(scripts.iter().map(|script| script.sha1)) {
+        if let Some(script) = scripts.iter().find(|script| script.sha1 == sha1) {
+            loads.push(*script);
+            loaders.push(loader);
+        }
+    }
+    (loads, loaders)
+}
+
+/// Takes the replies of the loads sent in front of a pipeline off its replies, and reports
+/// them to their loaders.
+pub(crate) fn take_loads(values: &mut Vec<Value>, loaders: Vec<flight::Loader>) {
+    let count = loaders.len().min(values.len());
+    let loaded: Vec<bool> = values
+        .drain(..count)
+        .map(|reply| !matches!(reply, Value::ServerError(_)))
+        .collect();
+    finish(loaders, loaded);
+}
+
+/// The `flight` decisions of one round, synchronously: which scripts to load.
+pub(crate) fn loads_sync<'a>(
+    recovery: &Plain<'a>,
+    mark: u64,
+) -> (Vec<&'a ScriptInfo>, Vec<flight::Loader>) {
+    let mut loads = Vec::new();
+    let mut loaders = Vec::new();
+    if recovery.last_round() {
+        return (loads, loaders);
+    }
+    for script in recovery.pending_scripts() {
+        if let flight::Next::Load(loader) = flight::after_noscript(script.sha1, mark) {
+            loads.push(script);
+            loaders.push(loader);
+        }
+    }
+    (loads, loaders)
+}
+
+/// [`loads_sync`], waiting for loads other tasks have in flight.
+pub(crate) async fn loads_async<'a>(
+    recovery: &Plain<'a>,
+    mark: u64,
+) -> (Vec<&'a ScriptInfo>, Vec<flight::Loader>) {
+    let mut loads = Vec::new();
+    let mut loaders = Vec::new();
+    if recovery.last_round() {
+        return (loads, loaders);
+    }
+    for script in recovery.pending_scripts() {
+        if let flight::Next::Load(loader) = flight::after_noscript_async(script.sha1, mark).await {
+            loads.push(script);
+            loaders.push(loader);
+        }
+    }
+    (loads, loaders)
+}
+
+pub(crate) fn finish(loaders: Vec<flight::Loader>, loaded: Vec<bool>) {
+    for (loader, loaded) in loaders.into_iter().zip(loaded) {
+        loader.finish(loaded);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noscript() -> Value {
+        match redis::parse_redis_value(b"-NOSCRIPT No matching script.\r\n") {
+            Ok(value) => value,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    fn info(sha1: &'static str) -> ScriptInfo {
+        ScriptInfo {
+            name: "X",
+            path: "x.lua",
+            source: "return 1",
+            sha1,
+            read_only: false,
+            guard_slots: false,
+            slot_args: &[],
+        }
+    }
+
+    #[test]
+    fn the_trailing_run_goes_again_and_earlier_noscripts_did_not_run() {
+        let (a, b) = (info("a"), info("b"));
+        let command = redis::cmd("EVALSHA");
+        let plain = redis::cmd("GET");
+        // a ok, a NOSCRIPT, GET ran, b NOSCRIPT, a NOSCRIPT
+        let scripts = vec![Some(&a), Some(&a), None, Some(&b), Some(&a)];
+        let commands = vec![&command, &command, &plain, &command, &command];
+        let mut values = vec![
+            Value::Int(1),
+            noscript(),
+            Value::Nil,
+            noscript(),
+            noscript(),
+        ];
+        let recovery = Plain::start(scripts, commands, &values).expect("noscripts");
+        assert_eq!(recovery.pending, [3, 4]);
+        let shas: Vec<&str> = recovery
+            .pending_scripts()
+            .iter()
+            .map(|script| script.sha1)
+            .collect();
+        assert_eq!(shas, ["b", "a"]);
+        let mut recovery = recovery;
+        // The round: load b, load a, then b ran and a got NOSCRIPT again (a new flush).
+        let loads = recovery.pending_scripts();
+        let loaded = recovery.settle(
+            &loads,
+            vec![Value::Okay, Value::Okay, Value::Int(7), noscript()],
+            &mut values,
+        );
+        assert_eq!(loaded, [true, true]);
+        assert_eq!(recovery.pending, [4]);
+        assert_eq!(values[3], Value::Int(7));
+        let not_run = recovery.into_not_run();
+        assert_eq!(not_run, [false, true, false, false, false]);
+    }
+
+    #[test]
+    fn a_failed_load_leaves_its_invocations_not_run_with_its_error() {
+        let a = info("a");
+        let command = redis::cmd("EVALSHA");
+        let mut values = vec![noscript(), noscript()];
+        let mut recovery =
+            Plain::start(vec![Some(&a), Some(&a)], vec![&command, &command], &values).unwrap();
+        let loads = recovery.pending_scripts();
+        let oom = Value::ServerError(match redis::parse_redis_value(b"-OOM no memory\r\n") {
+            Ok(Value::ServerError(error)) => error,
+            other => panic!("{other:?}"),
+        });
+        recovery.settle(
+            &loads,
+            vec![oom.clone(), noscript(), noscript()],
+            &mut values,
+        );
+        assert!(recovery.done());
+        assert_eq!(values, [oom.clone(), oom]);
+        assert_eq!(recovery.into_not_run(), [true, true]);
+    }
+
+    #[test]
+    fn the_last_round_is_eval() {
+        let a = info("a");
+        let mut command = redis::cmd("EVALSHA");
+        command.arg("a").arg(1).arg("k");
+        let mut values = vec![noscript()];
+        let mut recovery = Plain::start(vec![Some(&a)], vec![&command], &values).unwrap();
+        for _ in 0..flight::MAX_RELOADS {
+            recovery.settle(&[], vec![noscript()], &mut values);
+        }
+        assert!(recovery.last_round());
+        let round = recovery.round(&[]);
+        let sent: Vec<Vec<u8>> = round
+            .cmd_iter()
+            .next()
+            .unwrap()
+            .args_iter()
+            .map(|arg| match arg {
+                redis::Arg::Simple(bytes) => bytes.to_vec(),
+                _ => Vec::new(),
+            })
+            .collect();
+        assert_eq!(sent, [&b"EVAL"[..], b"return 1", b"1", b"k"]);
+    }
+}
