@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     redis::cmd("SET").arg("{bank:b1}:acct:alice").arg(20).exec(&mut connection)?;
 
     let transfer = Transfer { bank: "b1", from: "alice", to: "bob", amount: 5 };
-    let moved = transfer.invoke(&mut connection)?; // EVALSHA, EVAL once if not cached
+    let moved = transfer.invoke(&mut connection)?; // EVALSHA; SCRIPT LOAD once if not cached
     println!("moved {moved}");
     Ok(())
 }
