@@ -66,6 +66,13 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
     };
     let mut errors = Errors::default();
     for diagnostic in &diagnostics {
+        let mut diagnostic = diagnostic.clone();
+        if let Some(origin) = &mut diagnostic.origin {
+            origin.file = files.shown(&origin.file);
+            for (including, _) in &mut origin.included_from {
+                *including = files.shown(including);
+            }
+        }
         let span = match (diagnostic.blame, &script.function) {
             // The function the struct names is not in the library: point at the name.
             (_, Some(function)) if diagnostic.lint == Lint::UnknownFunction => function.span(),
@@ -73,7 +80,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         };
         errors.push(syn::Error::new(
             span,
-            diagnostic.render_for(&path, attribute),
+            diagnostic.render_for(&files.shown(&path), attribute),
         ));
     }
     errors.finish()?;
@@ -146,6 +153,27 @@ impl CrateFiles {
                 })
             })
             .collect()
+    }
+}
+
+impl CrateFiles {
+    /// `path` (relative to the crate) as messages show it: relative to the directory the
+    /// compiler runs in, the workspace's root under cargo, so that a terminal or editor that
+    /// opens `path:line:col` finds the file from there.
+    fn shown(&self, path: &str) -> String {
+        let prefix = std::env::current_dir()
+            .ok()
+            .and_then(|directory| {
+                self.root
+                    .strip_prefix(&directory)
+                    .ok()
+                    .map(|prefix| prefix.to_path_buf())
+            })
+            .and_then(|prefix| prefix.to_str().map(|prefix| prefix.replace('\\', "/")));
+        match prefix {
+            Some(prefix) if !prefix.is_empty() => format!("{prefix}/{path}"),
+            _ => path.to_owned(),
+        }
     }
 }
 
