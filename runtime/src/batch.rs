@@ -125,9 +125,9 @@ pub const MAX_ROUNDS: usize = 8;
 /// Commands per pipeline: a node's share is sent as consecutive pipelines of about this many
 /// (a slot's group is never split, so one larger group makes a larger pipeline). Each waits for
 /// the one before, so that a failure leaves the later ones unsent (and safe to send again);
-/// the node idles for a round trip between two, which at 1,024 commands cost a batch of
-/// 10,000 one-line invocations about a fifth of its rate, and at 8,192 (about 0.5 MB of
-/// `EVALSHA`s) leaves such a batch one pipeline per node.
+/// the node idles for a round trip between two. At 1,024 commands that showed in batches of
+/// small scripts (`BENCHMARKS.md`); 8,192 (about 0.5 MB of `EVALSHA`s) sends a batch of
+/// 10,000 invocations over three primaries as one pipeline per node.
 const CHUNK: usize = 8192;
 
 /// How long `CLUSTER SLOTS` may take before the next node is asked: it is answered from
