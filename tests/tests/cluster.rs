@@ -811,6 +811,15 @@ fn invoke_sync_until(
     }
 }
 
+/// Sets its flag when dropped, on success and on panic alike.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -1125,6 +1134,9 @@ fn failover_sync_recovers_through_redis_script_cluster_functions() {
     let records: Vec<Arc<Mutex<Vec<Invocation>>>> =
         (0..3).map(|_| Arc::new(Mutex::new(Vec::new()))).collect();
     let (killed, promoted_after) = std::thread::scope(|scope| {
+        // Stops the invokers however this block ends: a failed step (no failover in time)
+        // then reports its panic instead of waiting for invokers that never stop.
+        let _stop_invokers = StopOnDrop(&stop);
         for (n, record) in (1..=3_u64).zip(&records) {
             let (client, stop) = (&client, &stop);
             scope.spawn(move || {
@@ -1338,6 +1350,8 @@ fn script_flush_mid_run_every_invocation_succeeds_exactly_once() {
     let flushed = AtomicU64::new(0);
     let evals_before = command_calls(node, "eval");
     let end = std::thread::scope(|scope| {
+        // A failed invocation reports its panic; the flusher stops either way.
+        let _stop_flusher = StopOnDrop(&stop);
         let flusher = scope.spawn(|| {
             let mut connections: Vec<redis::Connection> = cluster
                 .nodes()
