@@ -1,5 +1,5 @@
 //! Many invocations across a Redis Cluster: grouped by slot and node, pipelined, all nodes at
-//! once. This is the way to pipeline scripts on a cluster: the `redis` crate's cluster
+//! once. This is the way to pipeline scripts and functions on a cluster: the `redis` crate's cluster
 //! pipelines send the whole pipeline again on `MOVED` or `ASK` (see the end of this page).
 //!
 //! [`ClusterBatch`] takes invocations of any scripts, finds each one's primary from the hash
@@ -90,6 +90,22 @@
 //! fetched again, so after a failover the next run reaches the promoted replica. By default
 //! there is no response timeout: a large pipeline or a node busy with a slow script is waited
 //! for, not reported as failed while it runs.
+//!
+//! # Functions
+//!
+//! [`ClusterBatch::invoke_function`] adds calls of Redis 7 functions (`FCALL`, `FCALL_RO`),
+//! routed by the slot of their first key (keyless ones spread over the primaries), grouped
+//! with the slot's script invocations, and retried the same way. Each primary's first pipeline
+//! of a round starts with one `FUNCTION LOAD` per library of its share (never `REPLACE`;
+//! answered `Library ... already exists` when the node has it, which is as good), as it does
+//! with `SCRIPT LOAD`. A `FUNCTION FLUSH` can land between that load and a group; inside one
+//! `EXEC` a library is present or missing for the whole group, so a group whose calls all
+//! answered `ERR Function not found` ran none of them and is sent again whole after a new
+//! load, and one mixing a missing library with code that ran sends again its trailing run and
+//! reports the rest as [`Error::NotRun`](crate::Error::NotRun), exactly as for `NOSCRIPT`
+//! above. A function has no `EVAL` form, so every round loads its libraries again; what still
+//! misses its library when the rounds are used up is reported as not run. Replicas get the
+//! libraries by replication.
 //!
 //! # Why not the `redis` crate's cluster connection
 //!

@@ -1,4 +1,5 @@
-//! Scripts in pipelines and transactions, exactly once and in order whatever `SCRIPT FLUSH` does.
+//! Scripts and functions in pipelines and transactions, exactly once and in order whatever
+//! `SCRIPT FLUSH` or `FUNCTION FLUSH` does.
 //!
 //! # What can go wrong, and what each type does about it
 //!
@@ -86,6 +87,44 @@
 //!
 //! What none of this covers: a connection that breaks while the pipeline is in flight. Then some,
 //! all or none of it may have run, and the query returns an I/O error ([`Error::is_io_error`]).
+//!
+//! # Functions
+//!
+//! [`ScriptPipeline::invoke_function`] and [`ScriptTransaction::invoke_function`] add calls of
+//! Redis 7 functions ([`Function`]) as `FCALL` (`FCALL_RO` for `no-writes`), next to scripts
+//! and commands, with replies typed through the same [`Ticket`]s and Lua errors located in the
+//! library file. A server that lacks the library answers `ERR Function not found`, which,
+//! like `NOSCRIPT`, means that call did not run and the entries after it did (checked on Redis
+//! 7.0.15). So the same rule applies:
+//!
+//! - In a plain pipeline the trailing run of calls (and script invocations) that missed their
+//!   code is sent again, in order, after one `FUNCTION LOAD` per library (never `REPLACE`; a
+//!   load answered `Library ... already exists` is as good as done: another client loaded it);
+//!   a call that missed before something that ran is [`Error::NotRun`], listed by
+//!   [`Replies::not_run`]. A function has no `EVAL` form, so calls followed by an ordinary
+//!   command stay `FCALL`s, and a pipeline whose calls stand next to commands, scripts or calls
+//!   of another library sends one `FUNCTION LOAD` per library in front (the library's code
+//!   once per such pipeline; the server answers "already exists" without compiling it). Only a
+//!   `FUNCTION FLUSH` landing inside the pipeline itself can then leave a call not run. Calls of
+//!   one library alone need no load up front: a flush fails all of them after it, which is a
+//!   trailing run. Every round loads the libraries again; what still misses its library after
+//!   the last round is reported as not run (`tests/tests/functions.rs` runs 40,000 calls in
+//!   pipelines under a `FUNCTION FLUSH` every millisecond: each ran once, in order).
+//! - A transaction sends a `FUNCTION LOAD` of each library before its first call, inside
+//!   `MULTI`, for the reason it sends `SCRIPT LOAD`: `EXEC` runs the load and the calls with
+//!   nothing in between, so no call can miss its library. When the server has the library, the
+//!   load fails inside `EXEC` with its own reply, `ERR Library '...' already exists`, and the
+//!   rest of the transaction runs (checked on Redis 7.0.15; that reply is dropped). Loading
+//!   before `MULTI` instead would save the library's bytes per transaction but is not safe: a
+//!   flush landing between the load and the `EXEC` would fail the calls inside `EXEC` after
+//!   the other commands of the transaction ran, so it would no longer be all or nothing, and
+//!   sending them again would run them outside the caller's `WATCH`. A load that fails for
+//!   another reason (a function name another library registers, `OOM`) puts its error in place
+//!   of the library's calls; a call that finds the library but not the function (an older
+//!   version of it) is [`Error::FunctionMissing`]. A `FUNCTION FLUSH` or `FUNCTION DELETE`
+//!   added to the transaction makes the next call load its library again.
+//! - [`PipelineExt`] takes scripts only: it recognizes its invocations in a `redis::Pipeline`
+//!   by their SHA1.
 //!
 //! # Not on cluster connections
 //!
@@ -1524,6 +1563,7 @@ mod tests {
             read_only: false,
             guard_slots: true,
             slot_args: &[],
+            function: None,
         };
         assert_eq!(
             convert_reply::<i64>(&Ok(Value::Int(3)), Some(&info)).ok(),

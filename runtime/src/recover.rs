@@ -235,10 +235,10 @@ impl<'a> Plain<'a> {
     /// that the next pipeline mixing them loads them up front.
     pub(crate) fn into_not_run(self) -> Vec<bool> {
         for (script, &not_run) in self.scripts.iter().zip(&self.not_run) {
-            if let (Some(script), true) = (script, not_run) {
-                if !script.is_function() {
-                    flight::forget(script.sha1);
-                }
+            if let (Some(script), true) = (script, not_run)
+                && !script.is_function()
+            {
+                flight::forget(script.sha1);
             }
         }
         self.not_run
@@ -450,6 +450,61 @@ mod tests {
         assert!(recovery.done());
         assert_eq!(values, [oom.clone(), oom]);
         assert_eq!(recovery.into_not_run(), [true, true]);
+    }
+
+    fn not_found() -> Value {
+        match redis::parse_redis_value(b"-ERR Function not found\r\n") {
+            Ok(value) => value,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    fn function(library: &'static str) -> ScriptInfo {
+        ScriptInfo {
+            sha1: "",
+            function: Some(crate::pipeline::FunctionName {
+                library,
+                function: "f",
+            }),
+            ..info("")
+        }
+    }
+
+    #[test]
+    fn functions_that_missed_their_library_follow_the_same_rule() {
+        let (bank, script) = (function("bank"), info("a"));
+        let fcall = redis::cmd("FCALL");
+        let get = redis::cmd("GET");
+        // bank missed, GET ran, a NOSCRIPT, bank missed: the last two go again; the first
+        // did not run. A NOSCRIPT is not a function's miss, nor the reverse.
+        let scripts = vec![Some(&bank), None, Some(&script), Some(&bank)];
+        let commands = vec![&fcall, &get, &fcall, &fcall];
+        let mut values = vec![not_found(), Value::Okay, noscript(), not_found()];
+        let mut recovery = Plain::start(scripts, commands, &values).expect("misses");
+        assert_eq!(recovery.pending, [2, 3]);
+        let loads = recovery.pending_scripts();
+        let keys: Vec<_> = loads.iter().map(|load| load.load_key()).collect();
+        assert_eq!(keys, [(false, "a"), (true, "bank")]);
+        // The library exists already (another client loaded it): as good as loaded.
+        let exists = match redis::parse_redis_value(b"-ERR Library 'bank' already exists\r\n") {
+            Ok(value) => value,
+            Err(error) => panic!("{error}"),
+        };
+        let loaded = recovery.settle(
+            &loads,
+            vec![Value::Okay, exists, Value::Int(1), not_found()],
+            &mut values,
+        );
+        assert_eq!(loaded, [true], "only the script's load has a loader");
+        assert_eq!(recovery.pending, [3]);
+        // A flush in every round: after the last, the call is reported as not run.
+        while !recovery.done() {
+            let loads = recovery.pending_scripts();
+            assert_eq!(loads.len(), 1, "the library is loaded every round");
+            recovery.settle(&loads, vec![Value::Okay, not_found()], &mut values);
+        }
+        assert_eq!(recovery.rounds, flight::MAX_RELOADS + 1);
+        assert_eq!(recovery.into_not_run(), [true, false, false, true]);
     }
 
     #[test]
