@@ -1,5 +1,5 @@
 //! Many invocations across a Redis Cluster: grouped by slot and node, pipelined, all nodes at
-//! once. This is the way to pipeline scripts on a cluster: the `redis` crate's cluster
+//! once. This is the way to pipeline scripts and functions on a cluster: the `redis` crate's cluster
 //! pipelines send the whole pipeline again on `MOVED` or `ASK` (see the end of this page).
 //!
 //! [`ClusterBatch`] takes invocations of any scripts, finds each one's primary from the hash
@@ -91,6 +91,22 @@
 //! there is no response timeout: a large pipeline or a node busy with a slow script is waited
 //! for, not reported as failed while it runs.
 //!
+//! # Functions
+//!
+//! [`ClusterBatch::invoke_function`] adds calls of Redis 7 functions (`FCALL`, `FCALL_RO`),
+//! routed by the slot of their first key (keyless ones spread over the primaries), grouped
+//! with the slot's script invocations, and retried the same way. Each primary's first pipeline
+//! of a round starts with one `FUNCTION LOAD` per library of its share (never `REPLACE`;
+//! answered `Library ... already exists` when the node has it, which is as good), as it does
+//! with `SCRIPT LOAD`. A `FUNCTION FLUSH` can land between that load and a group; inside one
+//! `EXEC` a library is present or missing for the whole group, so a group whose calls all
+//! answered `ERR Function not found` ran none of them and is sent again whole after a new
+//! load, and one mixing a missing library with code that ran sends again its trailing run and
+//! reports the rest as [`Error::NotRun`](crate::Error::NotRun), exactly as for `NOSCRIPT`
+//! above. A function has no `EVAL` form, so every round loads its libraries again; what still
+//! misses its library when the rounds are used up is reported as not run. Replicas get the
+//! libraries by replication.
+//!
 //! # Why not the `redis` crate's cluster connection
 //!
 //! `redis::cluster_async::ClusterConnection::route_pipeline` (redis 1.8) sends the **whole**
@@ -115,9 +131,11 @@ use redis::{
 };
 use redis_script_analysis::{SLOT_COUNT, hash_slot};
 
-use crate::pipeline::{Replies, ScriptInfo, Ticket, load_command};
-use crate::recover::{eval_from_evalsha, is_noscript_value};
-use crate::{Error, Script};
+use crate::pipeline::{LoadKey, Replies, ScriptInfo, Ticket};
+use crate::recover::eval_from_evalsha;
+#[cfg(test)]
+use crate::recover::is_noscript_value;
+use crate::{Error, Function, Script};
 
 /// How many times an invocation is sent at most, by default ([`Retry::default`]).
 pub const MAX_ROUNDS: usize = 8;
@@ -769,8 +787,10 @@ fn settle(group: &Group, values: Vec<Value>, replies: &mut [Result<Value, RedisE
 /// What [`settle`] needs to know of the scripts to recover from `NOSCRIPT`: the SHA1 of each
 /// invocation, the loads that failed on the node, and where to mark what did not run.
 struct Scripts<'a> {
-    sha1s: &'a dyn Fn(usize) -> &'static str,
-    failed_loads: &'a [(&'static str, Value)],
+    keys: &'a dyn Fn(usize) -> LoadKey,
+    /// Whether a member's reply says it missed its script or library.
+    missed: &'a dyn Fn(usize, &Value) -> bool,
+    failed_loads: &'a [(LoadKey, Value)],
     not_run: &'a mut [bool],
 }
 
@@ -778,17 +798,18 @@ impl Scripts<'_> {
     #[cfg(test)]
     fn none() -> Scripts<'static> {
         Scripts {
-            sha1s: &|_| "",
+            keys: &|_| (false, ""),
+            missed: &|_, value| is_noscript_value(value),
             failed_loads: &[],
             not_run: &mut [],
         }
     }
 
     fn failed_load(&self, member: usize) -> Option<&Value> {
-        let sha1 = (self.sha1s)(member);
+        let key = (self.keys)(member);
         self.failed_loads
             .iter()
-            .find(|(failed, _)| *failed == sha1)
+            .find(|(failed, _)| *failed == key)
             .map(|(_, error)| error)
     }
 
@@ -809,21 +830,21 @@ fn noscripts(
     replies: &mut [Result<Value, RedisError>],
     scripts: &mut Scripts<'_>,
 ) -> Next {
-    let is_noscript =
-        |reply: &Result<Value, RedisError>| matches!(reply, Ok(value) if is_noscript_value(value));
+    let missed = scripts.missed;
+    let is_noscript = |member: usize, replies: &[Result<Value, RedisError>]| matches!(&replies[member], Ok(value) if missed(member, value));
     if !group
         .members
         .iter()
-        .any(|&member| is_noscript(&replies[member]))
+        .any(|&member| is_noscript(member, replies))
     {
         return Next::Done;
     }
     let mut trailing = group.members.len();
-    while trailing > 0 && is_noscript(&replies[group.members[trailing - 1]]) {
+    while trailing > 0 && is_noscript(group.members[trailing - 1], replies) {
         trailing -= 1;
     }
     for &member in &group.members[..trailing] {
-        if is_noscript(&replies[member]) {
+        if is_noscript(member, replies) {
             scripts.mark_not_run(member);
         }
     }
@@ -1072,11 +1093,34 @@ impl ClusterBatch {
     /// assert_eq!((ticket.index(), batch.len()), (0, 1));
     /// ```
     pub fn invoke<S: Script + ?Sized>(&mut self, script: &S) -> Ticket<S::Output> {
-        let command = script.evalsha_command();
+        self.add(ScriptInfo::of::<S>(), script.evalsha_command())
+    }
+
+    /// Adds a call of the function `function` (`FCALL`, `FCALL_RO` for a `no-writes`
+    /// function), routed, grouped and retried as script invocations are; its reply converts
+    /// into the function's `returns` type. Each primary gets one `FUNCTION LOAD` per library
+    /// of its share before its groups (answered `Library ... already exists` when it has the
+    /// library, which is as good); a group whose calls miss the library anyway (a
+    /// `FUNCTION FLUSH` in between) ran none of them and is sent again whole, as after
+    /// `NOSCRIPT` (see the [module documentation](crate::batch#functions)).
+    ///
+    /// ```
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() {
+    /// let mut batch = redis_script::batch::ClusterBatch::new();
+    /// let ticket = batch.invoke_function(&Transfer { from: "{b}:a", to: "{b}:b", amount: 1 });
+    /// assert_eq!((ticket.index(), batch.len()), (0, 1));
+    /// # }
+    /// ```
+    pub fn invoke_function<F: Function + ?Sized>(&mut self, function: &F) -> Ticket<F::Output> {
+        self.add(ScriptInfo::of_function::<F>(), function.fcall_command())
+    }
+
+    fn add<T>(&mut self, script: ScriptInfo, command: Cmd) -> Ticket<T> {
         let slot = first_key_slot(&command);
         self.entries.push(Entry {
             command,
-            script: ScriptInfo::of::<S>(),
+            script,
             slot,
         });
         Ticket::new(self.entries.len() - 1)
@@ -1158,9 +1202,10 @@ impl ClusterBatch {
                 stale = again.iter().any(|again| again.stale);
                 pending = again.into_iter().map(|again| again.group).collect();
             }
-            // What still says `NOSCRIPT` when the rounds are used up did not run.
-            for (reply, not_run) in replies.iter().zip(&mut not_run) {
-                if matches!(reply, Ok(value) if is_noscript_value(value)) {
+            // What still says `NOSCRIPT` (or `Function not found`) when the rounds are used up
+            // did not run.
+            for ((reply, not_run), entry) in replies.iter().zip(&mut not_run).zip(&self.entries) {
+                if matches!(reply, Ok(value) if entry.script.missed(value)) {
                     *not_run = true;
                 }
             }
@@ -1269,12 +1314,14 @@ impl ClusterBatch {
                 }
             }
         }
-        let sha1s = |member: usize| self.entries[member].script.sha1;
+        let keys = |member: usize| self.entries[member].script.load_key();
+        let missed = |member: usize, value: &Value| self.entries[member].script.missed(value);
         let mut any_broken = false;
         for (address, results, failed_loads) in futures_util::future::join_all(runs).await {
             let mut broken = false;
             let mut scripts = Scripts {
-                sha1s: &sha1s,
+                keys: &keys,
+                missed: &missed,
                 failed_loads: &failed_loads,
                 not_run: &mut *not_run,
             };
@@ -1338,12 +1385,18 @@ impl ClusterBatch {
         address: &Address,
         share: Vec<Group>,
         last_round: bool,
-    ) -> (Vec<(Group, Sent)>, Vec<(&'static str, Value)>) {
+    ) -> (Vec<(Group, Sent)>, Vec<(LoadKey, Value)>) {
         let mut loads: Vec<&ScriptInfo> = Vec::new();
-        for group in share.iter().filter(|group| !group.eval(last_round)) {
+        for group in &share {
+            // A script that goes as `EVAL` needs no load; a function has no such form.
+            let eval = group.eval(last_round);
             for &member in &group.members {
                 let script = &self.entries[member].script;
-                if !loads.iter().any(|known| known.sha1 == script.sha1) {
+                if (!eval || script.is_function())
+                    && !loads
+                        .iter()
+                        .any(|known| known.load_key() == script.load_key())
+                {
                     loads.push(script);
                 }
             }
@@ -1364,7 +1417,7 @@ impl ClusterBatch {
             let chunk_loads = std::mem::take(&mut loads);
             let mut pipeline = redis::Pipeline::with_capacity(commands + chunk_loads.len());
             for script in &chunk_loads {
-                pipeline.add_command(load_command(script.source));
+                pipeline.add_command(script.load_command());
             }
             for group in &chunk {
                 if group.asking() {
@@ -1409,8 +1462,8 @@ impl ClusterBatch {
                 Ok(values) if values.len() == expected => {
                     let mut values = values.into_iter();
                     for (script, reply) in chunk_loads.iter().zip(values.by_ref()) {
-                        if matches!(reply, Value::ServerError(_)) {
-                            failed_loads.push((script.sha1, reply));
+                        if script.load_failed(&reply) {
+                            failed_loads.push((script.load_key(), reply));
                         }
                     }
                     for group in chunk {
@@ -1737,12 +1790,14 @@ mod tests {
         let four = group(vec![0, 1, 2, 3], Target::BySlot);
         let mut replies = vec![Ok(Value::Nil); 4];
         let mut not_run = vec![false; 4];
-        let sha1s = |member: usize| if member == 3 { "b" } else { "a" };
+        let sha1s = |member: usize| (false, if member == 3 { "b" } else { "a" });
+        let missed = |_: usize, value: &Value| is_noscript_value(value);
         // A flush before EXEC: every member NOSCRIPT, nothing ran: all go again, in order.
         let exec = Value::Array(vec![noscript(), noscript(), noscript(), noscript()]);
         let mut sent = vec![Value::Okay, queued(), queued(), queued(), queued(), exec];
         let mut scripts = Scripts {
-            sha1s: &sha1s,
+            keys: &sha1s,
+            missed: &missed,
             failed_loads: &[],
             not_run: &mut not_run,
         };
@@ -1761,10 +1816,11 @@ mod tests {
         assert_eq!(scripts.not_run, [false, true, false, false]);
         // A failed load of b: member 3 is final, with the load's error.
         let oom = error("OOM command not allowed when used memory > 'maxmemory'.");
-        let failed = [("b", oom.clone())];
+        let failed = [((false, "b"), oom.clone())];
         let mut not_run = vec![false; 4];
         let mut scripts = Scripts {
-            sha1s: &sha1s,
+            keys: &sha1s,
+            missed: &missed,
             failed_loads: &failed,
             not_run: &mut not_run,
         };

@@ -27,6 +27,7 @@ fn registered() -> &'static HashMap<&'static str, ScriptInfo> {
                     read_only: script.flags.no_writes,
                     guard_slots: false,
                     slot_args: &[],
+                    function: None,
                 };
                 (script.sha1, info)
             })
@@ -241,7 +242,7 @@ impl<C: redis::ConnectionLike + ?Sized> redis::ConnectionLike for Recovering<'_,
             )?,
             None => self.inner.req_packed_commands(cmd, 0, count)?,
         };
-        crate::recover::take_loads(&mut values, loaders);
+        crate::recover::take_loads(&mut values, &loads, loaders);
         if values.len() != count {
             return Err(count_error(count, values.len()));
         }
@@ -325,7 +326,7 @@ impl<C: redis::aio::ConnectionLike + Send> redis::aio::ConnectionLike for Recove
                 }
                 None => self.inner.req_packed_commands(pipeline, 0, count).await?,
             };
-            crate::recover::take_loads(&mut values, loaders);
+            crate::recover::take_loads(&mut values, &loads, loaders);
             if values.len() != count {
                 return Err(count_error(count, values.len()));
             }

@@ -1,4 +1,5 @@
-//! Scripts in pipelines and transactions, exactly once and in order whatever `SCRIPT FLUSH` does.
+//! Scripts and functions in pipelines and transactions, exactly once and in order whatever
+//! `SCRIPT FLUSH` or `FUNCTION FLUSH` does.
 //!
 //! # What can go wrong, and what each type does about it
 //!
@@ -87,6 +88,44 @@
 //! What none of this covers: a connection that breaks while the pipeline is in flight. Then some,
 //! all or none of it may have run, and the query returns an I/O error ([`Error::is_io_error`]).
 //!
+//! # Functions
+//!
+//! [`ScriptPipeline::invoke_function`] and [`ScriptTransaction::invoke_function`] add calls of
+//! Redis 7 functions ([`Function`]) as `FCALL` (`FCALL_RO` for `no-writes`), next to scripts
+//! and commands, with replies typed through the same [`Ticket`]s and Lua errors located in the
+//! library file. A server that lacks the library answers `ERR Function not found`, which,
+//! like `NOSCRIPT`, means that call did not run and the entries after it did (checked on Redis
+//! 7.0.15). So the same rule applies:
+//!
+//! - In a plain pipeline the trailing run of calls (and script invocations) that missed their
+//!   code is sent again, in order, after one `FUNCTION LOAD` per library (never `REPLACE`; a
+//!   load answered `Library ... already exists` is as good as done: another client loaded it);
+//!   a call that missed before something that ran is [`Error::NotRun`], listed by
+//!   [`Replies::not_run`]. A function has no `EVAL` form, so calls followed by an ordinary
+//!   command stay `FCALL`s, and a pipeline whose calls stand next to commands, scripts or calls
+//!   of another library sends one `FUNCTION LOAD` per library in front (the library's code
+//!   once per such pipeline; the server answers "already exists" without compiling it). Only a
+//!   `FUNCTION FLUSH` landing inside the pipeline itself can then leave a call not run. Calls of
+//!   one library alone need no load up front: a flush fails all of them after it, which is a
+//!   trailing run. Every round loads the libraries again; what still misses its library after
+//!   the last round is reported as not run (`tests/tests/functions.rs` runs 40,000 calls in
+//!   pipelines under a `FUNCTION FLUSH` every millisecond: each ran once, in order).
+//! - A transaction sends a `FUNCTION LOAD` of each library before its first call, inside
+//!   `MULTI`, for the reason it sends `SCRIPT LOAD`: `EXEC` runs the load and the calls with
+//!   nothing in between, so no call can miss its library. When the server has the library, the
+//!   load fails inside `EXEC` with its own reply, `ERR Library '...' already exists`, and the
+//!   rest of the transaction runs (checked on Redis 7.0.15; that reply is dropped). Loading
+//!   before `MULTI` instead would save the library's bytes per transaction but is not safe: a
+//!   flush landing between the load and the `EXEC` would fail the calls inside `EXEC` after
+//!   the other commands of the transaction ran, so it would no longer be all or nothing, and
+//!   sending them again would run them outside the caller's `WATCH`. A load that fails for
+//!   another reason (a function name another library registers, `OOM`) puts its error in place
+//!   of the library's calls; a call that finds the library but not the function (an older
+//!   version of it) is [`Error::FunctionMissing`]. A `FUNCTION FLUSH` or `FUNCTION DELETE`
+//!   added to the transaction makes the next call load its library again.
+//! - [`PipelineExt`] takes scripts only: it recognizes its invocations in a `redis::Pipeline`
+//!   by their SHA1.
+//!
 //! # Not on cluster connections
 //!
 //! [`ScriptPipeline`] and [`ScriptTransaction`] are for one server (a standalone server, or one
@@ -110,7 +149,10 @@ use std::marker::PhantomData;
 
 use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, Value};
 
-use crate::{Error, Script};
+use crate::{Error, Function, Script};
+
+/// `ERR Function not found`: see `fcall`.
+const FUNCTION_NOT_FOUND: &str = "Function not found";
 
 /// What the replies need to know of a script: constants of its [`Script`] implementation.
 #[derive(Clone, Copy, Debug)]
@@ -125,7 +167,22 @@ pub(crate) struct ScriptInfo {
     pub(crate) guard_slots: bool,
     /// `Script::SLOT_ARGS`: arguments the slot guard checks with the keys.
     pub(crate) slot_args: &'static [usize],
+    /// `Some` for a function of a library (sent as `FCALL`; `sha1` is empty and `source` is
+    /// the library's code), `None` for a script.
+    pub(crate) function: Option<FunctionName>,
 }
+
+/// The names a function's invocation needs besides those of a script.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FunctionName {
+    pub(crate) library: &'static str,
+    pub(crate) function: &'static str,
+}
+
+/// What identifies one load (`SCRIPT LOAD` or `FUNCTION LOAD`) among those of a batch: whether
+/// it is a library's, and the script's SHA1 or the library's name. The flag keeps a library
+/// that happens to be named like a SHA1 apart from the script.
+pub(crate) type LoadKey = (bool, &'static str);
 
 impl ScriptInfo {
     pub(crate) fn of<S: Script + ?Sized>() -> Self {
@@ -137,6 +194,82 @@ impl ScriptInfo {
             read_only: S::FLAGS.no_writes,
             guard_slots: S::SLOT_GUARD,
             slot_args: S::SLOT_ARGS,
+            function: None,
+        }
+    }
+
+    pub(crate) fn of_function<F: Function + ?Sized>() -> Self {
+        ScriptInfo {
+            name: F::NAME,
+            path: F::PATH,
+            source: F::SOURCE,
+            sha1: "",
+            read_only: F::FLAGS.no_writes,
+            guard_slots: F::SLOT_GUARD,
+            slot_args: F::SLOT_ARGS,
+            function: Some(FunctionName {
+                library: F::LIBRARY,
+                function: F::FUNCTION,
+            }),
+        }
+    }
+
+    /// The error of a failed reply, located in the script's or library's file. A function
+    /// that is still missing after its library was loaded (or that a transaction's load could
+    /// not bring) is [`Error::FunctionMissing`], as for a single call.
+    pub(crate) fn error(&self, error: RedisError) -> Error {
+        match self.function {
+            Some(function) if crate::fcall::is_function_missing(&error) => Error::FunctionMissing {
+                function: function.function,
+                library: function.library,
+                path: self.path,
+                source: error,
+            },
+            _ => Error::from_reply(error, self.path, self.source),
+        }
+    }
+
+    pub(crate) fn is_function(&self) -> bool {
+        self.function.is_some()
+    }
+
+    pub(crate) fn load_key(&self) -> LoadKey {
+        match self.function {
+            Some(function) => (true, function.library),
+            None => (false, self.sha1),
+        }
+    }
+
+    /// `SCRIPT LOAD source`, or `FUNCTION LOAD code` (never `REPLACE`: see `fcall`).
+    pub(crate) fn load_command(&self) -> Cmd {
+        if self.is_function() {
+            crate::fcall::load_command(self.source, false)
+        } else {
+            load_command(self.source)
+        }
+    }
+
+    /// Whether a reply says this invocation did not run because the server lacks its code:
+    /// `NOSCRIPT` for a script, `ERR Function not found` for a function.
+    pub(crate) fn missed(&self, reply: &Value) -> bool {
+        match reply {
+            Value::ServerError(error) if self.is_function() => {
+                error.code() == "ERR" && error.details().map(str::trim) == Some(FUNCTION_NOT_FOUND)
+            }
+            Value::ServerError(error) => error.kind() == Some(redis::ServerErrorKind::NoScript),
+            _ => false,
+        }
+    }
+
+    /// Whether the reply to this invocation's load is a failure. A library that already
+    /// exists is as good as loaded for a call of it (another client loaded it first).
+    pub(crate) fn load_failed(&self, reply: &Value) -> bool {
+        match reply {
+            Value::ServerError(error) if self.is_function() => {
+                !crate::fcall::is_library_existing(&RedisError::from(error.clone()))
+            }
+            Value::ServerError(_) => true,
+            _ => false,
         }
     }
 
@@ -192,6 +325,17 @@ pub(crate) fn is_script_flush(command: &Cmd) -> bool {
     is(args.next(), "SCRIPT") && is(args.next(), "FLUSH")
 }
 
+/// Whether a command removes libraries (`FUNCTION FLUSH`, `FUNCTION DELETE`), so that a
+/// transaction loads a library again before its next call.
+fn is_function_removal(command: &Cmd) -> bool {
+    let mut args = command.args_iter();
+    let is = |arg: &Option<redis::Arg<&[u8]>>, word: &str| matches!(arg, Some(redis::Arg::Simple(bytes)) if bytes.eq_ignore_ascii_case(word.as_bytes()));
+    is(&args.next(), "FUNCTION") && {
+        let sub = args.next();
+        is(&sub, "FLUSH") || is(&sub, "DELETE")
+    }
+}
+
 /// Whether `C` is one of the `redis` crate's cluster connections (`redis::cluster::ClusterConnection`,
 /// `redis::cluster_async::ClusterConnection`), told by the path of its type: `redis`'s
 /// `ConnectionLike` traits have no cluster hint. A cluster connection behind a wrapper type or a
@@ -226,7 +370,7 @@ pub(crate) fn convert_reply<T: FromRedisValue>(
     let value = match reply {
         Err(error) => {
             return Err(match script {
-                Some(info) => Error::from_reply(error.clone(), info.path, info.source),
+                Some(info) => info.error(error.clone()),
                 None => Error::Redis(error.clone()),
             });
         }
@@ -236,7 +380,7 @@ pub(crate) fn convert_reply<T: FromRedisValue>(
         Value::ServerError(error) => {
             let error = RedisError::from(error.clone());
             return Err(match script {
-                Some(info) => Error::from_reply(error, info.path, info.source),
+                Some(info) => info.error(error),
                 None => Error::Redis(error),
             });
         }
@@ -245,7 +389,7 @@ pub(crate) fn convert_reply<T: FromRedisValue>(
             Ok(value) => value,
             Err(error) => {
                 return Err(match script {
-                    Some(info) => Error::from_reply(error, info.path, info.source),
+                    Some(info) => info.error(error),
                     None => Error::Redis(error),
                 });
             }
@@ -566,6 +710,36 @@ impl ScriptPipeline {
         Ticket::new(index)
     }
 
+    /// Adds a call of the function `function` (sent as `FCALL`, `FCALL_RO` for a `no-writes`
+    /// function); its reply converts into the function's `returns` type, and its Lua errors
+    /// name the library file and line, as for [`Function::invoke`].
+    ///
+    /// A call answered `ERR Function not found` did not run. Those that end the pipeline are
+    /// sent again in order after one `FUNCTION LOAD` per library; one that something after it
+    /// ran is [`Error::NotRun`] (see the [module documentation](crate::pipeline#functions)).
+    /// A pipeline whose calls stand next to commands, scripts or calls of another library
+    /// loads their libraries up front, so that this takes a `FUNCTION FLUSH` landing inside
+    /// the pipeline itself.
+    ///
+    /// ```
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() {
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// let balance = pipeline.invoke_function(&Transfer { from: "{b}:a", to: "{b}:b", amount: 1 });
+    /// let sent = pipeline.as_pipeline().cmd_iter().next().unwrap();
+    /// assert_eq!(sent.args_iter().count(), 6); // FCALL doc_transfer 2 {b}:a {b}:b 1
+    /// assert_eq!(balance.index(), 0);
+    /// # }
+    /// ```
+    pub fn invoke_function<F: Function + ?Sized>(&mut self, function: &F) -> Ticket<F::Output> {
+        let index = self.scripts.len();
+        self.pipeline.add_command(function.fcall_command());
+        self.scripts.push(Some(ScriptInfo::of_function::<F>()));
+        self.invocations += 1;
+        self.first_invocation.get_or_insert(index);
+        Ticket::new(index)
+    }
+
     /// Adds an ordinary command (a [`Cmd`], `&Cmd` or `&mut Cmd`, as `redis::cmd(..).arg(..)`
     /// gives); its reply converts into `T` (use [`redis::Value`] to keep it raw, `()` to ignore
     /// it).
@@ -630,11 +804,30 @@ impl ScriptPipeline {
     }
 
     /// The loads to send in front: scripts of a mixed run of `EVALSHA`s that this process
-    /// never loaded (see `flight::first_loads`).
+    /// never loaded (see `flight::first_loads`), then the libraries of the pipeline's functions
+    /// when a call could miss its library next to something that runs (an ordinary command, a
+    /// script, a function of another library), which would leave it not run. Calls of one
+    /// library alone miss together and are all sent again, so they need no load up front.
     fn first_loads(&self) -> (Vec<&ScriptInfo>, Vec<crate::flight::Loader>) {
         let from = self.eval_before();
         let mixed = crate::recover::mixed(self.scripts[from..].iter().flatten());
-        crate::recover::first_loads(&mixed)
+        let (mut loads, loaders) = crate::recover::first_loads(&mixed);
+        let entries = self.scripts.iter().flatten();
+        let first_function = self
+            .scripts
+            .iter()
+            .position(|entry| entry.is_some_and(|entry| entry.is_function()));
+        if let Some(first_function) = first_function {
+            let mut keys = entries.clone().map(ScriptInfo::load_key);
+            let first = keys.next();
+            // Commands before every call cannot make one of them not run.
+            let alone = self.last_command.is_none_or(|last| last < first_function)
+                && keys.all(|key| Some(key) == first);
+            if !alone {
+                loads.extend(crate::recover::libraries(entries));
+            }
+        }
+        (loads, loaders)
     }
 
     /// What goes on the wire when it is not the pipeline as added: `loads` in front, and
@@ -646,11 +839,11 @@ impl ScriptPipeline {
         }
         let mut pipeline = redis::Pipeline::with_capacity(loads.len() + self.len());
         for script in loads {
-            pipeline.add_command(load_command(script.source));
+            pipeline.add_command(script.load_command());
         }
         for (index, (command, script)) in self.pipeline.cmd_iter().zip(&self.scripts).enumerate() {
             match script {
-                Some(script) if index < eval_before => {
+                Some(script) if index < eval_before && !script.is_function() => {
                     pipeline.add_command(crate::recover::eval_from_evalsha(script, command))
                 }
                 _ => pipeline.add_command(command.clone()),
@@ -661,22 +854,22 @@ impl ScriptPipeline {
 
     /// The recovery of this pipeline's `EVALSHA`s (`None` when no reply is `NOSCRIPT`).
     fn recovery(&self, values: &[Value]) -> Option<crate::recover::Plain<'_>> {
-        if !values.iter().any(crate::recover::is_noscript_value) {
-            return None;
-        }
+        // Sent as `EVAL`, a script cannot miss; a function has no such form and is recovered
+        // wherever it stands.
         let eval_before = self.eval_before();
-        let scripts = self
+        let scripts: Vec<Option<&ScriptInfo>> = self
             .scripts
             .iter()
             .enumerate()
             .map(|(index, script)| {
-                if index < eval_before {
-                    None
-                } else {
-                    script.as_ref()
-                }
+                script
+                    .as_ref()
+                    .filter(|script| index >= eval_before || script.is_function())
             })
             .collect();
+        if !crate::recover::any_missed(&scripts, values) {
+            return None;
+        }
         crate::recover::Plain::start(scripts, self.pipeline.cmd_iter().collect(), values)
     }
 
@@ -712,7 +905,7 @@ impl ScriptPipeline {
         let _children = span.children(self.invocation_spans());
         let mut mark = crate::flight::mark();
         let mut values = connection.req_packed_commands(&packed, 0, loads.len() + self.len())?;
-        crate::recover::take_loads(&mut values, loaders);
+        crate::recover::take_loads(&mut values, &loads, loaders);
         self.check_count(&values)?;
         let mut not_run = Vec::new();
         if let Some(mut recovery) = self.recovery(&values) {
@@ -767,7 +960,7 @@ impl ScriptPipeline {
                         .await?
                 }
             };
-            crate::recover::take_loads(&mut values, loaders);
+            crate::recover::take_loads(&mut values, &loads, loaders);
             self.check_count(&values)?;
             let mut not_run = Vec::new();
             if let Some(mut recovery) = self.recovery(&values) {
@@ -877,9 +1070,10 @@ pub struct ScriptTransaction {
     pipeline: redis::Pipeline,
     /// One entry per command sent between `MULTI` and `EXEC`.
     sent: Vec<Sent>,
-    /// The scripts loaded since the start or the last `SCRIPT FLUSH` in the transaction: SHA1
-    /// and the index in `sent` of the `SCRIPT LOAD`.
-    loaded: Vec<(&'static str, usize)>,
+    /// The scripts and libraries loaded since the start or the last `SCRIPT FLUSH` /
+    /// `FUNCTION FLUSH` / `FUNCTION DELETE` in the transaction, and the index in `sent` of the
+    /// `SCRIPT LOAD` or `FUNCTION LOAD`.
+    loaded: Vec<(LoadKey, usize)>,
     added: usize,
     invocations: usize,
 }
@@ -887,8 +1081,9 @@ pub struct ScriptTransaction {
 /// One command of a transaction, as sent between `MULTI` and `EXEC`.
 #[derive(Clone, Copy, Debug)]
 enum Sent {
-    /// A `SCRIPT LOAD` the transaction added: its reply is not the caller's.
-    Load,
+    /// A `SCRIPT LOAD` or `FUNCTION LOAD` the transaction added: its reply is not the
+    /// caller's.
+    Load(ScriptInfo),
     /// A command the caller added.
     Command,
     /// An invocation; `load` is the index in `sent` of the `SCRIPT LOAD` it relies on, and
@@ -938,20 +1133,48 @@ impl ScriptTransaction {
     /// assert_eq!(transaction.as_pipeline().len(), 3); // SCRIPT LOAD, EVALSHA, EVALSHA
     /// ```
     pub fn invoke<S: Script + ?Sized>(&mut self, script: &S) -> Ticket<S::Output> {
-        let known = self.loaded.iter().find(|(sha1, _)| *sha1 == S::SHA1);
+        self.add_invocation(ScriptInfo::of::<S>(), script.evalsha_command())
+    }
+
+    /// Adds a call of the function `function` (sent as `FCALL`, `FCALL_RO` for a `no-writes`
+    /// function, after a `FUNCTION LOAD` of its library the first time the library appears).
+    ///
+    /// The load is inside the transaction, so no other client's `FUNCTION FLUSH` can come
+    /// between it and the calls: none of them can miss the library. When the server has the
+    /// library already, the load fails with its own reply (`Library ... already exists`),
+    /// which is dropped, and the rest of the transaction runs (see the
+    /// [module documentation](crate::pipeline#functions)).
+    ///
+    /// ```
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() {
+    /// let mut transaction = redis_script::ScriptTransaction::new();
+    /// transaction.invoke_function(&Transfer { from: "{b}:a", to: "{b}:b", amount: 1 });
+    /// transaction.invoke_function(&Transfer { from: "{b}:b", to: "{b}:a", amount: 1 });
+    /// assert_eq!(transaction.len(), 2);
+    /// assert_eq!(transaction.as_pipeline().len(), 3); // FUNCTION LOAD, FCALL, FCALL
+    /// # }
+    /// ```
+    pub fn invoke_function<F: Function + ?Sized>(&mut self, function: &F) -> Ticket<F::Output> {
+        self.add_invocation(ScriptInfo::of_function::<F>(), function.fcall_command())
+    }
+
+    fn add_invocation<T>(&mut self, script: ScriptInfo, command: Cmd) -> Ticket<T> {
+        let key = script.load_key();
+        let known = self.loaded.iter().find(|(loaded, _)| *loaded == key);
         let (load, first) = match known {
             Some(&(_, load)) => (load, false),
             None => {
                 let load = self.sent.len();
-                self.pipeline.add_command(load_command(S::SOURCE));
-                self.sent.push(Sent::Load);
-                self.loaded.push((S::SHA1, load));
+                self.pipeline.add_command(script.load_command());
+                self.sent.push(Sent::Load(script));
+                self.loaded.push((key, load));
                 (load, true)
             }
         };
-        self.pipeline.add_command(script.evalsha_command());
+        self.pipeline.add_command(command);
         self.sent.push(Sent::Invocation {
-            script: ScriptInfo::of::<S>(),
+            script,
             load,
             first,
         });
@@ -969,7 +1192,7 @@ impl ScriptTransaction {
     /// ```
     pub fn command<T: FromRedisValue>(&mut self, command: impl Borrow<Cmd>) -> Ticket<T> {
         let command = command.borrow();
-        if is_script_flush(command) {
+        if is_script_flush(command) || is_function_removal(command) {
             self.loaded.clear();
         }
         self.pipeline.add_command(command.clone());
@@ -1104,8 +1327,8 @@ impl ScriptTransaction {
         let mut failed_loads: Vec<(usize, Value)> = Vec::new();
         for (index, (value, sent)) in items.into_iter().zip(&self.sent).enumerate() {
             match *sent {
-                Sent::Load => {
-                    if matches!(value, Value::ServerError(_)) {
+                Sent::Load(script) => {
+                    if script.load_failed(&value) {
                         failed_loads.push((index, value));
                     }
                 }
@@ -1120,13 +1343,10 @@ impl ScriptTransaction {
                             .find(|(at, _)| *at == load)
                             .map(|(_, failure)| failure.clone())
                     };
-                    let value = match &value {
-                        Value::ServerError(error)
-                            if error.kind() == Some(redis::ServerErrorKind::NoScript) =>
-                        {
-                            failed_load().unwrap_or(value)
-                        }
-                        _ => value,
+                    let value = if script.missed(&value) {
+                        failed_load().unwrap_or(value)
+                    } else {
+                        value
                     };
                     values.push(value);
                     scripts.push(Some(script));
@@ -1141,7 +1361,7 @@ impl ScriptTransaction {
             self.pipeline.cmd_iter(),
             self.sent.iter().map(|sent| match sent {
                 Sent::Invocation { script, .. } => Some(script),
-                Sent::Load | Sent::Command => None,
+                Sent::Load(_) | Sent::Command => None,
             }),
         )
     }
@@ -1158,7 +1378,7 @@ impl ScriptTransaction {
             .zip(&self.sent)
             .filter_map(|(command, sent)| match sent {
                 Sent::Invocation { script, first, .. } => Some((script, command, *first)),
-                Sent::Load | Sent::Command => None,
+                Sent::Load(_) | Sent::Command => None,
             })
     }
 }
@@ -1343,6 +1563,7 @@ mod tests {
             read_only: false,
             guard_slots: true,
             slot_args: &[],
+            function: None,
         };
         assert_eq!(
             convert_reply::<i64>(&Ok(Value::Int(3)), Some(&info)).ok(),

@@ -22,18 +22,44 @@
 //! `NOSCRIPT`, so the recovery always ends. A `SCRIPT LOAD` that fails (a source the server
 //! cannot compile, `OOM`) makes its script's invocations of that round not run, with the load's
 //! error.
+//!
+//! Functions (`FCALL`) follow the same rule: `ERR Function not found` means the call did not
+//! run, and a trailing run of such calls goes again after one `FUNCTION LOAD` per distinct
+//! library (a load answered `Library ... already exists` counts as done: another client loaded
+//! it). There is no `EVAL` for a function, so a round never stops a `FUNCTION FLUSH` storm for
+//! good: every round sends the loads again, and what still misses its library after the last
+//! round is reported as not run.
 
 use redis::{Cmd, Value};
 
 use crate::flight;
-use crate::pipeline::{ScriptInfo, load_command};
+use crate::pipeline::{LoadKey, ScriptInfo};
 
 pub(crate) fn is_noscript_value(value: &Value) -> bool {
     matches!(value, Value::ServerError(error) if error.kind() == Some(redis::ServerErrorKind::NoScript))
 }
 
-/// `EVAL source numkeys keys... args...` from an `EVALSHA sha1 numkeys ...` command.
+/// The distinct libraries of the functions among `entries`, to load in front of a pipeline.
+pub(crate) fn libraries<'a>(entries: impl Iterator<Item = &'a ScriptInfo>) -> Vec<&'a ScriptInfo> {
+    let mut libraries: Vec<&'a ScriptInfo> = Vec::new();
+    for entry in entries {
+        if entry.is_function()
+            && !libraries
+                .iter()
+                .any(|known| known.load_key() == entry.load_key())
+        {
+            libraries.push(entry);
+        }
+    }
+    libraries
+}
+
+/// `EVAL source numkeys keys... args...` from an `EVALSHA sha1 numkeys ...` command; a
+/// function's `FCALL` as it is, since a function has no such form.
 pub(crate) fn eval_from_evalsha(script: &ScriptInfo, evalsha: &Cmd) -> Cmd {
+    if script.is_function() {
+        return evalsha.clone();
+    }
     let (count, bytes) = evalsha
         .args_iter()
         .fold((0, 0), |(count, bytes), arg| match arg {
@@ -71,7 +97,7 @@ impl<'a> Plain<'a> {
         commands: Vec<&'a Cmd>,
         values: &[Value],
     ) -> Option<Self> {
-        if !values.iter().any(is_noscript_value) {
+        if !any_missed(&scripts, values) {
             return None;
         }
         let mut recovery = Plain {
@@ -95,12 +121,14 @@ impl<'a> Plain<'a> {
         self.rounds >= flight::MAX_RELOADS
     }
 
-    /// The distinct scripts of the next round.
+    /// The distinct scripts and libraries of the next round.
     pub(crate) fn pending_scripts(&self) -> Vec<&'a ScriptInfo> {
         let mut scripts: Vec<&'a ScriptInfo> = Vec::new();
         for &entry in &self.pending {
             if let Some(script) = self.scripts[entry]
-                && !scripts.iter().any(|known| known.sha1 == script.sha1)
+                && !scripts
+                    .iter()
+                    .any(|known| known.load_key() == script.load_key())
             {
                 scripts.push(script);
             }
@@ -113,7 +141,7 @@ impl<'a> Plain<'a> {
     pub(crate) fn round(&self, loads: &[&ScriptInfo]) -> redis::Pipeline {
         let mut pipeline = redis::Pipeline::with_capacity(loads.len() + self.pending.len());
         for script in loads {
-            pipeline.add_command(load_command(script.source));
+            pipeline.add_command(script.load_command());
         }
         let last = self.last_round();
         for &entry in &self.pending {
@@ -126,8 +154,8 @@ impl<'a> Plain<'a> {
         pipeline
     }
 
-    /// Takes a round's replies (the loads' first) into `values`; returns whether each load
-    /// succeeded, for `flight`.
+    /// Takes a round's replies (the loads' first) into `values`; returns whether each script
+    /// load succeeded, for `flight` (library loads have no loader there).
     pub(crate) fn settle(
         &mut self,
         loads: &[&ScriptInfo],
@@ -136,15 +164,17 @@ impl<'a> Plain<'a> {
     ) -> Vec<bool> {
         self.rounds += 1;
         let mut replies = replies.into_iter();
-        let mut failed: Vec<(&str, Value)> = Vec::new();
+        let mut failed: Vec<(LoadKey, Value)> = Vec::new();
         let mut loaded = Vec::with_capacity(loads.len());
         for script in loads {
             let reply = replies.next().unwrap_or(Value::Nil);
-            let ok = !matches!(reply, Value::ServerError(_));
+            let ok = !script.load_failed(&reply);
             if !ok {
-                failed.push((script.sha1, reply));
+                failed.push((script.load_key(), reply));
             }
-            loaded.push(ok);
+            if !script.is_function() {
+                loaded.push(ok);
+            }
         }
         let sent = std::mem::take(&mut self.pending);
         for &entry in &sent {
@@ -163,29 +193,36 @@ impl<'a> Plain<'a> {
         &mut self,
         sent: &[usize],
         values: &[Value],
-        failed_loads: &[(&str, Value)],
+        failed_loads: &[(LoadKey, Value)],
     ) -> Vec<(usize, Value)> {
+        let missed =
+            |entry: usize| self.scripts[entry].is_some_and(|script| script.missed(&values[entry]));
         let mut replaced = Vec::new();
         let mut trailing = sent.len();
-        while trailing > 0 {
-            let entry = sent[trailing - 1];
-            if self.scripts[entry].is_some() && is_noscript_value(&values[entry]) {
-                trailing -= 1;
-            } else {
-                break;
-            }
+        while trailing > 0 && missed(sent[trailing - 1]) {
+            trailing -= 1;
         }
         for &entry in &sent[..trailing] {
-            if is_noscript_value(&values[entry]) && self.scripts[entry].is_some() {
+            if missed(entry) {
                 self.not_run[entry] = true;
             }
         }
+        // Functions have no `EVAL` to end the rounds with: after the last round, what still
+        // misses its library did not run.
+        let exhausted = self.rounds > flight::MAX_RELOADS;
         for &entry in &sent[trailing..] {
-            let failed_load = self.scripts[entry]
-                .and_then(|script| failed_loads.iter().find(|(sha1, _)| *sha1 == script.sha1));
+            let script = self.scripts[entry];
+            let failed_load = script.and_then(|script| {
+                failed_loads
+                    .iter()
+                    .find(|(key, _)| *key == script.load_key())
+            });
             match failed_load {
                 Some((_, error)) => {
                     replaced.push((entry, error.clone()));
+                    self.not_run[entry] = true;
+                }
+                None if exhausted && script.is_some_and(ScriptInfo::is_function) => {
                     self.not_run[entry] = true;
                 }
                 None => self.pending.push(entry),
@@ -198,7 +235,9 @@ impl<'a> Plain<'a> {
     /// that the next pipeline mixing them loads them up front.
     pub(crate) fn into_not_run(self) -> Vec<bool> {
         for (script, &not_run) in self.scripts.iter().zip(&self.not_run) {
-            if let (Some(script), true) = (script, not_run) {
+            if let (Some(script), true) = (script, not_run)
+                && !script.is_function()
+            {
                 flight::forget(script.sha1);
             }
         }
@@ -206,11 +245,21 @@ impl<'a> Plain<'a> {
     }
 }
 
+/// Whether any invocation's reply says it did not run for want of its script or library.
+pub(crate) fn any_missed(scripts: &[Option<&ScriptInfo>], values: &[Value]) -> bool {
+    scripts
+        .iter()
+        .zip(values)
+        .any(|(script, value)| script.is_some_and(|script| script.missed(value)))
+}
+
 /// The distinct scripts of `scripts`, when there are two or more (empty for one: a pipeline of
-/// one script cannot have one of its scripts cached and another not).
+/// one script cannot have one of its scripts cached and another not). Functions are left out:
+/// their libraries are loaded up front by [`libraries`].
 pub(crate) fn mixed<'a>(
     scripts: impl Iterator<Item = &'a ScriptInfo> + Clone,
 ) -> Vec<&'a ScriptInfo> {
+    let scripts = scripts.filter(|script| !script.is_function());
     // The common case, one script, without allocating.
     let mut all = scripts.clone();
     if let Some(first) = all.next()
@@ -250,13 +299,19 @@ pub(crate) fn first_loads<'a>(
 }
 
 /// Takes the replies of the loads sent in front of a pipeline off its replies, and reports
-/// them to their loaders.
-pub(crate) fn take_loads(values: &mut Vec<Value>, loaders: Vec<flight::Loader>) {
-    let count = loaders.len().min(values.len());
-    let loaded: Vec<bool> = values
-        .drain(..count)
-        .map(|reply| !matches!(reply, Value::ServerError(_)))
-        .collect();
+/// the scripts' to their loaders.
+pub(crate) fn take_loads(
+    values: &mut Vec<Value>,
+    loads: &[&ScriptInfo],
+    loaders: Vec<flight::Loader>,
+) {
+    let count = loads.len().min(values.len());
+    let mut loaded = Vec::with_capacity(loaders.len());
+    for (script, reply) in loads.iter().zip(values.drain(..count)) {
+        if !script.is_function() {
+            loaded.push(!script.load_failed(&reply));
+        }
+    }
     finish(loaders, loaded);
 }
 
@@ -267,10 +322,15 @@ pub(crate) fn loads_sync<'a>(
 ) -> (Vec<&'a ScriptInfo>, Vec<flight::Loader>) {
     let mut loads = Vec::new();
     let mut loaders = Vec::new();
-    if recovery.last_round() {
-        return (loads, loaders);
-    }
     for script in recovery.pending_scripts() {
+        // A library is loaded every round, the last included (there is no `EVAL` for it).
+        if script.is_function() {
+            loads.push(script);
+            continue;
+        }
+        if recovery.last_round() {
+            continue;
+        }
         if let flight::Next::Load(loader) = flight::after_noscript(script.sha1, mark) {
             loads.push(script);
             loaders.push(loader);
@@ -286,10 +346,14 @@ pub(crate) async fn loads_async<'a>(
 ) -> (Vec<&'a ScriptInfo>, Vec<flight::Loader>) {
     let mut loads = Vec::new();
     let mut loaders = Vec::new();
-    if recovery.last_round() {
-        return (loads, loaders);
-    }
     for script in recovery.pending_scripts() {
+        if script.is_function() {
+            loads.push(script);
+            continue;
+        }
+        if recovery.last_round() {
+            continue;
+        }
         if let flight::Next::Load(loader) = flight::after_noscript_async(script.sha1, mark).await {
             loads.push(script);
             loaders.push(loader);
@@ -324,6 +388,7 @@ mod tests {
             read_only: false,
             guard_slots: false,
             slot_args: &[],
+            function: None,
         }
     }
 
@@ -385,6 +450,61 @@ mod tests {
         assert!(recovery.done());
         assert_eq!(values, [oom.clone(), oom]);
         assert_eq!(recovery.into_not_run(), [true, true]);
+    }
+
+    fn not_found() -> Value {
+        match redis::parse_redis_value(b"-ERR Function not found\r\n") {
+            Ok(value) => value,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    fn function(library: &'static str) -> ScriptInfo {
+        ScriptInfo {
+            sha1: "",
+            function: Some(crate::pipeline::FunctionName {
+                library,
+                function: "f",
+            }),
+            ..info("")
+        }
+    }
+
+    #[test]
+    fn functions_that_missed_their_library_follow_the_same_rule() {
+        let (bank, script) = (function("bank"), info("a"));
+        let fcall = redis::cmd("FCALL");
+        let get = redis::cmd("GET");
+        // bank missed, GET ran, a NOSCRIPT, bank missed: the last two go again; the first
+        // did not run. A NOSCRIPT is not a function's miss, nor the reverse.
+        let scripts = vec![Some(&bank), None, Some(&script), Some(&bank)];
+        let commands = vec![&fcall, &get, &fcall, &fcall];
+        let mut values = vec![not_found(), Value::Okay, noscript(), not_found()];
+        let mut recovery = Plain::start(scripts, commands, &values).expect("misses");
+        assert_eq!(recovery.pending, [2, 3]);
+        let loads = recovery.pending_scripts();
+        let keys: Vec<_> = loads.iter().map(|load| load.load_key()).collect();
+        assert_eq!(keys, [(false, "a"), (true, "bank")]);
+        // The library exists already (another client loaded it): as good as loaded.
+        let exists = match redis::parse_redis_value(b"-ERR Library 'bank' already exists\r\n") {
+            Ok(value) => value,
+            Err(error) => panic!("{error}"),
+        };
+        let loaded = recovery.settle(
+            &loads,
+            vec![Value::Okay, exists, Value::Int(1), not_found()],
+            &mut values,
+        );
+        assert_eq!(loaded, [true], "only the script's load has a loader");
+        assert_eq!(recovery.pending, [3]);
+        // A flush in every round: after the last, the call is reported as not run.
+        while !recovery.done() {
+            let loads = recovery.pending_scripts();
+            assert_eq!(loads.len(), 1, "the library is loaded every round");
+            recovery.settle(&loads, vec![Value::Okay, not_found()], &mut values);
+        }
+        assert_eq!(recovery.rounds, flight::MAX_RELOADS + 1);
+        assert_eq!(recovery.into_not_run(), [true, false, false, true]);
     }
 
     #[test]

@@ -13,8 +13,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use redis::Commands;
+use redis_script::batch::{ClusterBatch, ClusterNodes};
 use redis_script::libraries::{self, LibraryPolicy, LibraryState};
-use redis_script::{Error, Function, RedisFunction, cluster_functions};
+use redis_script::{
+    Error, Function, RedisFunction, RedisScript, ScriptPipeline, ScriptTransaction,
+    cluster_functions,
+};
 use redis_script_analysis::hash_slot;
 use throwaway_redis::{ClusterNode, RedisCluster, RedisServer};
 
@@ -106,6 +110,16 @@ struct TakenName;
 struct CheckedEcho {
     #[arg]
     value: String,
+}
+
+/// A script next to the functions in pipelines: appends `entry` to `list`.
+#[derive(RedisScript)]
+#[redis_script(path = "lua/append_id.lua", returns = i64)]
+struct AppendEntry {
+    #[key]
+    list: String,
+    #[arg]
+    entry: String,
 }
 
 fn server() -> RedisServer {
@@ -1183,4 +1197,351 @@ fn keys_whose_slots_were_not_proven_are_checked_before_sending() {
         .query(&mut connection)
         .expect("FUNCTION LIST");
     assert!(loaded.is_empty(), "{loaded:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functions in pipelines, transactions and cluster batches.
+
+/// The log of `tag`, in the order the calls ran.
+fn log_of(connection: &mut redis::Connection, tag: &str) -> Vec<u64> {
+    connection
+        .lrange(format!("{{{tag}}}:log"), 0, -1)
+        .expect("LRANGE")
+}
+
+/// A pipeline mixing functions (`FCALL` and `FCALL_RO`), a script and plain commands, on a
+/// server that never saw the library: every reply typed and right, Lua errors in the library
+/// file, and after a `FUNCTION FLUSH` a pipeline of calls recovered in order.
+#[test]
+fn pipelines_mix_functions_scripts_and_commands() {
+    let server = server();
+    let mut connection = server.connection().expect("connect");
+    let mut pipeline = ScriptPipeline::new();
+    let set = pipeline.command::<()>(redis::cmd("SET").arg("{p}:a").arg(10));
+    let moved = pipeline.invoke_function(&transfer("p", "a", "b", "3"));
+    let appended = pipeline.invoke(&AppendEntry {
+        list: "{p}:entries".into(),
+        entry: "x".into(),
+    });
+    let left = pipeline.command::<i64>(redis::cmd("GET").arg("{p}:a"));
+    let balance = pipeline.invoke_function(&Balance {
+        account: "{p}:b".into(),
+    });
+    let counted = pipeline.invoke_function(&count_call("p", 1));
+    let failed = pipeline.invoke_function(&transfer("p", "a", "b", "many"));
+    let length = pipeline.command::<i64>(redis::cmd("LLEN").arg("{p}:log"));
+    let replies = pipeline.query(&mut connection).expect("the pipeline");
+    assert_eq!(replies.len(), 8);
+    replies.get(set).expect("SET");
+    assert_eq!(replies.get(moved).expect("transfer"), 3);
+    assert_eq!(replies.get(appended).expect("script"), 1);
+    assert_eq!(replies.get(left).expect("GET"), 7);
+    assert_eq!(replies.get(balance).expect("FCALL_RO"), 3);
+    assert_eq!(replies.get(counted).expect("count"), 1);
+    assert_eq!(replies.get(length).expect("LLEN"), 1);
+    match replies.get(failed) {
+        Err(Error::Script(error)) => {
+            assert_eq!(error.path(), "lua/functions/bank.lua");
+            assert_eq!(error.line(), 8);
+            assert_eq!(error.message(), "amount is not a number: many");
+        }
+        other => panic!("a Lua error in the library file, got {other:?}"),
+    }
+    assert_eq!(replies.not_run().count(), 0);
+    let (fcalls, not_found, _) = command_stats(&mut connection, "fcall");
+    // One failed call: the Lua error. None missed the library: it was loaded up front.
+    assert_eq!((fcalls, not_found), (3, 1));
+    assert_eq!(loaded_libraries(&mut connection), ["fn_bank"]);
+
+    // A flush empties the server: a pipeline of calls misses the library on every call, so
+    // they all go again, in order, after one load.
+    function_flush(&mut connection);
+    let mut pipeline = ScriptPipeline::new();
+    let tickets: Vec<_> = (2..=21)
+        .map(|id| pipeline.invoke_function(&count_call("p", id)))
+        .collect();
+    let replies = pipeline.query(&mut connection).expect("after a flush");
+    for (position, ticket) in tickets.into_iter().enumerate() {
+        assert_eq!(replies.get(ticket).expect("count"), position as i64 + 2);
+    }
+    assert_eq!(log_of(&mut connection, "p"), (1..=21).collect::<Vec<_>>());
+
+    // The same on an asynchronous connection.
+    function_flush(&mut connection);
+    runtime().block_on(async {
+        let mut connection = server
+            .client()
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connect");
+        let mut pipeline = ScriptPipeline::new();
+        let first = pipeline.invoke_function(&count_call("p", 22));
+        let length = pipeline.command::<i64>(redis::cmd("LLEN").arg("{p}:log"));
+        let second = pipeline.invoke_function(&count_call("p", 23));
+        let replies = pipeline
+            .query_async(&mut connection)
+            .await
+            .expect("async pipeline");
+        // A command follows the first call, so the library was loaded up front: the first
+        // call did not miss it, and nothing is reported as not run.
+        assert_eq!(replies.get(first).expect("first"), 22);
+        assert_eq!(replies.get(length).expect("LLEN"), 22);
+        assert_eq!(replies.get(second).expect("second"), 23);
+        assert_eq!(replies.not_run().count(), 0);
+    });
+    assert_eq!(log_of(&mut connection, "p"), (1..=23).collect::<Vec<_>>());
+}
+
+/// A transaction with functions: the library loaded inside `MULTI` (answered "already exists"
+/// once it is there, which the transaction drops), scripts and commands next to the calls, a
+/// `FUNCTION FLUSH` inside the transaction followed by a load, and a stale library reported as
+/// `FunctionMissing`.
+#[test]
+fn transactions_run_functions_atomically() {
+    let server = server();
+    let mut connection = server.connection().expect("connect");
+    for round in 1..=2 {
+        let mut transaction = ScriptTransaction::new();
+        let moved = transaction.invoke_function(&transfer("t", "a", "b", "5"));
+        let appended = transaction.invoke(&AppendEntry {
+            list: "{t}:entries".into(),
+            entry: round.to_string(),
+        });
+        let balance = transaction.invoke_function(&Balance {
+            account: "{t}:b".into(),
+        });
+        let left = transaction.command::<i64>(redis::cmd("GET").arg("{t}:a"));
+        let counted = transaction.invoke_function(&count_call("t", round));
+        // FUNCTION LOAD, FCALL, SCRIPT LOAD, EVALSHA, FCALL_RO, GET, FCALL.
+        assert_eq!(transaction.as_pipeline().len(), 7);
+        let replies = transaction
+            .query(&mut connection)
+            .expect("the transaction")
+            .expect("nothing is WATCHed");
+        assert_eq!(replies.len(), 5);
+        assert_eq!(replies.get(moved).expect("transfer"), 5 * round as i64);
+        assert_eq!(replies.get(appended).expect("script"), round as i64);
+        assert_eq!(replies.get(balance).expect("balance"), 5 * round as i64);
+        assert_eq!(replies.get(left).expect("GET"), -5 * round as i64);
+        assert_eq!(replies.get(counted).expect("count"), round as i64);
+    }
+    let loads = command_stats(&mut connection, "function|load");
+    assert_eq!(
+        loads,
+        (2, 1, 0),
+        "the second load found the library and was dropped"
+    );
+
+    // A flush inside the transaction: the next call is preceded by a new load.
+    let mut transaction = ScriptTransaction::new();
+    let before = transaction.invoke_function(&count_call("t", 3));
+    transaction.command::<()>(redis::cmd("FUNCTION").arg("FLUSH"));
+    let after = transaction.invoke_function(&count_call("t", 4));
+    assert_eq!(transaction.as_pipeline().len(), 5);
+    let replies = runtime()
+        .block_on(async {
+            let mut connection = server
+                .client()
+                .get_multiplexed_async_connection()
+                .await
+                .expect("connect");
+            transaction.query_async(&mut connection).await
+        })
+        .expect("async transaction")
+        .expect("nothing is WATCHed");
+    assert_eq!(replies.get(before).expect("before the flush"), 3);
+    assert_eq!(replies.get(after).expect("after the flush"), 4);
+    assert_eq!(log_of(&mut connection, "t"), [1, 2, 3, 4]);
+
+    // A library of the same name without the function: the load says "already exists", the
+    // call finds nothing, and the error says which function the server's library lacks.
+    version_1_loaded(&mut connection);
+    let mut transaction = ScriptTransaction::new();
+    let added = transaction.invoke_function(&VersionAdded);
+    let version = transaction.invoke_function(&Version);
+    let replies = transaction
+        .query(&mut connection)
+        .expect("the transaction")
+        .expect("nothing is WATCHed");
+    assert!(
+        matches!(
+            replies.get(added),
+            Err(Error::FunctionMissing {
+                function: "fn_version_added",
+                library: "fn_versioned",
+                ..
+            })
+        ),
+        "{:?}",
+        replies.get(added)
+    );
+    assert_eq!(replies.get(version).expect("the old version runs"), 1);
+}
+
+/// Pipelines of calls on one connection while another sends `FUNCTION FLUSH` every
+/// millisecond: every call ran exactly once, in the order added, or was reported as not run
+/// (and did not run). Some pipelines have a plain command in the middle, after which nothing
+/// before it can be sent again.
+#[test]
+fn function_flush_during_pipelines_every_call_runs_once_in_order_or_is_reported() {
+    const PIPELINES: u64 = 400;
+    const DEPTH: u64 = 100;
+    let server = server();
+    let flusher = Flusher::start(
+        server.connection().expect("connect"),
+        Duration::from_millis(1),
+    );
+    let mut connection = server.connection().expect("connect");
+    let runtime = runtime();
+    let mut async_connection = runtime
+        .block_on(server.client().get_multiplexed_async_connection())
+        .expect("connect");
+    let mut ran = Vec::new();
+    let mut not_run = Vec::new();
+    let mut id = 0;
+    for round in 0..PIPELINES {
+        let mut pipeline = ScriptPipeline::new();
+        let mut tickets = Vec::new();
+        for position in 0..DEPTH {
+            if round % 4 == 0 && position == DEPTH / 2 {
+                pipeline.command::<()>(redis::cmd("PING"));
+            }
+            tickets.push((id, pipeline.invoke_function(&count_call("fp", id))));
+            id += 1;
+        }
+        let replies = if round % 2 == 0 {
+            pipeline.query(&mut connection).expect("the pipeline")
+        } else {
+            runtime
+                .block_on(pipeline.query_async(&mut async_connection))
+                .expect("the async pipeline")
+        };
+        let reported: Vec<usize> = replies.not_run().collect();
+        for (id, ticket) in tickets {
+            match replies.get(ticket) {
+                Ok(count) => {
+                    ran.push(id);
+                    // The counter is the call's position among those that ran: once, in order.
+                    assert_eq!(count as usize, ran.len(), "call {id}");
+                }
+                Err(Error::NotRun { .. }) => {
+                    assert!(reported.contains(&ticket.index()), "call {id}");
+                    not_run.push(id);
+                }
+                Err(error) => panic!("call {id}: {error}"),
+            }
+        }
+    }
+    let flushes = flusher.finish();
+    let mut connection = server.connection().expect("connect");
+    assert_eq!(
+        log_of(&mut connection, "fp"),
+        ran,
+        "what ran, ran once and in order"
+    );
+    let count: u64 = connection.get("{fp}:count").expect("GET");
+    assert_eq!(count, ran.len() as u64);
+    assert_eq!(ran.len() + not_run.len(), (PIPELINES * DEPTH) as usize);
+    let (fcalls, not_found, _) = command_stats(&mut connection, "fcall");
+    eprintln!(
+        "{} calls in pipelines, {flushes} FUNCTION FLUSHes, {not_found} FCALLs found no \
+         function, {} reported not run",
+        PIPELINES * DEPTH,
+        not_run.len()
+    );
+    assert!(flushes >= 20, "{flushes} flushes");
+    assert!(
+        not_found >= 5,
+        "the flushes never hit a pipeline: {not_found}"
+    );
+    assert_eq!(fcalls - not_found, ran.len() as u64);
+}
+
+/// A cluster batch of functions over the 3 + 3 cluster, on primaries without the library and
+/// then under `FUNCTION FLUSH`es: replies in the order added, each call run once and in order
+/// per slot, keyless calls on primaries.
+#[test]
+fn cluster_batches_call_functions_once_in_order() {
+    const TAGS: u64 = 24;
+    const PER_BATCH: u64 = 600;
+    const BATCHES: u64 = 10;
+    let (_one_at_a_time, cluster) = shared();
+    flush_primaries(cluster);
+    let stop = Arc::new(AtomicBool::new(false));
+    let runtime = runtime();
+    let mut nodes = runtime
+        .block_on(ClusterNodes::connect(cluster.urls()[0].as_str()))
+        .expect("the cluster's nodes");
+    let tags: Vec<String> = (0..TAGS).map(|tag| format!("cb{tag}")).collect();
+    let mut expected: Vec<Vec<u64>> = vec![Vec::new(); TAGS as usize];
+    let mut flusher = None;
+    let mut id = 0;
+    for batch_number in 0..BATCHES {
+        if batch_number == 1 {
+            // From the second batch on, the primaries lose the library every 2 ms.
+            let mut connections: Vec<redis::Connection> = cluster
+                .primaries()
+                .into_iter()
+                .map(node_connection)
+                .collect();
+            let stop = stop.clone();
+            flusher = Some(thread::spawn(move || {
+                let mut flushes = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    for connection in &mut connections {
+                        function_flush(connection);
+                    }
+                    flushes += 1;
+                    thread::sleep(Duration::from_millis(2));
+                }
+                flushes
+            }));
+        }
+        let mut batch = ClusterBatch::new();
+        let mut tickets = Vec::new();
+        for _ in 0..PER_BATCH {
+            let tag = (id % TAGS) as usize;
+            tickets.push((id, tag, batch.invoke_function(&count_call(&tags[tag], id))));
+            id += 1;
+        }
+        let roles: Vec<_> = (0..3).map(|_| batch.invoke_function(&Role)).collect();
+        let replies = runtime
+            .block_on(batch.run_async(&mut nodes))
+            .expect("the batch");
+        assert_eq!(replies.len(), (PER_BATCH + 3) as usize);
+        assert_eq!(
+            replies.not_run().count(),
+            0,
+            "every group was sent again whole"
+        );
+        for (id, tag, ticket) in tickets {
+            expected[tag].push(id);
+            let count = replies
+                .get(ticket)
+                .unwrap_or_else(|error| panic!("call {id}: {error}"));
+            // The counter of a tag is the call's position among its tag's: once, in order.
+            assert_eq!(count as usize, expected[tag].len(), "call {id}");
+        }
+        for role in roles {
+            assert_eq!(replies.get(role).expect("keyless"), "master");
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let flushes = flusher
+        .map(|flusher| flusher.join().expect("the flusher"))
+        .unwrap_or(0);
+    assert!(flushes >= 5, "{flushes} flushes");
+    for (tag, ids) in tags.iter().zip(&expected) {
+        let node = cluster
+            .node_for_slot(hash_slot(tag.as_bytes()))
+            .expect("the tag's node");
+        let mut connection = node_connection(node);
+        assert_eq!(
+            &log_of(&mut connection, tag),
+            ids,
+            "{tag}: once each, in order"
+        );
+        let count: u64 = connection.get(format!("{{{tag}}}:count")).expect("GET");
+        assert_eq!(count, ids.len() as u64);
+    }
 }
