@@ -57,12 +57,13 @@
 //!   again if every such error is a redirect or refusal as listed below, otherwise nothing is
 //!   sent again and each invocation of the group reports its own error or the `EXECABORT`); a
 //!   redirect or refusal answered to `EXEC`; a single invocation answered with a redirect or
-//!   refusal in the exact form Redis 7 sends: `MOVED <slot> <host:port>` or
+//!   refusal in the exact form Redis 7 and 8 and Valkey send: `MOVED <slot> <host:port>` or
 //!   `ASK <slot> <host:port>` naming the invocation's own slot, `TRYAGAIN Multiple keys request
 //!   during rehashing of slot`, `CLUSTERDOWN The cluster is down` (or `... Hash slot not
 //!   served`, `... The cluster is down and only accepts read commands`), `MASTERDOWN Link with
-//!   MASTER is down ...`, `LOADING Redis is loading the dataset in memory`, `READONLY You can't
-//!   write against a read only replica.` (a primary demoted by a failover); and an invocation
+//!   MASTER is down ...`, `LOADING Redis is loading the dataset in memory` (Valkey: `LOADING
+//!   Valkey is ...`), `READONLY You can't write against a read only replica.` (a primary
+//!   demoted by a failover); and an invocation
 //!   that was not sent at all (no connection to its node, or an earlier pipeline to that node
 //!   failed, see below). A script's own reply is never taken for a refusal when it differs from
 //!   these forms, e.g. `redis.error_reply('TRYAGAIN later')`, a `MOVED` naming another slot, or
@@ -688,7 +689,9 @@ enum Refusal {
     Wait,
 }
 
-/// The wordings of Redis 7.0 (`server.c`, `cluster.c`) for refusals other than redirects.
+/// The wordings of Redis 7.0 to 8.2 and Valkey 8.1 to 9.1 (`server.c`, `cluster.c`) for
+/// refusals other than redirects. They are the same on both servers but for `LOADING`, which
+/// names the server (Valkey writes its `SERVER_TITLE` where Redis writes "Redis").
 const WAIT_REFUSALS: &[(&str, &str)] = &[
     ("TRYAGAIN", "Multiple keys request during rehashing of slot"),
     ("CLUSTERDOWN", "The cluster is down"),
@@ -706,6 +709,7 @@ const WAIT_REFUSALS: &[(&str, &str)] = &[
         "Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.",
     ),
     ("LOADING", "Redis is loading the dataset in memory"),
+    ("LOADING", "Valkey is loading the dataset in memory"),
     ("READONLY", "You can't write against a read only replica."),
     (
         "READONLY",
@@ -1651,6 +1655,64 @@ mod tests {
         }
         let keyless = parse_error("MOVED 3999 127.0.0.1:6381");
         assert_eq!(refusal(&keyless, None), None);
+    }
+
+    /// Every refusal as Redis 7.0.15 and 8.2.3 word it (their binaries' reply strings).
+    #[test]
+    fn redis_wordings_are_refusals() {
+        let address = |text: &str| Address::parse(text).unwrap();
+        assert_eq!(
+            refused("MOVED 3999 127.0.0.1:6381", 3999),
+            Some(Refusal::Moved(address("127.0.0.1:6381")))
+        );
+        assert_eq!(
+            refused("ASK 3999 127.0.0.1:6381", 3999),
+            Some(Refusal::Ask(address("127.0.0.1:6381")))
+        );
+        for text in [
+            "TRYAGAIN Multiple keys request during rehashing of slot",
+            "CLUSTERDOWN The cluster is down",
+            "CLUSTERDOWN Hash slot not served",
+            "CLUSTERDOWN The cluster is down and only accepts read commands",
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.",
+            "LOADING Redis is loading the dataset in memory",
+            "READONLY You can't write against a read only replica.",
+            "READONLY Can not run script with write flag on readonly replica",
+        ] {
+            assert_eq!(refused(text, 3999), Some(Refusal::Wait), "{text}");
+        }
+    }
+
+    /// Every refusal as Valkey 8.1.8, 9.0.0 and 9.1.2 word it (their binaries' reply strings;
+    /// `LOADING` also seen from a Valkey 8.1.8 loading a 100,000-key RDB): the same as Redis's
+    /// but for `LOADING`, which names the server.
+    #[test]
+    fn valkey_wordings_are_refusals() {
+        let address = |text: &str| Address::parse(text).unwrap();
+        assert_eq!(
+            refused("MOVED 3999 127.0.0.1:6381", 3999),
+            Some(Refusal::Moved(address("127.0.0.1:6381")))
+        );
+        assert_eq!(
+            refused("ASK 3999 127.0.0.1:6381", 3999),
+            Some(Refusal::Ask(address("127.0.0.1:6381")))
+        );
+        for text in [
+            "TRYAGAIN Multiple keys request during rehashing of slot",
+            "CLUSTERDOWN The cluster is down",
+            "CLUSTERDOWN Hash slot not served",
+            "CLUSTERDOWN The cluster is down and only accepts read commands",
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.",
+            "LOADING Valkey is loading the dataset in memory",
+            "READONLY You can't write against a read only replica.",
+            "READONLY Can not run script with write flag on readonly replica",
+        ] {
+            assert_eq!(refused(text, 3999), Some(Refusal::Wait), "{text}");
+        }
+        // A `LOADING` refusal in a server's wording is one; a script's look-alike is not.
+        assert_eq!(refused("LOADING Valkey is loading", 3999), None);
     }
 
     fn group(members: Vec<usize>, target: Target) -> Group {

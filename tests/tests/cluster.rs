@@ -951,6 +951,17 @@ fn failover_async_without_retries_runs_nothing_twice() {
     failover_async(Some(0));
 }
 
+/// Bounds one call on the `redis` crate's asynchronous cluster connection, which sets no
+/// response timeout of its own and, built by default, retries a failing request 16 times with
+/// exponential back-off (1.28 s growing to 328 s between tries, about 11 minutes in all): a
+/// call that the failover leaves stuck fails the test, naming the step, instead of hanging it.
+async fn bounded<T>(what: &str, call: impl std::future::Future<Output = T>) -> T {
+    let limit = Duration::from_secs(60);
+    tokio::time::timeout(limit, call)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no reply within {limit:?}"))
+}
+
 fn failover_async(retries: Option<u32>) {
     let mut cluster = RedisCluster::start().expect("start a cluster");
     let mut builder = ClusterClientBuilder::new(cluster.urls());
@@ -963,9 +974,11 @@ fn failover_async(retries: Option<u32>) {
     let primary = cluster.node_for_slot(slot).expect("the tag's node").port();
     let runtime = runtime();
     let mut connection = runtime.block_on(async {
-        let mut connection = client.get_async_connection().await.expect("connection");
+        let mut connection = bounded("connect", client.get_async_connection())
+            .await
+            .expect("connection");
         assert_loaded_everywhere(
-            &cluster::load_all_async(&mut connection, SCRIPTS)
+            &bounded("load", cluster::load_all_async(&mut connection, SCRIPTS))
                 .await
                 .expect("load"),
         );
@@ -1067,7 +1080,10 @@ fn failover_async(retries: Option<u32>) {
 
     // The generic `Script::invoke_async` on the same connection, after the failover.
     let count = runtime
-        .block_on(counter_log(group, 1_000).invoke_async(&mut connection))
+        .block_on(bounded(
+            "Script::invoke_async after the failover",
+            counter_log(group, 1_000).invoke_async(&mut connection),
+        ))
         .expect("Script::invoke_async after the failover");
     let log = log_of(&cluster, "{failover-async}:log");
     assert_eq!(usize::try_from(count).expect("a count"), log.len());
@@ -1077,7 +1093,10 @@ fn failover_async(retries: Option<u32>) {
         Some(log.len().to_string())
     );
     let nodes = runtime
-        .block_on(cluster::load_all_async(&mut connection, SCRIPTS))
+        .block_on(bounded(
+            "load after the failover",
+            cluster::load_all_async(&mut connection, SCRIPTS),
+        ))
         .expect("load");
     assert_loaded_but_on(&nodes, primary);
 

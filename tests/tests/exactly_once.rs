@@ -1163,14 +1163,16 @@ async fn a_slow_node_is_waited_for_and_a_timeout_stops_its_later_pipelines(
 ) {
     nodes.refresh().await.unwrap();
     let node = cluster.primaries()[0];
-    let tags: Vec<String> = (0..100_000)
+    let mut tags: Vec<String> = (0..100_000)
         .map(|n| format!("slow{n}"))
         .filter(|tag| {
             let slot = redis_script_analysis::hash_slot(tag.as_bytes());
             cluster.node_for_slot(slot).unwrap().port() == node.port()
         })
-        .take(64)
+        .take(65)
         .collect();
+    // Not one of the 64 tags counted below: its invocation only opens the connections.
+    let warm_up_tag = tags.pop().unwrap();
     let pause = |millis: u64| run_on(node, &["CLIENT", "PAUSE", &millis.to_string(), "ALL"]);
 
     pause(800);
@@ -1185,6 +1187,15 @@ async fn a_slow_node_is_waited_for_and_a_timeout_stops_its_later_pipelines(
     // 20,000 invocations of one node: three pipelines of at most 8,192 commands (a slot's group
     // is never split).
     nodes.set_response_timeout(Some(Duration::from_millis(200)));
+    // Setting the timeout dropped the connections. They are made again before the pause: a
+    // new connection's handshake (the `redis` crate's `CLIENT SETINFO`) is itself paused on
+    // servers that have `CLIENT SETINFO` (Valkey, Redis 7.2+), and is bounded by the connection
+    // timeout, not the response timeout, so the pipelines would only be sent once the pause
+    // ended (Redis 7.0 refuses `CLIENT SETINFO` at once, paused or not).
+    let mut batch = ClusterBatch::new();
+    let warm_up = batch.invoke(&count_call(&warm_up_tag, 1));
+    let replies = batch.run_async(nodes).await.unwrap();
+    assert_eq!(replies.get(warm_up).expect("no pause yet"), 1);
     pause(700);
     let mut batch = ClusterBatch::new().with_retry(Retry {
         rounds: 1,
