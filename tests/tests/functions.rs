@@ -1114,11 +1114,17 @@ fn functions_keep_working_after_a_failover_without_a_reload() {
     }
     let (attempt, count) = recovered.expect("the old connection recovers");
     assert_eq!(count, 5);
+    // Bounded: the async cluster client retries a failing request for minutes by default.
     runtime().block_on(async {
-        let mut connection = client.get_async_connection().await.expect("async");
-        let count = cluster_functions::invoke_async(&count_call(tag, 20), &mut connection)
-            .await
-            .expect("async after");
+        let limit = Duration::from_secs(60);
+        let count = tokio::time::timeout(limit, async {
+            let mut connection = client.get_async_connection().await.expect("async");
+            cluster_functions::invoke_async(&count_call(tag, 20), &mut connection)
+                .await
+                .expect("async after")
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the async call after the failover: no reply within {limit:?}"));
         assert_eq!(count, 6);
     });
 
