@@ -9,13 +9,20 @@ use crate::SourceSegment;
 /// Match on the variant to tell what happened; every variant that comes from the server keeps
 /// the original [`redis::RedisError`] as its [`source`](std::error::Error::source).
 ///
+/// What is safe to retry is what certainly did not run: a refusal ([`Error::Busy`] or
+/// [`Error::NotRun`]). An I/O error is not: the connection broke
+/// after sending, and the script may have run (and replicated). Retry those only for a script
+/// that is idempotent by construction, e.g. one that records a request id and does nothing
+/// the second time.
+///
 /// ```
 /// use redis_script::Error;
 ///
-/// fn should_retry(error: &Error) -> bool {
-///     matches!(error, Error::Busy { .. }) || error.is_io_error()
+/// /// Nothing ran: sending again cannot do the work twice.
+/// fn safe_to_retry(error: &Error) -> bool {
+///     matches!(error, Error::Busy { .. } | Error::NotRun { .. })
 /// }
-/// # let _ = should_retry;
+/// # let _ = safe_to_retry;
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
