@@ -22,7 +22,7 @@
 //!     reloaded one between the load and the `EXEC`, or a server evicted one) ran in part: its
 //!     trailing run of `NOSCRIPT`s (nothing of the slot ran after them) is sent again, and an
 //!     invocation answered `NOSCRIPT` before one that ran is reported as
-//!     [`Error::NotRun`](crate::Error::NotRun), never sent again, since that would reorder it
+//!     [`Error::NotRun`], never sent again, since that would reorder it
 //!     within its slot (the rule of the [pipeline module](crate::pipeline));
 //!   - a single invocation answered `NOSCRIPT` did not run and is sent again;
 //!   - an invocation whose script failed to load on the node (`OOM`, a source the server cannot
@@ -103,7 +103,7 @@
 //! `EXEC` a library is present or missing for the whole group, so a group whose calls all
 //! answered `ERR Function not found` ran none of them and is sent again whole after a new
 //! load, and one mixing a missing library with code that ran sends again its trailing run and
-//! reports the rest as [`Error::NotRun`](crate::Error::NotRun), exactly as for `NOSCRIPT`
+//! reports the rest as [`Error::NotRun`], exactly as for `NOSCRIPT`
 //! above. A function has no `EVAL` form, so every round loads its libraries again; what still
 //! misses its library when the rounds are used up is reported as not run. Replicas get the
 //! libraries by replication.
