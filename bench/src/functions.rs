@@ -5,8 +5,9 @@
 
 use std::time::Instant;
 
-use redis::Value;
 use redis_script::RedisScript;
+
+use crate::{Instant1, compare_rounds, median};
 use throwaway_redis::RedisServer;
 
 type Failure = Box<dyn std::error::Error>;
@@ -110,29 +111,6 @@ pub fn run(server: &RedisServer, runtime: &tokio::runtime::Runtime) -> Result<()
     Ok(())
 }
 
-fn median(values: &[f64]) -> f64 {
-    let mut values = values.to_vec();
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// One warm-up round per variant, then `rounds` rounds, the variants alternating; the rate
-/// (calls per second) of each measured round of each.
-fn compare(rounds: usize, variants: &mut [&mut dyn FnMut() -> usize]) -> Vec<Vec<f64>> {
-    for variant in variants.iter_mut() {
-        variant();
-    }
-    let mut rates = vec![Vec::new(); variants.len()];
-    for _ in 0..rounds {
-        for (variant, rates) in variants.iter_mut().zip(&mut rates) {
-            let started = Instant::now();
-            let calls = variant();
-            rates.push(calls as f64 / started.elapsed().as_secs_f64());
-        }
-    }
-    rates
-}
-
 /// A table row: the medians, and the median of the per-round ratios with the lowest and
 /// highest round.
 fn row(what: &str, ours: &[f64], baseline: &str, theirs: &[f64], target: Option<f64>) -> String {
@@ -168,32 +146,6 @@ fn row(what: &str, ours: &[f64], baseline: &str, theirs: &[f64], target: Option<
     )
 }
 
-/// A connection that answers every command with `1` at once: what the client does per call.
-struct Instant1;
-
-impl redis::ConnectionLike for Instant1 {
-    fn req_packed_command(&mut self, _: &[u8]) -> redis::RedisResult<Value> {
-        Ok(Value::Int(1))
-    }
-    fn req_packed_commands(
-        &mut self,
-        _: &[u8],
-        _: usize,
-        count: usize,
-    ) -> redis::RedisResult<Vec<Value>> {
-        Ok(vec![Value::Int(1); count])
-    }
-    fn get_db(&self) -> i64 {
-        0
-    }
-    fn check_connection(&mut self) -> bool {
-        true
-    }
-    fn is_open(&self) -> bool {
-        true
-    }
-}
-
 fn client_cost(rows: &mut Vec<String>) {
     let (mut a, mut b) = (Instant1, Instant1);
     let mut typed = || {
@@ -215,7 +167,7 @@ fn client_cost(rows: &mut Vec<String>) {
         }
         CLIENT_CALLS
     };
-    let rates = compare(CLIENT_ROUNDS, &mut [&mut typed, &mut hand]);
+    let rates = compare_rounds(CLIENT_ROUNDS, &mut [&mut typed, &mut hand]);
     rows.push(row(
         "client-side cost per call (no network)",
         &rates[0],
@@ -261,7 +213,7 @@ fn sequential_sync(server: &RedisServer, rows: &mut Vec<String>) -> Result<(), F
         }
         SEQUENTIAL_CALLS
     };
-    let rates = compare(SEQUENTIAL_ROUNDS, &mut [&mut typed, &mut hand, &mut script]);
+    let rates = compare_rounds(SEQUENTIAL_ROUNDS, &mut [&mut typed, &mut hand, &mut script]);
     let what = "sequential sync, 1 connection";
     rows.push(row(
         what,

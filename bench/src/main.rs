@@ -230,7 +230,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let redis_version = server_version(&server)?;
     eprintln!("redis-server {redis_version}; measuring (about a minute)...");
 
-    // `BENCH_ONLY=cluster` (or `pipelines`, `calls`) runs one part, for quick checks.
+    // `BENCH_ONLY=cluster` (or `pipelines`, `calls`, `functions`, `flush`) runs one part, for
+    // quick checks.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let part = |name: &str| only.is_empty() || only == name;
     if part("calls") {
