@@ -428,7 +428,11 @@ fn reload_slot_map(connection: &mut ClusterConnection, key: &[u8]) {
     let Ok(nodes) = nodes_sync(connection) else {
         return;
     };
-    let Some(node) = redirecting_node(&nodes, hash_slot(key)) else {
+    // The node asked for `CLUSTER NODES` may not yet know that a primary died, and the `redis`
+    // crate retries a request to an unreachable address with a growing backoff (minutes in
+    // all): only a node that accepts a connection now is asked.
+    let slot = hash_slot(key);
+    let Some(node) = redirecting_nodes(&nodes, slot).find(|node| node.accepts_connections()) else {
         return;
     };
     let mut exists = redis::cmd("EXISTS");
@@ -437,10 +441,10 @@ fn reload_slot_map(connection: &mut ClusterConnection, key: &[u8]) {
     let _ = connection.route_command(&exists, node.routing());
 }
 
-/// A node that answers `MOVED` for `slot`: a primary that does not own it, not flagged as
+/// The nodes that answer `MOVED` for `slot`: primaries that do not own it, not flagged as
 /// failing, whose cluster link is up.
-fn redirecting_node(nodes: &[Node], slot: u16) -> Option<&Node> {
-    nodes.iter().find(|node| {
+fn redirecting_nodes(nodes: &[Node], slot: u16) -> impl Iterator<Item = &Node> {
+    nodes.iter().filter(move |node| {
         node.primary
             && node.healthy
             && !node
@@ -448,6 +452,12 @@ fn redirecting_node(nodes: &[Node], slot: u16) -> Option<&Node> {
                 .iter()
                 .any(|&(first, last)| (first..=last).contains(&slot))
     })
+}
+
+/// The first of [`redirecting_nodes`].
+#[cfg(test)]
+fn redirecting_node(nodes: &[Node], slot: u16) -> Option<&Node> {
+    redirecting_nodes(nodes, slot).next()
 }
 
 /// The first key of `EVALSHA sha1 numkeys key...`, if there is one.
@@ -617,6 +627,20 @@ impl Node {
             host: self.host.clone(),
             port: self.port,
         })
+    }
+
+    /// Whether a TCP connection to the node succeeds within a quarter second: a killed node
+    /// refuses it at once.
+    fn accepts_connections(&self) -> bool {
+        use std::net::ToSocketAddrs;
+        let Some(address) = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addresses| addresses.next())
+        else {
+            return false;
+        };
+        std::net::TcpStream::connect_timeout(&address, Duration::from_millis(250)).is_ok()
     }
 
     /// `host:port`, as reports name the node.
