@@ -270,32 +270,14 @@ fn plain_evalsha_pipelines_of_a_large_script_run_once_in_order_under_script_flus
 /// `PipelineExt::evalsha_script` sent with `query_scripts`, plain and `atomic()`, the 25 KB
 /// script, under the same flushes.
 fn redis_pipelines_with_evalsha_script_under_script_flush(atomic: bool) {
-    const INVOCATIONS: u64 = 20_000;
-    const DEPTH: u64 = 50;
-    let server = server();
-    let mut con = server.connection().unwrap();
-    let flusher = Flusher::start(vec![server.connection().unwrap()]);
-    let tag = if atomic { "xatomic" } else { "xplain" };
-    let started = Instant::now();
-    for first in (1..=INVOCATIONS).step_by(DEPTH as usize) {
-        let mut pipeline = redis::pipe();
-        if atomic {
-            pipeline.atomic();
-        }
-        for id in first..first + DEPTH {
+    redis_pipelines_under_script_flush(
+        if atomic { "xatomic" } else { "xplain" },
+        atomic,
+        |pipeline, tag, id| {
             pipeline.evalsha_script(&count_call_large(tag, id));
-        }
-        let counts: Vec<i64> = pipeline.query_scripts(&mut con).expect("the pipeline");
-        let expected: Vec<i64> = (first..first + DEPTH).map(|id| id as i64).collect();
-        assert_eq!(counts, expected, "replies of the pipeline from {first}");
-    }
-    let flushes = flusher.finish();
-    elapsed_ok(started, tag);
-    let count: u64 = con.get(format!("{{{tag}}}:count")).unwrap();
-    assert_eq!(count, INVOCATIONS);
-    let expected: Vec<String> = (1..=INVOCATIONS).map(|id| id.to_string()).collect();
-    check_log_and_count(&mut con, tag, &expected);
-    assert!(flushes > 10, "only {flushes} flushes");
+        },
+        |pipeline, con| pipeline.query_scripts(con).expect("the pipeline"),
+    );
 }
 
 #[test]
@@ -360,12 +342,29 @@ async fn concurrent_invocations_of_a_large_script_run_once_under_script_flush() 
 /// `PipelineExt` (invocations inside a `redis::Pipeline`, plain or `atomic()`): each is an
 /// `EVAL`, which cannot fail with `NOSCRIPT`, so flushes change nothing.
 fn redis_pipelines_with_eval_script_under_script_flush(atomic: bool) {
+    redis_pipelines_under_script_flush(
+        if atomic { "atomic" } else { "plain" },
+        atomic,
+        |pipeline, tag, id| {
+            pipeline.eval_script(&count_call(tag, id));
+        },
+        |pipeline, con| pipeline.query(con).expect("the pipeline"),
+    );
+}
+
+/// 20,000 invocations in `redis::Pipeline`s of 50, built with `add` and sent with `send`, while
+/// another connection flushes the script cache: each ran once, in order.
+fn redis_pipelines_under_script_flush(
+    tag: &str,
+    atomic: bool,
+    add: impl Fn(&mut redis::Pipeline, &str, u64),
+    send: impl Fn(&redis::Pipeline, &mut redis::Connection) -> Vec<i64>,
+) {
     const INVOCATIONS: u64 = 20_000;
     const DEPTH: u64 = 50;
     let server = server();
     let mut con = server.connection().unwrap();
     let flusher = Flusher::start(vec![server.connection().unwrap()]);
-    let tag = if atomic { "atomic" } else { "plain" };
     let started = Instant::now();
     for first in (1..=INVOCATIONS).step_by(DEPTH as usize) {
         let mut pipeline = redis::pipe();
@@ -373,9 +372,9 @@ fn redis_pipelines_with_eval_script_under_script_flush(atomic: bool) {
             pipeline.atomic();
         }
         for id in first..first + DEPTH {
-            pipeline.eval_script(&count_call(tag, id));
+            add(&mut pipeline, tag, id);
         }
-        let counts: Vec<i64> = pipeline.query(&mut con).expect("the pipeline");
+        let counts = send(&pipeline, &mut con);
         let expected: Vec<i64> = (first..first + DEPTH).map(|id| id as i64).collect();
         assert_eq!(counts, expected, "replies of the pipeline from {first}");
     }
