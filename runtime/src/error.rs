@@ -183,7 +183,63 @@ pub enum Error {
     Redis(RedisError),
 }
 
+/// Whether the invocation behind an [`Error`] ran, as far as the caller can know: the answer of
+/// [`Error::ran`].
+///
+/// Retrying is safe only for [`Ran::No`]. [`Ran::Maybe`] means the request reached (or may have
+/// reached) the server and its reply was lost; sending it again can do the work twice unless
+/// the script is idempotent (e.g. it records a request id and does nothing the second time).
+///
+/// ```
+/// use redis_script::{Error, Ran};
+///
+/// fn safe_to_send_again(error: &Error) -> bool {
+///     error.ran() == Ran::No
+/// }
+/// # let _ = safe_to_send_again;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ran {
+    /// It certainly did not run, or was refused before doing anything: sending it again cannot
+    /// do the work twice.
+    No,
+    /// It ran: completely, or up to a failure (a script's writes before its error stay).
+    Yes,
+    /// Unknown: the connection failed, timed out or could not read the reply after the request
+    /// was sent. It may have run, completely.
+    Maybe,
+}
+
 impl Error {
+    /// Whether the invocation ran: [`Ran::No`] for refusals and checks before sending,
+    /// [`Ran::Yes`] for a script's own failure or a reply that does not convert, [`Ran::Maybe`]
+    /// when the reply was lost (I/O, timeouts, an unreadable reply) or the error does not tell.
+    ///
+    /// ```
+    /// use redis_script::{Error, Ran};
+    ///
+    /// let reset = Error::Redis(std::io::Error::other("reset").into());
+    /// assert_eq!(reset.ran(), Ran::Maybe);
+    /// let busy = Error::Busy {
+    ///     path: "lua/incr.lua",
+    ///     source: redis::RedisError::from((redis::ErrorKind::Client, "BUSY")),
+    /// };
+    /// assert_eq!(busy.ran(), Ran::No);
+    /// ```
+    pub fn ran(&self) -> Ran {
+        match self {
+            Error::Script(_) | Error::Conversion { .. } => Ran::Yes,
+            Error::Busy { .. }
+            | Error::ScriptMissing { .. }
+            | Error::NotRun { .. }
+            | Error::CrossSlot { .. }
+            | Error::ClusterConnection { .. }
+            | Error::FunctionMissing { .. }
+            | Error::LibraryLoad { .. } => Ran::No,
+            Error::Redis(error) => ran_of(error),
+        }
+    }
+
     /// Whether the error is an I/O failure, after which the connection may need re-establishing;
     /// a script whose reply was lost this way may or may not have run.
     ///
@@ -240,6 +296,39 @@ impl Error {
         }
     }
 }
+
+/// What a bare `redis` error says about whether the request ran. Only refusals that the server
+/// gives before running a command count as "no"; anything else (a script's own `error_reply`
+/// with a code of its choosing included) stays "maybe" unless it is certainly client-side.
+fn ran_of(error: &RedisError) -> Ran {
+    match error.kind() {
+        ErrorKind::Server(
+            ServerErrorKind::ExecAbort
+            | ServerErrorKind::BusyLoading
+            | ServerErrorKind::NoScript
+            | ServerErrorKind::Moved
+            | ServerErrorKind::Ask
+            | ServerErrorKind::TryAgain
+            | ServerErrorKind::ClusterDown
+            | ServerErrorKind::CrossSlot
+            | ServerErrorKind::MasterDown
+            | ServerErrorKind::ReadOnly
+            | ServerErrorKind::NoPerm,
+        ) => Ran::No,
+        ErrorKind::Server(_) if REFUSAL_CODES.contains(&error.code().unwrap_or("")) => Ran::No,
+        ErrorKind::InvalidClientConfig
+        | ErrorKind::AuthenticationFailed
+        | ErrorKind::EmptySentinelList
+        | ErrorKind::MasterNameNotFoundBySentinel
+        | ErrorKind::NoValidReplicasFoundBySentinel
+        | ErrorKind::RESP3NotSupported => Ran::No,
+        _ => Ran::Maybe,
+    }
+}
+
+/// Error codes (beyond those the `redis` crate has kinds for) with which the server refuses a
+/// command before running it.
+const REFUSAL_CODES: [&str; 5] = ["BUSY", "OOM", "MISCONF", "NOREPLICAS", "NOAUTH"];
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -198,7 +198,7 @@ mod script;
 mod slot_guard;
 mod source_map;
 
-pub use error::{Error, ScriptError};
+pub use error::{Error, Ran, ScriptError};
 pub use function::Function;
 pub use libraries::{RegisteredLibrary, registered_libraries};
 pub use pipeline::{PipelineExt, Replies, ScriptPipeline, ScriptTransaction, Ticket};
