@@ -92,6 +92,13 @@
 //! there is no response timeout: a large pipeline or a node busy with a slow script is waited
 //! for, not reported as failed while it runs.
 //!
+//! A reply the `redis` crate cannot read (an error reply that is not valid UTF-8, from a
+//! script's `redis.error_reply` or `error(...)` quoting binary data) is the same case: the
+//! node's multiplexed connection closes itself, the invocations of the pipeline in flight get
+//! an I/O error ([`Error::ran`] says [`Ran::Maybe`](crate::Ran); they ran, the one with the
+//! unreadable reply included) and are not sent again, the replies of the other nodes and of
+//! earlier pipelines are kept, and the node is connected again for later rounds and batches.
+//!
 //! # Functions
 //!
 //! [`ClusterBatch::invoke_function`] adds calls of Redis 7 functions (`FCALL`, `FCALL_RO`),

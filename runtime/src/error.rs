@@ -9,18 +9,22 @@ use crate::SourceSegment;
 /// Match on the variant to tell what happened; every variant that comes from the server keeps
 /// the original [`redis::RedisError`] as its [`source`](std::error::Error::source).
 ///
-/// What is safe to retry is what certainly did not run: a refusal ([`Error::Busy`] or
-/// [`Error::NotRun`]). An I/O error is not: the connection broke
-/// after sending, and the script may have run (and replicated). Retry those only for a script
-/// that is idempotent by construction, e.g. one that records a request id and does nothing
-/// the second time.
+/// What is safe to retry is what certainly did not run: [`Error::ran`] says [`Ran::No`] (a
+/// refusal such as [`Error::Busy`], [`Error::OutOfMemory`] or [`Error::NotRun`]). An I/O error
+/// or an [`Error::ReplyUnreadable`] is not: the request reached (or may have reached) the
+/// server, and the script may have run (and replicated). Retry those only for a script that is
+/// idempotent by construction, e.g. one that records a request id and does nothing the second
+/// time.
 ///
 /// ```
 /// use redis_script::Error;
 ///
 /// /// Nothing ran: sending again cannot do the work twice.
 /// fn safe_to_retry(error: &Error) -> bool {
-///     matches!(error, Error::Busy { .. } | Error::NotRun { .. })
+///     matches!(
+///         error,
+///         Error::Busy { .. } | Error::OutOfMemory { .. } | Error::NotRun { .. }
+///     )
 /// }
 /// # let _ = safe_to_retry;
 /// ```
@@ -32,10 +36,115 @@ pub enum Error {
     Script(ScriptError),
     /// The server is busy running another script (`BUSY`) and refused this one; nothing ran.
     /// Retry later, or stop the other one with `SCRIPT KILL`.
+    ///
+    /// Only the server's own wording counts (`BUSY Redis is busy running ...`, Valkey's
+    /// `BUSY Valkey is busy running ...`): a script that returns
+    /// `redis.error_reply('BUSY ...')` in other words ran, and is an [`Error::Redis`].
+    ///
+    /// A [`ScriptTransaction`](crate::ScriptTransaction) sent while the server is busy is
+    /// refused whole (`EXECABORT`: the server refuses every command queued after `MULTI`), and
+    /// reported as this variant too, with `ticket` set.
+    ///
+    /// ```
+    /// let error = redis_script::Error::Busy {
+    ///     path: "lua/incr.lua",
+    ///     ticket: None,
+    ///     source: redis::RedisError::from((redis::ErrorKind::Client, "BUSY")),
+    /// };
+    /// assert_eq!(error.ran(), redis_script::Ran::No);
+    /// ```
     Busy {
         /// The Lua file of the script that was refused.
         path: &'static str,
+        /// In a refused [`ScriptTransaction`](crate::ScriptTransaction), the
+        /// [`Ticket::index`](crate::Ticket::index) of the caller's first invocation the server
+        /// refused (the script of `path`); `None` for a single call or a pipeline entry, and
+        /// for a transaction whose `EXEC` itself was refused (no entry in particular).
+        ticket: Option<usize>,
+        /// The server's reply (for a transaction, the refusal of that entry, or the
+        /// `EXECABORT`).
+        source: RedisError,
+    },
+    /// The server is out of memory (`maxmemory` reached, with a policy that cannot evict) and
+    /// refused the script (`OOM command not allowed when used memory > 'maxmemory'.`): it
+    /// **wrote nothing**, so sending it again later is safe.
+    ///
+    /// Redis checks memory at one of two moments, both covered: before running a script with
+    /// a `#!lua` line (unless `no-writes` or `allow-oom`), and a function, so nothing of it
+    /// runs; and, for a script without a `#!` line, at its first write command, which fails
+    /// and raises the error in the script only if the script has run no write command yet (it
+    /// may have read keys before). So either way no key changed. Only the server's wording
+    /// counts: a script that returns `redis.error_reply('OOM ...')` in other words is an
+    /// [`Error::Redis`]. What is left: a script that catches the refusal with `redis.pcall`,
+    /// writes with a command that is allowed when memory is full (`DEL`), then raises or
+    /// returns the refusal word for word.
+    ///
+    /// A [`ScriptTransaction`](crate::ScriptTransaction) sent while memory is full is refused
+    /// whole (`EXECABORT`: the server refuses every command queued after `MULTI`), and reported
+    /// as this variant too, with `ticket` set.
+    ///
+    /// ```
+    /// use redis_script::{Error, Ran};
+    ///
+    /// let error = Error::OutOfMemory {
+    ///     path: "lua/incr.lua",
+    ///     ticket: None,
+    ///     source: redis::RedisError::from((redis::ErrorKind::Client, "OOM")),
+    /// };
+    /// assert_eq!(error.ran(), Ran::No);
+    /// assert!(error.to_string().contains("wrote nothing"));
+    /// ```
+    OutOfMemory {
+        /// The Lua file of the script (or function library) that was refused.
+        path: &'static str,
+        /// As for [`Error::Busy`]: in a refused transaction, the
+        /// [`Ticket::index`](crate::Ticket::index) of the caller's first invocation the server
+        /// refused; `None` otherwise.
+        ticket: Option<usize>,
         /// The server's reply.
+        source: RedisError,
+    },
+    /// The server's reply could not be read: the `redis` crate failed to parse it (kind
+    /// [`redis::ErrorKind::Parse`]). The request was sent, so the script **may have run**
+    /// (and in a pipeline or transaction, every entry may have). [`Error::ran`] is
+    /// [`Ran::Maybe`].
+    ///
+    /// The known cause: an error reply that is not valid UTF-8, e.g. a script's
+    /// `redis.error_reply(ARGV[1])` or `error('bad key ' .. KEYS[1])` with a binary key. The
+    /// bytes are valid RESP; the `redis` crate (1.8) reads the text of an error (and of a
+    /// status reply) as UTF-8 and fails on anything else, so the fix belongs there. Until then
+    /// this library keeps the failure from spreading:
+    ///
+    /// - On a synchronous connection the crate keeps the unreadable bytes and would fail every
+    ///   later call the same way while the server still ran each one. So after such a reply
+    ///   this library sends `QUIT` on it: the server closes the connection, and nothing sent
+    ///   on it afterwards runs (later calls fail, with this error or an I/O error). Open a new
+    ///   connection. (Not on the crate's cluster connections, which reconnect by themselves:
+    ///   see [`cluster`](crate::cluster).)
+    /// - An asynchronous [`MultiplexedConnection`](redis::aio::MultiplexedConnection) closes
+    ///   itself: this call gets this error, requests in flight on it get an I/O error (they
+    ///   may have run), and later ones fail without being sent. A `ConnectionManager`
+    ///   reconnects by itself, and later calls go out on the new connection.
+    ///
+    /// `path` is the Lua file of a single call, `None` for a pipeline or transaction (whose
+    /// query fails whole).
+    ///
+    /// ```
+    /// use redis_script::{Error, Ran};
+    ///
+    /// let unreadable = redis::parse_redis_value(b"-ERR bad \xff key\r\n").unwrap_err();
+    /// assert_eq!(unreadable.kind(), redis::ErrorKind::Parse);
+    /// let error = Error::ReplyUnreadable {
+    ///     path: Some("lua/incr.lua"),
+    ///     source: unreadable,
+    /// };
+    /// assert_eq!(error.ran(), Ran::Maybe);
+    /// assert!(error.to_string().contains("may have run"));
+    /// ```
+    ReplyUnreadable {
+        /// The Lua file of the script, for a single call.
+        path: Option<&'static str>,
+        /// The `redis` crate's parse error.
         source: RedisError,
     },
     /// The server answered `NOSCRIPT` even to the `EVAL` fallback that carries the full source
@@ -178,7 +287,7 @@ pub enum Error {
         source: RedisError,
     },
     /// Any other failure: I/O, connection, authentication, or a server error raised before the
-    /// script ran (e.g. `OOM`, `READONLY`, `CROSSSLOT`), or one the script returned itself with
+    /// script ran (e.g. `READONLY`, `CROSSSLOT`), or one the script returned itself with
     /// `redis.error_reply` (Redis passes those on with no line number).
     Redis(RedisError),
 }
@@ -222,6 +331,7 @@ impl Error {
     /// assert_eq!(reset.ran(), Ran::Maybe);
     /// let busy = Error::Busy {
     ///     path: "lua/incr.lua",
+    ///     ticket: None,
     ///     source: redis::RedisError::from((redis::ErrorKind::Client, "BUSY")),
     /// };
     /// assert_eq!(busy.ran(), Ran::No);
@@ -229,7 +339,9 @@ impl Error {
     pub fn ran(&self) -> Ran {
         match self {
             Error::Script(_) | Error::Conversion { .. } => Ran::Yes,
+            Error::ReplyUnreadable { .. } => Ran::Maybe,
             Error::Busy { .. }
+            | Error::OutOfMemory { .. }
             | Error::ScriptMissing { .. }
             | Error::NotRun { .. }
             | Error::CrossSlot { .. }
@@ -264,7 +376,10 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Script(error) => error.source.code(),
-            Error::Busy { source, .. }
+            // A refused transaction's source is the `EXECABORT`: the code says why.
+            Error::Busy { .. } => Some("BUSY"),
+            Error::OutOfMemory { .. } => Some("OOM"),
+            Error::ReplyUnreadable { source, .. }
             | Error::ScriptMissing { source, .. }
             | Error::FunctionMissing { source, .. }
             | Error::LibraryLoad { source, .. }
@@ -276,6 +391,18 @@ impl Error {
         }
     }
 
+    /// The error of a request on the connection (not of a conversion, whose errors have kind
+    /// `Parse` as well): a parse error there is [`Error::ReplyUnreadable`], without a path.
+    pub(crate) fn from_wire(error: RedisError) -> Self {
+        if error.kind() == ErrorKind::Parse {
+            return Error::ReplyUnreadable {
+                path: None,
+                source: error,
+            };
+        }
+        Error::Redis(error)
+    }
+
     /// Sorts a failed reply to the script's `EVALSHA` / `EVAL` into a variant.
     pub(crate) fn from_reply(error: RedisError, path: &'static str, source: &'static str) -> Self {
         if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) {
@@ -284,9 +411,12 @@ impl Error {
                 source: error,
             };
         }
-        if error.code() == Some("BUSY") {
-            return Error::Busy {
-                path,
+        if let Some(refusal) = Refusal::of(&error) {
+            return refusal.error(path, None, error);
+        }
+        if error.kind() == ErrorKind::Parse {
+            return Error::ReplyUnreadable {
+                path: Some(path),
                 source: error,
             };
         }
@@ -296,6 +426,92 @@ impl Error {
         }
     }
 }
+
+/// A refusal that has a variant of its own: the server did not run the script.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Busy,
+    OutOfMemory,
+}
+
+impl Refusal {
+    /// The refusal `error` is, in the server's own words only: Redis's and Valkey's `BUSY ...
+    /// is busy running a script/module ...` and `OOM command not allowed when used memory >
+    /// 'maxmemory'.` (followed, for the `OOM` raised inside a script without a `#!` line, by
+    /// ` script: <sha1>, on @user_script:<line>.`). A script's own `error_reply` with these
+    /// codes but other words is not one: that script ran.
+    pub(crate) fn of(error: &RedisError) -> Option<Refusal> {
+        Self::of_text(error.code()?, error.detail().unwrap_or(""))
+    }
+
+    pub(crate) fn of_text(code: &str, detail: &str) -> Option<Refusal> {
+        match code {
+            "BUSY"
+                if detail.starts_with("Redis is busy running ")
+                    || detail.starts_with("Valkey is busy running ") =>
+            {
+                Some(Refusal::Busy)
+            }
+            "OOM" if detail.starts_with(OOM_DETAIL) => Some(Refusal::OutOfMemory),
+            _ => None,
+        }
+    }
+
+    /// The refusal of a transaction `EXEC` itself: `EXECABORT Transaction discarded because
+    /// of: BUSY ...` (or `OOM ...`), the form Redis gives when the state changed between
+    /// queueing and `EXEC`.
+    pub(crate) fn of_exec(error: &RedisError) -> Option<Refusal> {
+        if error.code() != Some("EXECABORT") {
+            return None;
+        }
+        let reason = error
+            .detail()?
+            .strip_prefix("Transaction discarded because of: ")?;
+        let (code, detail) = reason.split_once(' ').unwrap_or((reason, ""));
+        Self::of_text(code, detail)
+    }
+
+    /// The refusal of a transaction the server discarded whole: `EXEC` refused, or the first
+    /// command refused while queueing (the `redis` crate's aborted-transaction error, which
+    /// lists them with their position after `MULTI`).
+    pub(crate) fn of_transaction(error: &RedisError) -> Option<Refusal> {
+        if let Some(refusal) = Self::of_exec(error) {
+            return Some(refusal);
+        }
+        // The aborted-transaction error has no detail of its own; a plain `EXECABORT` reply
+        // has one.
+        if error.kind() != ErrorKind::Server(ServerErrorKind::ExecAbort) || error.detail().is_some()
+        {
+            return None;
+        }
+        let refused = error.clone().into_server_errors()?;
+        let (_, first) = refused.iter().min_by_key(|(index, _)| *index)?;
+        Self::of_text(first.code(), first.details().unwrap_or(""))
+    }
+
+    pub(crate) fn error(
+        self,
+        path: &'static str,
+        ticket: Option<usize>,
+        source: RedisError,
+    ) -> Error {
+        match self {
+            Refusal::Busy => Error::Busy {
+                path,
+                ticket,
+                source,
+            },
+            Refusal::OutOfMemory => Error::OutOfMemory {
+                path,
+                ticket,
+                source,
+            },
+        }
+    }
+}
+
+/// The detail of the server's `OOM` refusal (Redis 7 and 8, Valkey 8).
+const OOM_DETAIL: &str = "command not allowed when used memory > 'maxmemory'";
 
 /// What a bare `redis` error says about whether the request ran. Only refusals that the server
 /// gives before running a command count as "no"; anything else (a script's own `error_reply`
@@ -316,6 +532,8 @@ fn ran_of(error: &RedisError) -> Ran {
             | ServerErrorKind::NoPerm,
         ) => Ran::No,
         ErrorKind::Server(_) if REFUSAL_CODES.contains(&error.code().unwrap_or("")) => Ran::No,
+        // `BUSY` and `OOM` only in the server's words: a script can return those codes too.
+        _ if Refusal::of(error).is_some() => Ran::No,
         ErrorKind::InvalidClientConfig
         | ErrorKind::AuthenticationFailed
         | ErrorKind::EmptySentinelList
@@ -328,16 +546,54 @@ fn ran_of(error: &RedisError) -> Ran {
 
 /// Error codes (beyond those the `redis` crate has kinds for) with which the server refuses a
 /// command before running it.
-const REFUSAL_CODES: [&str; 5] = ["BUSY", "OOM", "MISCONF", "NOREPLICAS", "NOAUTH"];
+const REFUSAL_CODES: [&str; 3] = ["MISCONF", "NOREPLICAS", "NOAUTH"];
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Script(error) => error.fmt(f),
-            Error::Busy { path, source } => write!(
-                f,
-                "{path}: the server is busy running another script and refused this one ({source})"
-            ),
+            Error::Busy {
+                path,
+                ticket,
+                source,
+            } => {
+                write!(f, "{path}: ")?;
+                if let Some(ticket) = ticket {
+                    write!(f, "the transaction (entry {ticket}): ")?;
+                }
+                write!(
+                    f,
+                    "the server is busy running another script and refused this one; nothing ran \
+                     ({source})"
+                )
+            }
+            Error::OutOfMemory {
+                path,
+                ticket,
+                source,
+            } => {
+                write!(f, "{path}: ")?;
+                if let Some(ticket) = ticket {
+                    write!(f, "the transaction (entry {ticket}): ")?;
+                }
+                write!(
+                    f,
+                    "the server is out of memory (maxmemory) and refused the script; it wrote \
+                     nothing ({source})"
+                )
+            }
+            Error::ReplyUnreadable { path, source } => {
+                if let Some(path) = path {
+                    write!(f, "{path}: ")?;
+                }
+                write!(
+                    f,
+                    "the server's reply could not be read ({source}); the request was sent and \
+                     may have run. The connection's replies are out of step: a synchronous \
+                     connection was closed (QUIT), an asynchronous one closes itself or \
+                     reconnects; do not send on it again"
+                )
+            }
             Error::ScriptMissing { path, source } => write!(
                 f,
                 "{path}: the server answered NOSCRIPT even to EVAL with the full source ({source})"
@@ -415,6 +671,8 @@ impl std::error::Error for Error {
         match self {
             Error::Script(error) => Some(&error.source),
             Error::Busy { source, .. }
+            | Error::OutOfMemory { source, .. }
+            | Error::ReplyUnreadable { source, .. }
             | Error::ScriptMissing { source, .. }
             | Error::Conversion { source, .. }
             | Error::FunctionMissing { source, .. }
@@ -703,6 +961,109 @@ fn replace_script_references(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error the server's reply `text` (RESP, with its `-` and CRLF) is.
+    fn server_error(text: &[u8]) -> RedisError {
+        match redis::parse_redis_value(text) {
+            Ok(redis::Value::ServerError(error)) => error.into(),
+            other => panic!("not an error reply: {other:?}"),
+        }
+    }
+
+    const OOM: &[u8] = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n";
+
+    #[test]
+    fn refusals_count_only_in_the_servers_words() {
+        let busy = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+        let valkey = b"-BUSY Valkey is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n";
+        assert_eq!(Refusal::of(&server_error(busy)), Some(Refusal::Busy));
+        assert_eq!(Refusal::of(&server_error(valkey)), Some(Refusal::Busy));
+        assert_eq!(Refusal::of(&server_error(OOM)), Some(Refusal::OutOfMemory));
+        // Raised inside a script without a `#!` line, at its first write.
+        let in_script = b"-OOM command not allowed when used memory > 'maxmemory'. script: d67a, on @user_script:2.\r\n";
+        assert_eq!(
+            Refusal::of(&server_error(in_script)),
+            Some(Refusal::OutOfMemory)
+        );
+        // A script's own error replies with these codes ran.
+        for own in [&b"-OOM not really\r\n"[..], b"-BUSY doing my own thing\r\n"] {
+            let error = server_error(own);
+            assert_eq!(Refusal::of(&error), None);
+            assert_eq!(Error::Redis(error.clone()).ran(), Ran::Maybe);
+            let reply = Error::from_reply(error, "lua/x.lua", "return 1");
+            assert!(matches!(reply, Error::Redis(_)), "{reply:?}");
+            assert_eq!(reply.ran(), Ran::Maybe);
+        }
+    }
+
+    #[test]
+    fn out_of_memory_is_one_variant_whichever_moment_redis_checks() {
+        let before = Error::from_reply(server_error(OOM), "lua/x.lua", "return 1");
+        let at_first_write = Error::from_reply(
+            server_error(
+                b"-OOM command not allowed when used memory > 'maxmemory'. script: d67a, on @user_script:1.\r\n",
+            ),
+            "lua/x.lua",
+            "return redis.call('INCR', KEYS[1])",
+        );
+        for error in [before, at_first_write] {
+            assert!(
+                matches!(
+                    error,
+                    Error::OutOfMemory {
+                        path: "lua/x.lua",
+                        ticket: None,
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+            assert_eq!(error.ran(), Ran::No);
+            assert_eq!(error.code(), Some("OOM"));
+        }
+        // A bare `redis` error in the server's words says "no" too (a plain command's reply).
+        assert_eq!(Error::Redis(server_error(OOM)).ran(), Ran::No);
+    }
+
+    #[test]
+    fn a_refused_exec_is_read_for_its_reason() {
+        let exec = server_error(
+            b"-EXECABORT Transaction discarded because of: BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n",
+        );
+        assert_eq!(Refusal::of_exec(&exec), Some(Refusal::Busy));
+        assert_eq!(Refusal::of_transaction(&exec), Some(Refusal::Busy));
+        let other =
+            server_error(b"-EXECABORT Transaction discarded because of previous errors.\r\n");
+        assert_eq!(Refusal::of_transaction(&other), None);
+        assert_eq!(Error::Redis(other).ran(), Ran::No);
+    }
+
+    #[test]
+    fn an_unreadable_reply_may_have_run() {
+        let parse = match redis::parse_redis_value(b"-ERR bad \xff key\r\n") {
+            Err(error) => error,
+            Ok(value) => panic!("parsed: {value:?}"),
+        };
+        assert_eq!(parse.kind(), ErrorKind::Parse);
+        let single = Error::from_reply(parse.clone(), "lua/x.lua", "return 1");
+        assert!(
+            matches!(
+                single,
+                Error::ReplyUnreadable {
+                    path: Some("lua/x.lua"),
+                    ..
+                }
+            ),
+            "{single:?}"
+        );
+        assert_eq!(single.ran(), Ran::Maybe);
+        assert!(single.to_string().contains("may have run"), "{single}");
+        let batch = Error::from_wire(parse.clone());
+        assert!(matches!(batch, Error::ReplyUnreadable { path: None, .. }));
+        assert_eq!(batch.ran(), Ran::Maybe);
+        // Built by hand, the bare error says "maybe" as well.
+        assert_eq!(Error::Redis(parse).ran(), Ran::Maybe);
+    }
 
     #[test]
     fn finds_the_line_in_both_forms() {

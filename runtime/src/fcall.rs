@@ -119,9 +119,9 @@ impl Details {
         &self,
         exec: RedisResult<Vec<Value>>,
     ) -> Result<T, Error> {
-        let items = match exec?.pop() {
+        let items = match exec.map_err(|error| self.refused(error))?.pop() {
             Some(Value::Array(items)) => items,
-            Some(Value::ServerError(error)) => return Err(Error::Redis(error.into())),
+            Some(Value::ServerError(error)) => return Err(self.refused(error.into())),
             other => {
                 return Err(Error::Redis(RedisError::from((
                     redis::ErrorKind::Client,
@@ -139,6 +139,15 @@ impl Details {
             ))));
         };
         self.convert_after_load(tolerate_existing(load), server_error_as_err(Ok(call)))
+    }
+
+    /// The reload transaction refused whole, as the call alone would be: [`Error::Busy`] or
+    /// [`Error::OutOfMemory`] (the `FUNCTION LOAD` is refused first, for the call's reason).
+    fn refused(&self, error: RedisError) -> Error {
+        match crate::error::Refusal::of_transaction(&error) {
+            Some(refusal) => refusal.error(self.path, None, error),
+            None => Error::from_wire(error),
+        }
     }
 
     fn error(&self, error: RedisError) -> Error {
@@ -194,6 +203,18 @@ fn is_cluster_connection<C: ?Sized>() -> bool {
 }
 
 pub(crate) fn invoke<T, C>(fcall: &Cmd, details: Details, connection: &mut C) -> Result<T, Error>
+where
+    T: FromRedisValue,
+    C: redis::ConnectionLike + ?Sized,
+{
+    let result = invoke_sync(fcall, details, connection);
+    if let Err(error) = &result {
+        crate::invoke::close_if_unreadable(connection, error);
+    }
+    result
+}
+
+fn invoke_sync<T, C>(fcall: &Cmd, details: Details, connection: &mut C) -> Result<T, Error>
 where
     T: FromRedisValue,
     C: redis::ConnectionLike + ?Sized,

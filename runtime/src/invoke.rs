@@ -13,7 +13,7 @@
 
 use std::any::type_name;
 
-use redis::{Arg, Cmd, ErrorKind, FromRedisValue, RedisResult, ServerErrorKind, Value};
+use redis::{Arg, Cmd, ErrorKind, FromRedisValue, RedisError, RedisResult, ServerErrorKind, Value};
 
 use crate::{Error, Script, flight};
 
@@ -134,7 +134,60 @@ fn can_pipeline_load<C: ?Sized>() -> bool {
     !crate::pipeline::is_cluster_connection::<C>()
 }
 
+/// `QUIT`, as the server reads it.
+const QUIT: &[u8] = b"*1\r\n$4\r\nQUIT\r\n";
+
+/// After a reply that the `redis` crate could not parse, a synchronous connection is out of
+/// step: `redis::Connection` keeps the unreadable bytes in its parser and fails every later
+/// call the same way, while the server still runs each one. `QUIT` makes the server close the
+/// connection (it reads nothing after it), so that nothing sent on it later runs; the caller
+/// gets an error for each later call and opens a new connection. The reply to `QUIT` cannot be
+/// read either and is ignored. Not on the `redis` crate's cluster connections: they route a
+/// keyless command to any node and reconnect by themselves.
+pub(crate) fn close_if_unreadable<C>(connection: &mut C, error: &Error)
+where
+    C: redis::ConnectionLike + ?Sized,
+{
+    if matches!(error, Error::ReplyUnreadable { .. })
+        && !crate::pipeline::is_cluster_connection::<C>()
+    {
+        let _ = connection.req_packed_command(QUIT);
+    }
+}
+
+/// [`close_if_unreadable`] for the bare `redis` error of a request on `connection`, which it
+/// gives back.
+pub(crate) fn close_on_parse_error<C>(connection: &mut C, error: RedisError) -> RedisError
+where
+    C: redis::ConnectionLike + ?Sized,
+{
+    if error.kind() == ErrorKind::Parse && !crate::pipeline::is_cluster_connection::<C>() {
+        let _ = connection.req_packed_command(QUIT);
+    }
+    error
+}
+
+/// [`close_on_parse_error`], then the error as [`Error::from_wire`] sorts it.
+pub(crate) fn wire_error<C>(connection: &mut C, error: RedisError) -> Error
+where
+    C: redis::ConnectionLike + ?Sized,
+{
+    Error::from_wire(close_on_parse_error(connection, error))
+}
+
 pub(crate) fn invoke<T, C>(evalsha: &Cmd, details: Details, connection: &mut C) -> Result<T, Error>
+where
+    T: FromRedisValue,
+    C: redis::ConnectionLike + ?Sized,
+{
+    let result = invoke_sync(evalsha, details, connection);
+    if let Err(error) = &result {
+        close_if_unreadable(connection, error);
+    }
+    result
+}
+
+fn invoke_sync<T, C>(evalsha: &Cmd, details: Details, connection: &mut C) -> Result<T, Error>
 where
     T: FromRedisValue,
     C: redis::ConnectionLike + ?Sized,

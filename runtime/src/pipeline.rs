@@ -87,6 +87,18 @@
 //!
 //! What none of this covers: a connection that breaks while the pipeline is in flight. Then some,
 //! all or none of it may have run, and the query returns an I/O error ([`Error::is_io_error`]).
+//! The same holds for a reply the `redis` crate cannot read (an error reply that is not valid
+//! UTF-8, from a script's `redis.error_reply` or `error(...)` quoting binary data): the query
+//! returns [`Error::ReplyUnreadable`] (or, on a multiplexed connection, which closes itself, an
+//! I/O error), every entry may have run, and [`Error::ran`] says [`Ran::Maybe`](crate::Ran).
+//! A synchronous connection is closed (`QUIT`) so that nothing sent on it later runs out of
+//! step with its replies; see [`Error::ReplyUnreadable`].
+//!
+//! A transaction that the server refuses whole, before `EXEC` runs anything (`EXECABORT`),
+//! reports what a single call would: [`Error::Busy`] while another script runs,
+//! [`Error::OutOfMemory`] when memory is full, each with the [`Ticket::index`] of the caller's
+//! first refused invocation (not the position of a `SCRIPT LOAD` this module added); other
+//! refusals stay [`Error::Redis`] (`EXECABORT`). All say [`Ran::No`](crate::Ran).
 //!
 //! # Functions
 //!
@@ -904,7 +916,9 @@ impl ScriptPipeline {
         };
         let _children = span.children(self.invocation_spans());
         let mut mark = crate::flight::mark();
-        let mut values = connection.req_packed_commands(&packed, 0, loads.len() + self.len())?;
+        let mut values = connection
+            .req_packed_commands(&packed, 0, loads.len() + self.len())
+            .map_err(|error| crate::invoke::wire_error(connection, error))?;
         crate::recover::take_loads(&mut values, &loads, loaders);
         self.check_count(&values)?;
         let mut not_run = Vec::new();
@@ -913,8 +927,9 @@ impl ScriptPipeline {
                 let (loads, loaders) = crate::recover::loads_sync(&recovery, mark);
                 mark = crate::flight::mark();
                 let round = recovery.round(&loads);
-                let replies =
-                    connection.req_packed_commands(&round.get_packed_pipeline(), 0, round.len())?;
+                let replies = connection
+                    .req_packed_commands(&round.get_packed_pipeline(), 0, round.len())
+                    .map_err(|error| crate::invoke::wire_error(connection, error))?;
                 check_round(&round, &replies)?;
                 let loaded = recovery.settle(&loads, replies, &mut values);
                 crate::recover::finish(loaders, loaded);
@@ -953,12 +968,14 @@ impl ScriptPipeline {
             let mut mark = crate::flight::mark();
             let count = loads.len() + self.len();
             let mut values = match self.wire(&loads) {
-                Some(wire) => connection.req_packed_commands(&wire, 0, count).await?,
-                None => {
-                    connection
-                        .req_packed_commands(&self.pipeline, 0, count)
-                        .await?
-                }
+                Some(wire) => connection
+                    .req_packed_commands(&wire, 0, count)
+                    .await
+                    .map_err(Error::from_wire)?,
+                None => connection
+                    .req_packed_commands(&self.pipeline, 0, count)
+                    .await
+                    .map_err(Error::from_wire)?,
             };
             crate::recover::take_loads(&mut values, &loads, loaders);
             self.check_count(&values)?;
@@ -970,7 +987,8 @@ impl ScriptPipeline {
                     let round = recovery.round(&loads);
                     let replies = connection
                         .req_packed_commands(&round, 0, round.len())
-                        .await?;
+                        .await
+                        .map_err(Error::from_wire)?;
                     check_round(&round, &replies)?;
                     let loaded = recovery.settle(&loads, replies, &mut values);
                     crate::recover::finish(loaders, loaded);
@@ -1235,7 +1253,30 @@ impl ScriptTransaction {
     /// Runs the transaction on a synchronous connection. `Ok(None)` means it did not run because
     /// a `WATCH`ed key changed. A command Redis rejects while queueing (an unknown command, a
     /// wrong number of arguments) aborts the whole transaction, as Redis defines, and is returned
-    /// as an [`Error::Redis`] (`EXECABORT`).
+    /// as an [`Error::Redis`] (`EXECABORT`); a transaction refused because another script is
+    /// running or memory is full is returned as [`Error::Busy`] or [`Error::OutOfMemory`], as a
+    /// single call would be, with `ticket` the index of the caller's first refused invocation.
+    /// Nothing of a refused transaction ran ([`Error::ran`] is [`Ran::No`](crate::Ran)).
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// use redis_script::Error;
+    ///
+    /// let mut transaction = redis_script::ScriptTransaction::new();
+    /// let count = transaction.invoke(&Incr { counter: "visits" });
+    /// match transaction.query(connection) {
+    ///     Err(Error::Busy { ticket, .. }) => {
+    ///         assert_eq!(ticket, Some(count.index()));
+    ///         // Nothing ran: send it again once the other script is done.
+    ///     }
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
     ///
     /// ```no_run
     /// # #[derive(redis_script::RedisScript)]
@@ -1260,7 +1301,9 @@ impl ScriptTransaction {
         self.check_slots()?;
         let packed = self.pipeline.get_packed_pipeline();
         let _children = span.children(self.invocation_spans());
-        let mut values = connection.req_packed_commands(&packed, self.sent.len() + 1, 1)?;
+        let result = connection.req_packed_commands(&packed, self.sent.len() + 1, 1);
+        let result = result.map_err(|error| crate::invoke::close_on_parse_error(connection, error));
+        let mut values = result.map_err(|error| self.refusal(error))?;
         self.replies(values.pop())
     }
 
@@ -1295,7 +1338,8 @@ impl ScriptTransaction {
             let _children = children.children(self.invocation_spans());
             let mut values = connection
                 .req_packed_commands(&self.pipeline, self.sent.len() + 1, 1)
-                .await?;
+                .await
+                .map_err(|error| self.refusal(error))?;
             self.replies(values.pop())
         };
         span.instrument(run).await
@@ -1309,7 +1353,7 @@ impl ScriptTransaction {
         let items = match exec {
             Some(Value::Nil) => return Ok(None),
             Some(Value::Array(items)) if items.len() == self.sent.len() => items,
-            Some(Value::ServerError(error)) => return Err(Error::Redis(error.into())),
+            Some(Value::ServerError(error)) => return Err(self.refusal(error.into())),
             other => {
                 return Err(client_error(
                     "unexpected EXEC reply",
@@ -1354,6 +1398,75 @@ impl ScriptTransaction {
             }
         }
         Ok(Some(Replies::new(values, scripts)))
+    }
+
+    /// The caller's view of a transaction the server refused whole (`EXECABORT`), as a single
+    /// call would report it: [`Error::Busy`] or [`Error::OutOfMemory`], naming the caller's
+    /// first refused invocation by its ticket. The `redis` crate reports the commands refused
+    /// while queueing with their position after `MULTI`, which counts the `SCRIPT LOAD`s and
+    /// `FUNCTION LOAD`s this type adds; a refused load stands for the invocation it was sent
+    /// for. Any other error is passed on (a parse error as [`Error::ReplyUnreadable`]).
+    fn refusal(&self, error: RedisError) -> Error {
+        let first_invocation = || {
+            self.sent.iter().find_map(|sent| match sent {
+                Sent::Invocation { script, .. } => Some(script.path),
+                Sent::Load(_) | Sent::Command => None,
+            })
+        };
+        // `EXEC` itself refused: no entry in particular.
+        if let Some(refusal) = crate::error::Refusal::of_exec(&error)
+            && let Some(path) = first_invocation()
+        {
+            return refusal.error(path, None, error);
+        }
+        let aborted = error.kind() == ErrorKind::Server(redis::ServerErrorKind::ExecAbort)
+            && error.detail().is_none();
+        if !aborted {
+            return Error::from_wire(error);
+        }
+        let Some(refused) = error.clone().into_server_errors() else {
+            return Error::from_wire(error);
+        };
+        let mut refused: Vec<&(usize, redis::ServerError)> = refused.iter().collect();
+        refused.sort_by_key(|(index, _)| *index);
+        for (index, server_error) in refused {
+            let Some(refusal) = crate::error::Refusal::of_text(
+                server_error.code(),
+                server_error.details().unwrap_or(""),
+            ) else {
+                continue;
+            };
+            if let Some((ticket, path)) = self.invocation_at(*index) {
+                return refusal.error(path, Some(ticket), error);
+            }
+        }
+        Error::from_wire(error)
+    }
+
+    /// The caller's ticket and Lua file of the invocation that the command at `index` (after
+    /// `MULTI`) is or was sent for: a load counts as the first invocation relying on it.
+    fn invocation_at(&self, index: usize) -> Option<(usize, &'static str)> {
+        let ticket = |at: usize| {
+            self.sent[..at]
+                .iter()
+                .filter(|sent| !matches!(sent, Sent::Load(_)))
+                .count()
+        };
+        match self.sent.get(index)? {
+            Sent::Invocation { script, .. } => Some((ticket(index), script.path)),
+            Sent::Load(_) => self
+                .sent
+                .iter()
+                .enumerate()
+                .skip(index + 1)
+                .find_map(|(at, sent)| match sent {
+                    Sent::Invocation { script, load, .. } if *load == index => {
+                        Some((ticket(at), script.path))
+                    }
+                    _ => None,
+                }),
+            Sent::Command => None,
+        }
     }
 
     fn check_slots(&self) -> Result<(), Error> {
@@ -1521,10 +1634,11 @@ impl PipelineExt for redis::Pipeline {
         C: redis::ConnectionLike + ?Sized,
     {
         let mut recovering = crate::ext::Recovering {
-            inner: connection,
+            inner: &mut *connection,
             pipeline: self,
         };
-        self.query(&mut recovering)
+        let result = self.query(&mut recovering);
+        result.map_err(|error| crate::invoke::close_on_parse_error(connection, error))
     }
 
     async fn query_scripts_async<T, C>(&self, connection: &mut C) -> redis::RedisResult<T>

@@ -122,6 +122,23 @@ where
     T: FromRedisValue,
     C: redis::ConnectionLike + ?Sized,
 {
+    let result = invoke_and_wait_sync(evalsha, details, wait, connection);
+    if let Err(error) = &result {
+        crate::invoke::close_if_unreadable(connection, error);
+    }
+    result
+}
+
+fn invoke_and_wait_sync<T, C>(
+    evalsha: &Cmd,
+    details: Details,
+    wait: &Cmd,
+    connection: &mut C,
+) -> Result<Replicated<T>, Error>
+where
+    T: FromRedisValue,
+    C: redis::ConnectionLike + ?Sized,
+{
     let span = details.span(evalsha);
     let _entered = span.entered_guard();
     details.check_slots(evalsha)?;

@@ -531,7 +531,7 @@ fn a_busy_server_refuses_with_busy() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let busy = loop {
         match (Role {}).invoke(&mut connection) {
-            Err(Error::Busy { path, source }) => break (path, source),
+            Err(Error::Busy { path, source, .. }) => break (path, source),
             Ok(role) if Instant::now() < deadline => {
                 assert_eq!(role, "master");
                 thread::sleep(Duration::from_millis(10));
