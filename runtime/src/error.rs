@@ -147,6 +147,31 @@ pub enum Error {
         /// The `redis` crate's parse error.
         source: RedisError,
     },
+    /// A [`ScriptTransaction`](crate::ScriptTransaction) the server discarded whole for a reason
+    /// other than [`Busy`](Error::Busy) or [`OutOfMemory`](Error::OutOfMemory): a command refused
+    /// while queueing (an unknown command, a wrong number of arguments, an ACL refusal, ...),
+    /// so `EXEC` ran nothing. Nothing ran. `ticket` is the caller's index of the first refused
+    /// entry (the `redis` crate counts the `SCRIPT LOAD`s this library adds; this does not).
+    ///
+    /// ```
+    /// use redis_script::{Error, Ran};
+    ///
+    /// let error = Error::TransactionDiscarded {
+    ///     ticket: Some(2),
+    ///     reason: "ERR wrong number of arguments for 'get' command".into(),
+    ///     source: redis::RedisError::from((redis::ErrorKind::Client, "EXECABORT")),
+    /// };
+    /// assert_eq!(error.ran(), Ran::No);
+    /// assert!(error.to_string().contains("entry 2"));
+    /// ```
+    TransactionDiscarded {
+        /// The caller's ticket index of the first entry the server refused, when it named one.
+        ticket: Option<usize>,
+        /// That entry's refusal, as the server worded it.
+        reason: String,
+        /// The `redis` crate's error for the discarded transaction.
+        source: RedisError,
+    },
     /// The server answered `NOSCRIPT` even to the `EVAL` fallback that carries the full source
     /// (sent after the reloads with `SCRIPT LOAD` did not help). Plain Redis never does; a proxy
     /// that forwards `EVAL`, `SCRIPT LOAD` and `EVALSHA` differently can.
@@ -347,7 +372,8 @@ impl Error {
             | Error::CrossSlot { .. }
             | Error::ClusterConnection { .. }
             | Error::FunctionMissing { .. }
-            | Error::LibraryLoad { .. } => Ran::No,
+            | Error::LibraryLoad { .. }
+            | Error::TransactionDiscarded { .. } => Ran::No,
             Error::Redis(error) => ran_of(error),
         }
     }
@@ -380,6 +406,7 @@ impl Error {
             Error::Busy { .. } => Some("BUSY"),
             Error::OutOfMemory { .. } => Some("OOM"),
             Error::ReplyUnreadable { source, .. }
+            | Error::TransactionDiscarded { source, .. }
             | Error::ScriptMissing { source, .. }
             | Error::FunctionMissing { source, .. }
             | Error::LibraryLoad { source, .. }
@@ -514,26 +541,14 @@ impl Refusal {
 const OOM_DETAIL: &str = "command not allowed when used memory > 'maxmemory'";
 
 /// What a bare `redis` error says about whether the request ran. Only refusals that the server
-/// gives before running a command count as "no"; anything else (a script's own `error_reply`
-/// with a code of its choosing included) stays "maybe" unless it is certainly client-side.
+/// gives before running a command count as "no", and only in the server's own words: a script
+/// can return any code with `redis.error_reply` after writing (`READONLY`, `NOPERM`, ...), and
+/// that script ran. Anything else stays "maybe" unless it is certainly client-side.
 fn ran_of(error: &RedisError) -> Ran {
+    if Refusal::of(error).is_some() || is_server_refusal(error) {
+        return Ran::No;
+    }
     match error.kind() {
-        ErrorKind::Server(
-            ServerErrorKind::ExecAbort
-            | ServerErrorKind::BusyLoading
-            | ServerErrorKind::NoScript
-            | ServerErrorKind::Moved
-            | ServerErrorKind::Ask
-            | ServerErrorKind::TryAgain
-            | ServerErrorKind::ClusterDown
-            | ServerErrorKind::CrossSlot
-            | ServerErrorKind::MasterDown
-            | ServerErrorKind::ReadOnly
-            | ServerErrorKind::NoPerm,
-        ) => Ran::No,
-        ErrorKind::Server(_) if REFUSAL_CODES.contains(&error.code().unwrap_or("")) => Ran::No,
-        // `BUSY` and `OOM` only in the server's words: a script can return those codes too.
-        _ if Refusal::of(error).is_some() => Ran::No,
         ErrorKind::InvalidClientConfig
         | ErrorKind::AuthenticationFailed
         | ErrorKind::EmptySentinelList
@@ -544,9 +559,37 @@ fn ran_of(error: &RedisError) -> Ran {
     }
 }
 
-/// Error codes (beyond those the `redis` crate has kinds for) with which the server refuses a
-/// command before running it.
-const REFUSAL_CODES: [&str; 3] = ["MISCONF", "NOREPLICAS", "NOAUTH"];
+/// Whether `error` is one of the refusals Redis and Valkey give before running a command, as
+/// they word it (Redis 7.0 to 8.2, Valkey 8 and 9 share these texts up to the server's name).
+fn is_server_refusal(error: &RedisError) -> bool {
+    let (Some(code), detail) = (error.code(), error.detail().unwrap_or("")) else {
+        return false;
+    };
+    match code {
+        "MOVED" | "ASK" => error.redirect_node().is_some(),
+        "NOSCRIPT" => detail.starts_with("No matching script"),
+        // Without a detail: the `redis` crate's own error for a transaction it saw discarded.
+        "EXECABORT" => {
+            error.detail().is_none() || detail.starts_with("Transaction discarded because of")
+        }
+        "LOADING" => detail.contains(" is loading the dataset in memory"),
+        "READONLY" => detail.starts_with("You can't write against a read only "),
+        "MASTERDOWN" => detail.starts_with("Link with ") && detail.contains(" is down"),
+        "MISCONF" => {
+            detail.contains(" is configured to save RDB snapshots")
+                || detail.starts_with("Errors writing to the AOF file")
+        }
+        "NOREPLICAS" => detail.starts_with("Not enough good replicas to write"),
+        "NOPERM" => detail.contains("o permissions to "),
+        "NOAUTH" => detail.starts_with("Authentication required"),
+        "TRYAGAIN" => detail.starts_with("Multiple keys request during rehashing of slot"),
+        "CROSSSLOT" => detail.starts_with("Keys in request don't hash to the same slot"),
+        "CLUSTERDOWN" => {
+            detail.starts_with("The cluster is down") || detail.starts_with("Hash slot not served")
+        }
+        _ => false,
+    }
+}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -593,6 +636,13 @@ impl fmt::Display for Error {
                      connection was closed (QUIT), an asynchronous one closes itself or \
                      reconnects; do not send on it again"
                 )
+            }
+            Error::TransactionDiscarded { ticket, reason, .. } => {
+                write!(f, "the server discarded the transaction")?;
+                if let Some(ticket) = ticket {
+                    write!(f, " for entry {ticket}")?;
+                }
+                write!(f, " ({reason}); nothing ran")
             }
             Error::ScriptMissing { path, source } => write!(
                 f,
@@ -674,6 +724,7 @@ impl std::error::Error for Error {
             | Error::OutOfMemory { source, .. }
             | Error::ReplyUnreadable { source, .. }
             | Error::ScriptMissing { source, .. }
+            | Error::TransactionDiscarded { source, .. }
             | Error::Conversion { source, .. }
             | Error::FunctionMissing { source, .. }
             | Error::LibraryLoad { source, .. }
@@ -1036,6 +1087,38 @@ mod tests {
             server_error(b"-EXECABORT Transaction discarded because of previous errors.\r\n");
         assert_eq!(Refusal::of_transaction(&other), None);
         assert_eq!(Error::Redis(other).ran(), Ran::No);
+    }
+
+    #[test]
+    fn other_refusals_count_only_in_the_servers_words() {
+        let refusals: [&[u8]; 10] = [
+            b"-READONLY You can't write against a read only replica.\r\n",
+            b"-NOPERM User default has no permissions to run the 'evalsha' command\r\n",
+            b"-NOPERM this user has no permissions to access one of the keys used as arguments\r\n",
+            b"-LOADING Redis is loading the dataset in memory\r\n",
+            b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n",
+            b"-NOREPLICAS Not enough good replicas to write.\r\n",
+            b"-MOVED 3999 127.0.0.1:6381\r\n",
+            b"-TRYAGAIN Multiple keys request during rehashing of slot\r\n",
+            b"-CLUSTERDOWN Hash slot not served\r\n",
+            b"-NOSCRIPT No matching script. Please use EVAL.\r\n",
+        ];
+        for refusal in refusals {
+            let error = server_error(refusal);
+            assert_eq!(Error::Redis(error.clone()).ran(), Ran::No, "{error}");
+        }
+        // The same codes returned by a script (`return redis.error_reply('READONLY done')`).
+        let own: [&[u8]; 5] = [
+            b"-READONLY done\r\n",
+            b"-NOPERM not for you\r\n",
+            b"-MOVED elsewhere\r\n",
+            b"-LOADING later\r\n",
+            b"-ERR anything\r\n",
+        ];
+        for reply in own {
+            let error = server_error(reply);
+            assert_eq!(Error::Redis(error.clone()).ran(), Ran::Maybe, "{error}");
+        }
     }
 
     #[test]

@@ -1419,6 +1419,15 @@ impl ScriptTransaction {
         {
             return refusal.error(path, None, error);
         }
+        if error.code() == Some("EXECABORT")
+            && let Some(reason) = error.detail()
+        {
+            return Error::TransactionDiscarded {
+                ticket: None,
+                reason: reason.to_owned(),
+                source: error,
+            };
+        }
         let aborted = error.kind() == ErrorKind::Server(redis::ServerErrorKind::ExecAbort)
             && error.detail().is_none();
         if !aborted {
@@ -1429,18 +1438,41 @@ impl ScriptTransaction {
         };
         let mut refused: Vec<&(usize, redis::ServerError)> = refused.iter().collect();
         refused.sort_by_key(|(index, _)| *index);
-        for (index, server_error) in refused {
+        for &&(index, ref server_error) in &refused {
             let Some(refusal) = crate::error::Refusal::of_text(
                 server_error.code(),
                 server_error.details().unwrap_or(""),
             ) else {
                 continue;
             };
-            if let Some((ticket, path)) = self.invocation_at(*index) {
+            if let Some((ticket, path)) = self.invocation_at(index) {
                 return refusal.error(path, Some(ticket), error);
             }
         }
-        Error::from_wire(error)
+        match refused.first() {
+            Some((index, server_error)) => Error::TransactionDiscarded {
+                ticket: Some(self.ticket_at(*index)),
+                reason: server_error.to_string(),
+                source: error,
+            },
+            None => Error::TransactionDiscarded {
+                ticket: None,
+                reason: "EXECABORT".into(),
+                source: error,
+            },
+        }
+    }
+
+    /// The caller's ticket of the entry sent at `index` after `MULTI`: the loads this type adds
+    /// do not count, and a load counts as the first invocation relying on it.
+    fn ticket_at(&self, index: usize) -> usize {
+        match self.invocation_at(index) {
+            Some((ticket, _)) => ticket,
+            None => self.sent[..index.min(self.sent.len())]
+                .iter()
+                .filter(|sent| !matches!(sent, Sent::Load(_)))
+                .count(),
+        }
     }
 
     /// The caller's ticket and Lua file of the invocation that the command at `index` (after

@@ -668,3 +668,31 @@ async fn a_cluster_batch_treats_an_unreadable_reply_as_a_broken_connection() {
     assert_eq!(error.ran(), Ran::Maybe, "{error:?}");
     assert_eq!(count(&single), 1);
 }
+
+/// A command refused while queueing (here a wrong number of arguments) discards the whole
+/// transaction: one variant, `Ran::No`, naming the caller's ticket although `SCRIPT LOAD`s
+/// were sent in front of it.
+#[test]
+fn a_transaction_discarded_for_a_refused_command_names_the_callers_ticket() {
+    let server = server();
+    let mut con = connection(&server);
+    redis::cmd("SCRIPT").arg("FLUSH").exec(&mut con).unwrap();
+    // Sent after MULTI: SCRIPT LOAD, EVALSHA, SCRIPT LOAD, EVALSHA, GET (refused), SET.
+    let mut transaction = ScriptTransaction::new();
+    transaction.invoke(&Counted { runs: "d" });
+    transaction.invoke(&CountedShebang { runs: "d" });
+    let refused = transaction.command::<()>(redis::cmd("GET"));
+    transaction.command::<()>(redis::cmd("SET").arg("e").arg(1));
+    let error = transaction.query(&mut con).unwrap_err();
+    let Error::TransactionDiscarded { ticket, reason, .. } = &error else {
+        panic!("expected Error::TransactionDiscarded, got {error:?}");
+    };
+    assert_eq!(*ticket, Some(refused.index()));
+    assert_eq!(refused.index(), 2);
+    assert!(reason.contains("wrong number of arguments"), "{reason}");
+    assert_eq!(error.ran(), Ran::No);
+    assert!(error.to_string().contains("entry 2"), "{error}");
+    let (d, e): (Option<i64>, Option<i64>) =
+        redis::pipe().get("d").get("e").query(&mut con).unwrap();
+    assert_eq!((d, e), (None, None), "nothing of the transaction ran");
+}
