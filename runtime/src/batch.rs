@@ -84,10 +84,15 @@
 //! What nobody can promise: if a connection breaks while a pipeline is in flight (or a
 //! response timeout set with [`ClusterNodes::set_response_timeout`] expires), some, all or
 //! none of it may have run (a group of one slot whole or not at all). Those invocations get
-//! the I/O error ([`Error::is_io_error`]) and are **not** sent again. That node's later pipelines of the round are not sent: their
-//! invocations are sent again in the next round, and if they never get through, their error
-//! (kind [`ErrorKind::ClusterConnectionNotFound`], not an I/O error) says they were not sent,
-//! so the caller can resend them safely. The broken connection is dropped and `CLUSTER SLOTS`
+//! the I/O error ([`Error::is_io_error`]), are **not** sent again, and are
+//! [`Outcome::Unknown`] in the replies (as are all those of the
+//! failed pipeline: the `redis` crate drops a pipeline's replies when a later read fails).
+//! That node's later pipelines of the round are not sent: their invocations are sent again in
+//! the next round, and if they never get through, they are
+//! [`Outcome::NotRun`], listed by [`Replies::not_run`], and their
+//! error is [`Error::NotRun`] (its source, of kind [`ErrorKind::ClusterConnectionNotFound`],
+//! says they were not sent), so the caller can resend them safely. The batch itself returns
+//! the replies: the other nodes' are as usual. The broken connection is dropped and `CLUSTER SLOTS`
 //! fetched again, so after a failover the next run reaches the promoted replica. By default
 //! there is no response timeout: a large pipeline or a node busy with a slow script is waited
 //! for, not reported as failed while it runs.
@@ -139,7 +144,7 @@ use redis::{
 };
 use redis_script_analysis::{SLOT_COUNT, hash_slot};
 
-use crate::pipeline::{LoadKey, Replies, ScriptInfo, Ticket};
+use crate::pipeline::{LoadKey, Outcome, Replies, ScriptInfo, Ticket};
 use crate::recover::eval_from_evalsha;
 #[cfg(test)]
 use crate::recover::is_noscript_value;
@@ -1220,11 +1225,7 @@ impl ClusterBatch {
                     *not_run = true;
                 }
             }
-            Ok::<_, Error>((
-                self.replies(replies).with_not_run(not_run),
-                node_count,
-                retried,
-            ))
+            Ok::<_, Error>((self.replies(replies, not_run), node_count, retried))
         };
         // One child span per invocation, open for the whole batch (they share its rounds).
         let _invocations = span.children(
@@ -1508,13 +1509,30 @@ impl ClusterBatch {
         (results, failed_loads)
     }
 
-    fn replies(&self, values: Vec<Result<Value, RedisError>>) -> Replies {
+    /// The replies, each entry saying what is known of it: replied; not run (answered
+    /// `NOSCRIPT` and not sent again, or never sent: no connection to its node, no primary for
+    /// its slot, an earlier pipeline to the node failed, each an error of kind
+    /// `ClusterConnectionNotFound` that only [`not_sent`] and the unserved slot give); or
+    /// unknown (its pipeline failed in flight, or `EXEC` answered something unreadable).
+    fn replies(&self, values: Vec<Result<Value, RedisError>>, not_run: Vec<bool>) -> Replies {
         let scripts = self
             .entries
             .iter()
             .map(|entry| Some(entry.script))
             .collect();
-        Replies::from_results(values, scripts)
+        let outcomes = values
+            .iter()
+            .zip(not_run)
+            .map(|(value, not_run)| match value {
+                _ if not_run => Outcome::NotRun,
+                Ok(_) => Outcome::Replied,
+                Err(error) if error.kind() == ErrorKind::ClusterConnectionNotFound => {
+                    Outcome::NotRun
+                }
+                Err(_) => Outcome::Unknown,
+            })
+            .collect();
+        Replies::with_outcomes(values, scripts, outcomes, false)
     }
 }
 

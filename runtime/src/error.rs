@@ -2,7 +2,7 @@ use std::fmt;
 
 use redis::{ErrorKind, RedisError, ServerErrorKind};
 
-use crate::SourceSegment;
+use crate::{Outcome, Replies, SourceSegment};
 
 /// Everything that can go wrong when a script is invoked.
 ///
@@ -14,7 +14,8 @@ use crate::SourceSegment;
 /// or an [`Error::ReplyUnreadable`] is not: the request reached (or may have reached) the
 /// server, and the script may have run (and replicated). Retry those only for a script that is
 /// idempotent by construction, e.g. one that records a request id and does nothing the second
-/// time.
+/// time. A pipeline or transaction cut by a failing connection says it per entry
+/// ([`Error::Interrupted`]).
 ///
 /// ```
 /// use redis_script::Error;
@@ -188,9 +189,13 @@ pub enum Error {
     /// and something after it ran all the same: an ordinary command, or an invocation of a script
     /// another client reloaded in between. Invocations answered `NOSCRIPT` with nothing run after
     /// them are sent again, in order, and do not end up here; nor does anything that may have
-    /// run. Sending this invocation again is safe; [`Replies::not_run`](crate::Replies::not_run)
-    /// lists them all. `source` is the `NOSCRIPT` reply, or the error of the `SCRIPT LOAD` that
-    /// failed to bring the script back.
+    /// run. The same goes for an invocation that was never sent (in a cluster batch, one whose
+    /// node could not be reached: its error says "not sent"), and for one whose script's
+    /// `SCRIPT LOAD` failed (a transaction's inside `EXEC`, a recovery round's), which the
+    /// server then answered `NOSCRIPT`. Sending this invocation again is
+    /// safe; [`Replies::not_run`](crate::Replies::not_run) lists them all. `source` is the
+    /// `NOSCRIPT` reply, the error of the `SCRIPT LOAD` that failed to bring the script back,
+    /// or why it was not sent.
     ///
     /// ```
     /// let error = redis_script::Error::NotRun {
@@ -203,6 +208,53 @@ pub enum Error {
         /// The Lua file of the script.
         path: &'static str,
         /// Why it did not run.
+        source: RedisError,
+    },
+    /// The connection failed (or a reply could not be read) with a [`ScriptPipeline`](crate::ScriptPipeline)
+    /// or [`ScriptTransaction`](crate::ScriptTransaction) in flight. `replies` holds, per entry
+    /// added, what is known of it: its reply ([`Outcome::Replied`]), certainly not run
+    /// ([`Outcome::NotRun`]), or [`Outcome::Unknown`] (it may have run); `source` is the error
+    /// that cut the batch. Resume without running anything twice by sending again exactly
+    /// [`Replies::not_run`], and [`Replies::unknown`] only after checking whether each ran (or
+    /// through an idempotent script).
+    ///
+    /// Which entries can be unknown, and why:
+    ///
+    /// - **The round that failed.** Each entry it sent is unknown. The `redis` crate reads a
+    ///   pipeline's replies as a whole and, when a later read fails, drops those it had read
+    ///   (the synchronous `Connection::req_packed_commands`; the multiplexed connection gathers
+    ///   a pipeline's replies in one buffer that the failure discards): entries that ran and
+    ///   replied before the connection broke are unknown too, not replied. When the first (or
+    ///   only) round fails, every entry is unknown: 0 to all of them ran.
+    /// - **Rounds before it.** A plain pipeline answered `NOSCRIPT` sends its trailing run again
+    ///   after a reload (see the [pipeline module](crate::pipeline)). When such a later round
+    ///   fails, the entries answered in the earlier rounds keep their replies, those reported
+    ///   not run stay [`Outcome::NotRun`], and only the entries of the failed round are unknown.
+    /// - **A transaction** ([`Replies::is_atomic`]): every entry is unknown, and they all ran or
+    ///   none did, so checking one of them tells for all.
+    ///
+    /// [`PipelineExt::query_scripts`](crate::PipelineExt::query_scripts) returns a
+    /// `redis::RedisError` of the same kind as `source` instead; [`Replies::of_interrupted`]
+    /// finds these replies in it. A [`ClusterBatch`](crate::batch) reports the invocations
+    /// of a node that failed in the same terms, in the replies it returns.
+    ///
+    /// ```
+    /// use redis_script::{Error, Outcome};
+    ///
+    /// /// The entries to send again as they are, and those to check first.
+    /// fn resume(error: &Error) -> Option<(Vec<usize>, Vec<usize>)> {
+    ///     let Error::Interrupted { replies, .. } = error else {
+    ///         return None;
+    ///     };
+    ///     assert!(replies.unknown().all(|index| replies.outcome(index) == Some(Outcome::Unknown)));
+    ///     Some((replies.not_run().collect(), replies.unknown().collect()))
+    /// }
+    /// # let _ = resume;
+    /// ```
+    Interrupted {
+        /// What is known of each entry, in the order added.
+        replies: Box<Replies>,
+        /// The error that cut the batch (I/O, a timeout, an unreadable reply).
         source: RedisError,
     },
     /// The script ran, but its reply could not be converted into the declared `returns` type.
@@ -348,6 +400,8 @@ impl Error {
     /// Whether the invocation ran: [`Ran::No`] for refusals and checks before sending,
     /// [`Ran::Yes`] for a script's own failure or a reply that does not convert, [`Ran::Maybe`]
     /// when the reply was lost (I/O, timeouts, an unreadable reply) or the error does not tell.
+    /// For [`Error::Interrupted`], `Maybe` unless no entry is unknown: its
+    /// [`Replies::ran`] tells per entry.
     ///
     /// ```
     /// use redis_script::{Error, Ran};
@@ -375,6 +429,15 @@ impl Error {
             | Error::LibraryLoad { .. }
             | Error::TransactionDiscarded { .. } => Ran::No,
             Error::Redis(error) => ran_of(error),
+            Error::Interrupted { replies, .. } => {
+                if replies.unknown().next().is_some() {
+                    Ran::Maybe
+                } else if (0..replies.len()).all(|index| replies.ran(index) == Some(Ran::No)) {
+                    Ran::No
+                } else {
+                    Ran::Yes
+                }
+            }
         }
     }
 
@@ -387,7 +450,7 @@ impl Error {
     /// ```
     pub fn is_io_error(&self) -> bool {
         match self {
-            Error::Redis(error) => error.is_io_error(),
+            Error::Redis(error) | Error::Interrupted { source: error, .. } => error.is_io_error(),
             _ => false,
         }
     }
@@ -411,7 +474,7 @@ impl Error {
             | Error::FunctionMissing { source, .. }
             | Error::LibraryLoad { source, .. }
             | Error::NotRun { source, .. } => source.code(),
-            Error::Redis(error) => error.code(),
+            Error::Redis(error) | Error::Interrupted { source: error, .. } => error.code(),
             Error::Conversion { .. }
             | Error::CrossSlot { .. }
             | Error::ClusterConnection { .. } => None,
@@ -544,7 +607,7 @@ const OOM_DETAIL: &str = "command not allowed when used memory > 'maxmemory'";
 /// gives before running a command count as "no", and only in the server's own words: a script
 /// can return any code with `redis.error_reply` after writing (`READONLY`, `NOPERM`, ...), and
 /// that script ran. Anything else stays "maybe" unless it is certainly client-side.
-fn ran_of(error: &RedisError) -> Ran {
+pub(crate) fn ran_of(error: &RedisError) -> Ran {
     if Refusal::of(error).is_some() || is_server_refusal(error) {
         return Ran::No;
     }
@@ -650,9 +713,25 @@ impl fmt::Display for Error {
             ),
             Error::NotRun { path, source } => write!(
                 f,
-                "{path}: the invocation did not run ({source}), and was not sent again because \
-                 something added after it ran; sending it again is safe"
+                "{path}: the invocation did not run ({source}); sending it again is safe"
             ),
+            Error::Interrupted { replies, source } => {
+                let count = |wanted: Outcome| {
+                    (0..replies.len())
+                        .filter(|&index| replies.outcome(index) == Some(wanted))
+                        .count()
+                };
+                write!(
+                    f,
+                    "the connection failed with the batch in flight ({source}): of its {} \
+                     entries, {} replied, {} did not run and {} may have run (see \
+                     Replies::unknown)",
+                    replies.len(),
+                    count(Outcome::Replied),
+                    count(Outcome::NotRun),
+                    count(Outcome::Unknown),
+                )
+            }
             Error::Conversion {
                 path,
                 expected,
@@ -728,7 +807,8 @@ impl std::error::Error for Error {
             | Error::Conversion { source, .. }
             | Error::FunctionMissing { source, .. }
             | Error::LibraryLoad { source, .. }
-            | Error::NotRun { source, .. } => Some(source),
+            | Error::NotRun { source, .. }
+            | Error::Interrupted { source, .. } => Some(source),
             Error::CrossSlot { .. } | Error::ClusterConnection { .. } => None,
             Error::Redis(error) => Some(error),
         }

@@ -4,12 +4,69 @@
 //! does with the replies (`ignore()`, `ignore_errors()`, conversion into tuples).
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::OnceLock;
 
 use redis::{Cmd, ErrorKind, RedisError, RedisResult, Value};
 
+use crate::Replies;
 use crate::pipeline::{ScriptInfo, is_script_flush, load_command};
 use crate::recover::{Plain, eval_from_evalsha};
+
+/// What an interrupted `query_scripts` knows of each command, carried inside the I/O error it
+/// returns (`redis`'s error type cannot hold it otherwise); `Replies::of_interrupted` finds it.
+#[derive(Debug)]
+pub(crate) struct Interrupted {
+    pub(crate) replies: Replies,
+    source: RedisError,
+}
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (the pipeline was cut in flight: redis_script::Replies::of_interrupted tells \
+             which commands replied, did not run, or may have run)",
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// `error` with `replies` inside, if it is an I/O error (the connection failed, a timeout): an
+/// I/O error of the same `std::io::ErrorKind`, so that `is_io_error`, `is_timeout` and
+/// `is_connection_dropped` answer as before. Any other error is returned as it is.
+fn interrupted(error: RedisError, replies: impl FnOnce(&RedisError) -> Replies) -> RedisError {
+    if !error.is_io_error() {
+        return error;
+    }
+    let kind = std::error::Error::source(&error)
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        // `redis` reports a dropped connection without an `io::Error` too.
+        .map_or(std::io::ErrorKind::ConnectionAborted, std::io::Error::kind);
+    let replies = replies(&error);
+    std::io::Error::new(
+        kind,
+        Interrupted {
+            replies,
+            source: error,
+        },
+    )
+    .into()
+}
+
+/// Per command of `pipeline`, its derived script.
+fn scripts_of(pipeline: &redis::Pipeline) -> Vec<Option<ScriptInfo>> {
+    pipeline
+        .cmd_iter()
+        .map(|command| script_of(command).copied())
+        .collect()
+}
 
 /// Every derived script of the program, by SHA1: the source of an `EVALSHA` found in a
 /// `redis::Pipeline`.
@@ -224,7 +281,12 @@ impl<C: redis::ConnectionLike + ?Sized> redis::ConnectionLike for Recovering<'_,
             let packed = plan.wire.get_packed_pipeline();
             let mut values = self
                 .inner
-                .req_packed_commands(&packed, plan.sent.len() + 1, 1)?;
+                .req_packed_commands(&packed, plan.sent.len() + 1, 1)
+                .map_err(|error| {
+                    interrupted(error, |error| {
+                        Replies::all_unknown(scripts_of(self.pipeline), error, true)
+                    })
+                })?;
             let exec = values.pop().unwrap_or(Value::Nil);
             return Ok(vec![plan.reply(exec)]);
         }
@@ -234,14 +296,18 @@ impl<C: redis::ConnectionLike + ?Sized> redis::ConnectionLike for Recovering<'_,
         let plan = PlainPlan::of(self.pipeline);
         let (loads, loaders) = plan.first_loads();
         let mut mark = crate::flight::mark();
-        let mut values = match plan.wire(self.pipeline, &loads) {
-            Some(wire) => self.inner.req_packed_commands(
-                &wire.get_packed_pipeline(),
-                0,
-                loads.len() + count,
-            )?,
-            None => self.inner.req_packed_commands(cmd, 0, count)?,
+        let values = match plan.wire(self.pipeline, &loads) {
+            Some(wire) => {
+                self.inner
+                    .req_packed_commands(&wire.get_packed_pipeline(), 0, loads.len() + count)
+            }
+            None => self.inner.req_packed_commands(cmd, 0, count),
         };
+        let mut values = values.map_err(|error| {
+            interrupted(error, |error| {
+                Replies::all_unknown(scripts_of(self.pipeline), error, false)
+            })
+        })?;
         crate::recover::take_loads(&mut values, &loads, loaders);
         if values.len() != count {
             return Err(count_error(count, values.len()));
@@ -253,10 +319,19 @@ impl<C: redis::ConnectionLike + ?Sized> redis::ConnectionLike for Recovering<'_,
                 let round = recovery.round(&loads);
                 let replies =
                     self.inner
-                        .req_packed_commands(&round.get_packed_pipeline(), 0, round.len())?;
-                if replies.len() != round.len() {
-                    return Err(count_error(round.len(), replies.len()));
-                }
+                        .req_packed_commands(&round.get_packed_pipeline(), 0, round.len());
+                let replies = match replies {
+                    Ok(replies) if replies.len() == round.len() => replies,
+                    Ok(replies) => return Err(count_error(round.len(), replies.len())),
+                    Err(error) => {
+                        let scripts = scripts_of(self.pipeline);
+                        return Err(interrupted(error, |error| {
+                            crate::pipeline::interrupted_round_replies(
+                                recovery, values, scripts, error,
+                            )
+                        }));
+                    }
+                };
                 let loaded = recovery.settle(&loads, replies, &mut values);
                 crate::recover::finish(loaders, loaded);
             }
@@ -305,7 +380,12 @@ impl<C: redis::aio::ConnectionLike + Send> redis::aio::ConnectionLike for Recove
                 let mut values = self
                     .inner
                     .req_packed_commands(&plan.wire, plan.sent.len() + 1, 1)
-                    .await?;
+                    .await
+                    .map_err(|error| {
+                        interrupted(error, |error| {
+                            Replies::all_unknown(scripts_of(pipeline), error, true)
+                        })
+                    })?;
                 let exec = values.pop().unwrap_or(Value::Nil);
                 return Ok(vec![plan.reply(exec)]);
             }
@@ -318,14 +398,19 @@ impl<C: redis::aio::ConnectionLike + Send> redis::aio::ConnectionLike for Recove
             let plan = PlainPlan::of(pipeline);
             let (loads, loaders) = plan.first_loads();
             let mut mark = crate::flight::mark();
-            let mut values = match plan.wire(pipeline, &loads) {
+            let values = match plan.wire(pipeline, &loads) {
                 Some(wire) => {
                     self.inner
                         .req_packed_commands(&wire, 0, loads.len() + count)
-                        .await?
+                        .await
                 }
-                None => self.inner.req_packed_commands(pipeline, 0, count).await?,
+                None => self.inner.req_packed_commands(pipeline, 0, count).await,
             };
+            let mut values = values.map_err(|error| {
+                interrupted(error, |error| {
+                    Replies::all_unknown(scripts_of(pipeline), error, false)
+                })
+            })?;
             crate::recover::take_loads(&mut values, &loads, loaders);
             if values.len() != count {
                 return Err(count_error(count, values.len()));
@@ -335,13 +420,19 @@ impl<C: redis::aio::ConnectionLike + Send> redis::aio::ConnectionLike for Recove
                     let (loads, loaders) = crate::recover::loads_async(&recovery, mark).await;
                     mark = crate::flight::mark();
                     let round = recovery.round(&loads);
-                    let replies = self
-                        .inner
-                        .req_packed_commands(&round, 0, round.len())
-                        .await?;
-                    if replies.len() != round.len() {
-                        return Err(count_error(round.len(), replies.len()));
-                    }
+                    let replies = self.inner.req_packed_commands(&round, 0, round.len()).await;
+                    let replies = match replies {
+                        Ok(replies) if replies.len() == round.len() => replies,
+                        Ok(replies) => return Err(count_error(round.len(), replies.len())),
+                        Err(error) => {
+                            let scripts = scripts_of(pipeline);
+                            return Err(interrupted(error, |error| {
+                                crate::pipeline::interrupted_round_replies(
+                                    recovery, values, scripts, error,
+                                )
+                            }));
+                        }
+                    };
                     let loaded = recovery.settle(&loads, replies, &mut values);
                     crate::recover::finish(loaders, loaded);
                 }

@@ -167,14 +167,6 @@ where
     error
 }
 
-/// [`close_on_parse_error`], then the error as [`Error::from_wire`] sorts it.
-pub(crate) fn wire_error<C>(connection: &mut C, error: RedisError) -> Error
-where
-    C: redis::ConnectionLike + ?Sized,
-{
-    Error::from_wire(close_on_parse_error(connection, error))
-}
-
 pub(crate) fn invoke<T, C>(evalsha: &Cmd, details: Details, connection: &mut C) -> Result<T, Error>
 where
     T: FromRedisValue,

@@ -201,7 +201,7 @@ mod source_map;
 pub use error::{Error, Ran, ScriptError};
 pub use function::Function;
 pub use libraries::{RegisteredLibrary, registered_libraries};
-pub use pipeline::{PipelineExt, Replies, ScriptPipeline, ScriptTransaction, Ticket};
+pub use pipeline::{Outcome, PipelineExt, Replies, ScriptPipeline, ScriptTransaction, Ticket};
 pub use redis_script_analysis::ShebangFlags;
 pub use registry::{RegisteredScript, scripts};
 pub use replication::Replicated;

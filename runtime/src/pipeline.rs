@@ -86,8 +86,14 @@
 //! in its place, as an [`Error`] with the Lua file and line.
 //!
 //! What none of this covers: a connection that breaks while the pipeline is in flight. Then some,
-//! all or none of it may have run, and the query returns an I/O error ([`Error::is_io_error`]).
-//! The same holds for a reply the `redis` crate cannot read (an error reply that is not valid
+//! all or none of it may have run. The query returns [`Error::Interrupted`], whose [`Replies`]
+//! say per entry what is known ([`Outcome`]): replied in an earlier round, certainly not run,
+//! or unknown. Every entry of the round that failed is unknown, also those that replied before
+//! the connection broke: the `redis` crate drops the replies of a pipeline it read when a later
+//! read fails, and keeps no count of them (see [`Error::Interrupted`]). Resuming without
+//! duplicates means sending the not-run entries again and checking the unknown ones first.
+//!
+//! A reply the `redis` crate cannot read (an error reply that is not valid
 //! UTF-8, from a script's `redis.error_reply` or `error(...)` quoting binary data): the query
 //! returns [`Error::ReplyUnreadable`] (or, on a multiplexed connection, which closes itself, an
 //! I/O error), every entry may have run, and [`Error::ran`] says [`Ran::Maybe`](crate::Ran).
@@ -97,8 +103,9 @@
 //! A transaction that the server refuses whole, before `EXEC` runs anything (`EXECABORT`),
 //! reports what a single call would: [`Error::Busy`] while another script runs,
 //! [`Error::OutOfMemory`] when memory is full, each with the [`Ticket::index`] of the caller's
-//! first refused invocation (not the position of a `SCRIPT LOAD` this module added); other
-//! refusals stay [`Error::Redis`] (`EXECABORT`). All say [`Ran::No`](crate::Ran).
+//! first refused invocation (not the position of a `SCRIPT LOAD` this module added); any other
+//! refused command discards it as [`Error::TransactionDiscarded`], with the caller's ticket too.
+//! All say [`Ran::No`](crate::Ran).
 //!
 //! # Functions
 //!
@@ -484,6 +491,14 @@ impl<T> fmt::Debug for Ticket<T> {
 /// The replies of a [`ScriptPipeline`] or [`ScriptTransaction`], one per invocation or command
 /// added, in the order added.
 ///
+/// After a complete run every entry has its reply ([`Outcome::Replied`]), except invocations
+/// that certainly did not run ([`Outcome::NotRun`], listed by [`not_run`](Self::not_run)). When
+/// the connection fails with the batch in flight, the query returns [`Error::Interrupted`]
+/// holding these replies, in which each entry says what is known of it
+/// ([`outcome`](Self::outcome)): its reply, certainly not run, or [`Outcome::Unknown`] (it may
+/// have run); see [`Error::Interrupted`] for which entries can be unknown. A cluster batch
+/// returns them the same way for the invocations of a node that failed.
+///
 /// ```no_run
 /// # #[derive(redis_script::RedisScript)]
 /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
@@ -499,8 +514,40 @@ impl<T> fmt::Debug for Ticket<T> {
 pub struct Replies {
     values: Vec<Result<Value, RedisError>>,
     scripts: Vec<Option<ScriptInfo>>,
-    /// Per entry, whether it certainly did not run (empty when none): see [`Error::NotRun`].
-    not_run: Vec<bool>,
+    /// Per entry, what is known of it; empty when every entry replied (the common case, with
+    /// nothing allocated).
+    outcomes: Vec<Outcome>,
+    /// The entries ran as one transaction: all of them or none.
+    atomic: bool,
+}
+
+/// What is known of one entry of a [`Replies`]: whether the server answered it, and if not,
+/// whether it may have run. [`Replies::outcome`] gives it.
+///
+/// ```
+/// use redis_script::Outcome;
+///
+/// /// What a caller resuming an interrupted batch does with each entry.
+/// fn resume(outcome: Outcome) -> &'static str {
+///     match outcome {
+///         Outcome::Replied => "done: read its reply",
+///         Outcome::NotRun => "send it again",
+///         Outcome::Unknown => "check whether it ran (or send it through an idempotency check)",
+///     }
+/// }
+/// assert_eq!(resume(Outcome::NotRun), "send it again");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The server answered it: [`Replies::get`] gives the reply, a value or the entry's own
+    /// error (which says whether it ran, see [`Replies::ran`]).
+    Replied,
+    /// It certainly did not run: answered `NOSCRIPT` (or `Function not found`) and not sent
+    /// again ([`Error::NotRun`]), or never sent. Sending it again is safe.
+    NotRun,
+    /// Sent (or possibly sent), and its reply was lost with the connection: it may have run,
+    /// completely, or not at all. Check before sending it again, or make it idempotent.
+    Unknown,
 }
 
 impl Replies {
@@ -508,37 +555,78 @@ impl Replies {
         Replies {
             values: values.into_iter().map(Ok).collect(),
             scripts,
-            not_run: Vec::new(),
+            outcomes: Vec::new(),
+            atomic: false,
         }
     }
 
+    /// Marks the entries flagged in `not_run` as certainly not run.
     pub(crate) fn with_not_run(mut self, not_run: Vec<bool>) -> Self {
-        self.not_run = if not_run.contains(&true) {
-            not_run
-        } else {
-            Vec::new()
-        };
+        if not_run.contains(&true) {
+            self.outcomes = not_run
+                .into_iter()
+                .map(|not_run| {
+                    if not_run {
+                        Outcome::NotRun
+                    } else {
+                        Outcome::Replied
+                    }
+                })
+                .collect();
+        }
         self
     }
 
-    /// Replies some of which are errors of the request rather than of the command (a cluster
-    /// node that could not be reached).
-    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
-    pub(crate) fn from_results(
+    /// Replies with what is known of each entry (`outcomes`, one per entry): those of an
+    /// interrupted batch, or of a cluster batch of which some invocations were not answered.
+    pub(crate) fn with_outcomes(
         values: Vec<Result<Value, RedisError>>,
         scripts: Vec<Option<ScriptInfo>>,
+        outcomes: Vec<Outcome>,
+        atomic: bool,
     ) -> Self {
+        let outcomes = if outcomes.iter().all(|&outcome| outcome == Outcome::Replied) {
+            Vec::new()
+        } else {
+            outcomes
+        };
         Replies {
             values,
             scripts,
-            not_run: Vec::new(),
+            outcomes,
+            atomic,
         }
+    }
+
+    /// Every entry unknown: a batch whose first (or only) round failed, `error` in place of
+    /// each reply.
+    pub(crate) fn all_unknown(
+        scripts: Vec<Option<ScriptInfo>>,
+        error: &RedisError,
+        atomic: bool,
+    ) -> Self {
+        let count = scripts.len();
+        Replies {
+            values: vec![Err(error.clone()); count],
+            scripts,
+            outcomes: vec![Outcome::Unknown; count],
+            atomic,
+        }
+    }
+
+    /// Marks a transaction's entries: those that did not run for want of their script's load.
+    fn with_transaction_not_run(mut self, not_run: Vec<bool>) -> Self {
+        self = self.with_not_run(not_run);
+        self.atomic = true;
+        self
     }
 
     /// The reply for `ticket`, converted: the script's or command's own error if it failed
     /// (a Lua error becomes [`Error::Script`] with the file and line), [`Error::Conversion`] if the
-    /// reply does not convert. A ticket of another pipeline that is out of range is an
-    /// [`Error::Redis`] of kind `Client`.
+    /// reply does not convert. An entry that did not run is [`Error::NotRun`]; one whose reply
+    /// was lost ([`Outcome::Unknown`]) is the error that lost it, whose [`Error::ran`] is
+    /// [`Ran::Maybe`](crate::Ran::Maybe). A ticket of another pipeline that is out of range is
+    /// an [`Error::Redis`] of kind `Client`.
     ///
     /// ```no_run
     /// # #[derive(redis_script::RedisScript)]
@@ -565,29 +653,115 @@ impl Replies {
             ));
         };
         let script = self.scripts.get(ticket.index).and_then(Option::as_ref);
-        if self.not_run.get(ticket.index) == Some(&true)
-            && let Some(script) = script
-        {
-            let source = match value {
-                Ok(Value::ServerError(error)) => RedisError::from(error.clone()),
-                Ok(other) => {
-                    RedisError::from((ErrorKind::Client, "did not run", format!("{other:?}")))
-                }
+        match self.outcome_at(ticket.index) {
+            Outcome::Replied => convert_reply(value, script),
+            Outcome::NotRun => {
+                let source = match value {
+                    Ok(Value::ServerError(error)) => RedisError::from(error.clone()),
+                    Ok(other) => {
+                        RedisError::from((ErrorKind::Client, "did not run", format!("{other:?}")))
+                    }
+                    Err(error) => error.clone(),
+                };
+                Err(match script {
+                    Some(script) => Error::NotRun {
+                        path: script.path,
+                        source,
+                    },
+                    // Only invocations are ever reported not run; were a command, its error
+                    // would say so through `Error::ran` if it can.
+                    None => Error::Redis(source),
+                })
+            }
+            // The error that lost the reply as it is: located in a script it would still be an
+            // `Error::Redis`, and no refusal can stand in for a lost reply.
+            Outcome::Unknown => Err(Error::Redis(match value {
                 Err(error) => error.clone(),
-            };
-            return Err(Error::NotRun {
-                path: script.path,
-                source,
-            });
+                Ok(other) => {
+                    RedisError::from((ErrorKind::Io, "the reply was lost", format!("{other:?}")))
+                }
+            })),
         }
-        convert_reply(value, script)
     }
 
-    /// The positions of the invocations that certainly did not run ([`Error::NotRun`]), in
-    /// the order added: empty unless a `SCRIPT FLUSH` (or an evicted script) made an
-    /// invocation fail with `NOSCRIPT` before something that ran after it, so that running it
-    /// now would reorder it (see the [pipeline module](crate::pipeline)). Sending exactly these
-    /// again is safe: none of them ran.
+    /// What is known of the entry at `index` ([`Ticket::index`]): replied, certainly not run,
+    /// or unknown; `None` out of range.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::{Error, Outcome};
+    ///
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), Error> {
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// let count = pipeline.invoke(&Incr { counter: "visits" });
+    /// match pipeline.query(connection) {
+    ///     Ok(replies) => assert_eq!(replies.outcome(count.index()), Some(Outcome::Replied)),
+    ///     Err(Error::Interrupted { replies, .. }) => {
+    ///         // Replied, or Unknown: the connection broke with the invocation in flight.
+    ///         println!("{:?}", replies.outcome(count.index()));
+    ///     }
+    ///     Err(other) => return Err(other),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn outcome(&self, index: usize) -> Option<Outcome> {
+        (index < self.values.len()).then(|| self.outcome_at(index))
+    }
+
+    fn outcome_at(&self, index: usize) -> Outcome {
+        self.outcomes
+            .get(index)
+            .copied()
+            .unwrap_or(Outcome::Replied)
+    }
+
+    /// Whether the entry at `index` ran: [`Ran::No`](crate::Ran::No) if it certainly did not
+    /// (not run, or answered with a refusal such as `BUSY` or `OOM`),
+    /// [`Ran::Maybe`](crate::Ran::Maybe) if its reply was lost, [`Ran::Yes`](crate::Ran::Yes)
+    /// if it replied otherwise (a script's own error included: what it did before failing
+    /// stays); `None` out of range. The same as [`Error::ran`] of the error
+    /// [`get`](Self::get) returns for it, and `Yes` for a reply that is a value.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::Ran;
+    ///
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// let count = pipeline.invoke(&Incr { counter: "visits" });
+    /// let replies = pipeline.query(connection)?;
+    /// assert_eq!(replies.ran(count.index()), Some(Ran::Yes));
+    /// # Ok(()) }
+    /// ```
+    pub fn ran(&self, index: usize) -> Option<crate::Ran> {
+        let value = self.values.get(index)?;
+        Some(match self.outcome_at(index) {
+            Outcome::NotRun => crate::Ran::No,
+            Outcome::Unknown => crate::Ran::Maybe,
+            Outcome::Replied => match value {
+                Ok(Value::ServerError(error)) => {
+                    let error = RedisError::from(error.clone());
+                    match self.scripts.get(index).and_then(Option::as_ref) {
+                        Some(script) => script.error(error).ran(),
+                        None => Error::Redis(error).ran(),
+                    }
+                }
+                Ok(_) => crate::Ran::Yes,
+                Err(error) => Error::Redis(error.clone()).ran(),
+            },
+        })
+    }
+
+    /// The positions of the entries that certainly did not run ([`Outcome::NotRun`]), in
+    /// the order added. After a complete run: empty unless a `SCRIPT FLUSH` (or an evicted
+    /// script) made an invocation fail with `NOSCRIPT` before something that ran after it, so
+    /// that running it now would reorder it (see the [pipeline module](crate::pipeline)).
+    /// After an interruption ([`Error::Interrupted`]), or in a cluster batch, also those that
+    /// were never sent. Sending exactly these again is safe: none of them ran.
     ///
     /// ```no_run
     /// # #[derive(redis_script::RedisScript)]
@@ -603,14 +777,94 @@ impl Replies {
     /// # Ok(()) }
     /// ```
     pub fn not_run(&self) -> impl Iterator<Item = usize> + '_ {
-        self.not_run
+        self.with_outcome(Outcome::NotRun)
+    }
+
+    /// The positions of the entries whose reply was lost ([`Outcome::Unknown`]), in the order
+    /// added: they may have run. Empty after a complete run; see [`Error::Interrupted`] for
+    /// which entries can be unknown.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// let mut pipeline = redis_script::ScriptPipeline::new();
+    /// pipeline.invoke(&Incr { counter: "visits" });
+    /// if let Err(redis_script::Error::Interrupted { replies, .. }) = pipeline.query(connection) {
+    ///     let unknown: Vec<usize> = replies.unknown().collect();
+    ///     println!("check whether {unknown:?} ran before sending them again");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn unknown(&self) -> impl Iterator<Item = usize> + '_ {
+        self.with_outcome(Outcome::Unknown)
+    }
+
+    fn with_outcome(&self, wanted: Outcome) -> impl Iterator<Item = usize> + '_ {
+        self.outcomes
             .iter()
             .enumerate()
-            .filter_map(|(index, &not_run)| not_run.then_some(index))
+            .filter_map(move |(index, &outcome)| (outcome == wanted).then_some(index))
+    }
+
+    /// Whether the entries ran as one transaction ([`ScriptTransaction`], or an `atomic()`
+    /// pipeline of [`PipelineExt::query_scripts`]): then its [`Outcome::Unknown`] entries all
+    /// ran or none did, so checking one of them tells for all.
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
+    /// let mut transaction = redis_script::ScriptTransaction::new();
+    /// transaction.invoke(&Incr { counter: "visits" });
+    /// if let Some(replies) = transaction.query(connection)? {
+    ///     assert!(replies.is_atomic());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn is_atomic(&self) -> bool {
+        self.atomic
+    }
+
+    /// The replies an interrupted [`PipelineExt::query_scripts`] or
+    /// [`query_scripts_async`](PipelineExt::query_scripts_async) carries in its error (which
+    /// stays a [`redis::RedisError`] of the same kind, an I/O error when the connection
+    /// failed), one per command of the `redis::Pipeline`; `None` for any other error. They
+    /// are the raw replies: read them with [`value`](Self::value), [`outcome`](Self::outcome)
+    /// and [`ran`](Self::ran).
+    ///
+    /// ```no_run
+    /// # #[derive(redis_script::RedisScript)]
+    /// # #[redis_script(path = "lua/doc_incr.lua", returns = i64)]
+    /// # struct Incr<'a> { #[key] counter: &'a str }
+    /// use redis_script::{PipelineExt, Replies};
+    ///
+    /// # fn run(connection: &mut redis::Connection) {
+    /// let result: redis::RedisResult<(i64, i64)> = redis::pipe()
+    ///     .evalsha_script(&Incr { counter: "a" })
+    ///     .evalsha_script(&Incr { counter: "b" })
+    ///     .query_scripts(connection);
+    /// if let Err(error) = result
+    ///     && let Some(replies) = Replies::of_interrupted(&error)
+    /// {
+    ///     let resend: Vec<usize> = replies.not_run().collect();
+    ///     let check: Vec<usize> = replies.unknown().collect();
+    ///     println!("send {resend:?} again; check {check:?}");
+    /// }
+    /// # }
+    /// ```
+    pub fn of_interrupted(error: &RedisError) -> Option<&Replies> {
+        let io = std::error::Error::source(error)?.downcast_ref::<std::io::Error>()?;
+        io.get_ref()?
+            .downcast_ref::<crate::ext::Interrupted>()
+            .map(|interrupted| &interrupted.replies)
     }
 
     /// The raw reply at `index` (a failed command's is [`Value::ServerError`]); `None` out of
-    /// range, or for a cluster batch invocation whose node could not be reached.
+    /// range, or for an entry without a reply: [`Outcome::Unknown`], or never sent (a cluster
+    /// batch invocation whose node could not be reached).
     ///
     /// ```no_run
     /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
@@ -886,7 +1140,9 @@ impl ScriptPipeline {
     }
 
     /// Sends the pipeline on a synchronous connection and returns the replies. The pipeline is
-    /// kept and can be sent again.
+    /// kept and can be sent again. When the connection fails with the pipeline in flight, the
+    /// error is [`Error::Interrupted`], which says per entry whether it replied, did not run,
+    /// or may have run.
     ///
     /// ```no_run
     /// # #[derive(redis_script::RedisScript)]
@@ -918,7 +1174,7 @@ impl ScriptPipeline {
         let mut mark = crate::flight::mark();
         let mut values = connection
             .req_packed_commands(&packed, 0, loads.len() + self.len())
-            .map_err(|error| crate::invoke::wire_error(connection, error))?;
+            .map_err(|error| self.first_round_failed(connection, error))?;
         crate::recover::take_loads(&mut values, &loads, loaders);
         self.check_count(&values)?;
         let mut not_run = Vec::new();
@@ -929,8 +1185,19 @@ impl ScriptPipeline {
                 let round = recovery.round(&loads);
                 let replies = connection
                     .req_packed_commands(&round.get_packed_pipeline(), 0, round.len())
-                    .map_err(|error| crate::invoke::wire_error(connection, error))?;
-                check_round(&round, &replies)?;
+                    .map_err(|error| crate::invoke::close_on_parse_error(connection, error))
+                    .and_then(|replies| check_round(&round, replies));
+                let replies = match replies {
+                    Ok(replies) => replies,
+                    Err(error) => {
+                        return Err(interrupted_round(
+                            recovery,
+                            values,
+                            self.scripts.clone(),
+                            error,
+                        ));
+                    }
+                };
                 let loaded = recovery.settle(&loads, replies, &mut values);
                 crate::recover::finish(loaders, loaded);
             }
@@ -967,16 +1234,15 @@ impl ScriptPipeline {
             let (loads, loaders) = self.first_loads();
             let mut mark = crate::flight::mark();
             let count = loads.len() + self.len();
-            let mut values = match self.wire(&loads) {
-                Some(wire) => connection
-                    .req_packed_commands(&wire, 0, count)
-                    .await
-                    .map_err(Error::from_wire)?,
-                None => connection
-                    .req_packed_commands(&self.pipeline, 0, count)
-                    .await
-                    .map_err(Error::from_wire)?,
+            let values = match self.wire(&loads) {
+                Some(wire) => connection.req_packed_commands(&wire, 0, count).await,
+                None => {
+                    connection
+                        .req_packed_commands(&self.pipeline, 0, count)
+                        .await
+                }
             };
+            let mut values = values.map_err(|error| self.first_round_error(error))?;
             crate::recover::take_loads(&mut values, &loads, loaders);
             self.check_count(&values)?;
             let mut not_run = Vec::new();
@@ -988,8 +1254,18 @@ impl ScriptPipeline {
                     let replies = connection
                         .req_packed_commands(&round, 0, round.len())
                         .await
-                        .map_err(Error::from_wire)?;
-                    check_round(&round, &replies)?;
+                        .and_then(|replies| check_round(&round, replies));
+                    let replies = match replies {
+                        Ok(replies) => replies,
+                        Err(error) => {
+                            return Err(interrupted_round(
+                                recovery,
+                                values,
+                                self.scripts.clone(),
+                                error,
+                            ));
+                        }
+                    };
                     let loaded = recovery.settle(&loads, replies, &mut values);
                     crate::recover::finish(loaders, loaded);
                 }
@@ -1000,14 +1276,41 @@ impl ScriptPipeline {
         span.instrument(run).await
     }
 
+    /// The replies were read, but not one per entry: which is which cannot be told, so each
+    /// entry is unknown.
     fn check_count(&self, values: &[Value]) -> Result<(), Error> {
         if values.len() != self.len() {
-            return Err(client_error(
+            return Err(self.interrupted(RedisError::from((
+                ErrorKind::Client,
                 "unexpected number of pipeline replies",
                 format!("sent {} commands, got {} replies", self.len(), values.len()),
-            ));
+            ))));
         }
         Ok(())
+    }
+
+    /// The error of a first round that failed in flight: every entry unknown.
+    fn interrupted(&self, error: RedisError) -> Error {
+        interrupted_first(self.scripts.clone(), error, false)
+    }
+
+    /// The error of a first round that failed: an unreadable reply as
+    /// [`Error::ReplyUnreadable`] (every entry may have run, and the connection is closed),
+    /// anything else as [`Error::Interrupted`].
+    fn first_round_error(&self, error: RedisError) -> Error {
+        if error.kind() == ErrorKind::Parse {
+            return Error::from_wire(error);
+        }
+        self.interrupted(error)
+    }
+
+    /// [`first_round_error`](Self::first_round_error) on a synchronous connection, which is
+    /// closed first if the reply was unreadable.
+    fn first_round_failed<C>(&self, connection: &mut C, error: RedisError) -> Error
+    where
+        C: redis::ConnectionLike + ?Sized,
+    {
+        self.first_round_error(crate::invoke::close_on_parse_error(connection, error))
     }
 
     fn check_slots(&self) -> Result<(), Error> {
@@ -1036,18 +1339,64 @@ impl ScriptPipeline {
 }
 
 /// A recovery round must get one reply per command it sent.
-fn check_round(round: &redis::Pipeline, replies: &[Value]) -> Result<(), Error> {
+fn check_round(round: &redis::Pipeline, replies: Vec<Value>) -> Result<Vec<Value>, RedisError> {
     if replies.len() != round.len() {
-        return Err(client_error(
+        return Err(RedisError::from((
+            ErrorKind::Client,
             "unexpected number of pipeline replies",
             format!(
                 "sent {} commands to recover from NOSCRIPT, got {} replies",
                 round.len(),
                 replies.len()
             ),
-        ));
+        )));
     }
-    Ok(())
+    Ok(replies)
+}
+
+/// [`Error::Interrupted`] for a batch whose first (or only) round failed with `error`: each
+/// entry unknown, since the `redis` crate drops the replies it read when a later read fails.
+pub(crate) fn interrupted_first(
+    scripts: Vec<Option<ScriptInfo>>,
+    error: RedisError,
+    atomic: bool,
+) -> Error {
+    Error::Interrupted {
+        replies: Box::new(Replies::all_unknown(scripts, &error, atomic)),
+        source: error,
+    }
+}
+
+/// The replies of a plain pipeline whose recovery round failed with `error`: the replies of
+/// the earlier rounds, what did not run, and the entries of that round unknown.
+pub(crate) fn interrupted_round_replies(
+    recovery: crate::recover::Plain<'_>,
+    values: Vec<Value>,
+    scripts: Vec<Option<ScriptInfo>>,
+    error: &RedisError,
+) -> Replies {
+    let outcomes = recovery.into_outcomes();
+    let values = values
+        .into_iter()
+        .zip(&outcomes)
+        .map(|(value, &outcome)| match outcome {
+            Outcome::Unknown => Err(error.clone()),
+            Outcome::Replied | Outcome::NotRun => Ok(value),
+        })
+        .collect();
+    Replies::with_outcomes(values, scripts, outcomes, false)
+}
+
+fn interrupted_round(
+    recovery: crate::recover::Plain<'_>,
+    values: Vec<Value>,
+    scripts: Vec<Option<ScriptInfo>>,
+    error: RedisError,
+) -> Error {
+    Error::Interrupted {
+        replies: Box::new(interrupted_round_replies(recovery, values, scripts, &error)),
+        source: error,
+    }
 }
 
 /// A transaction (`MULTI` ... `EXEC`) of typed script invocations and ordinary commands: atomic,
@@ -1253,10 +1602,12 @@ impl ScriptTransaction {
     /// Runs the transaction on a synchronous connection. `Ok(None)` means it did not run because
     /// a `WATCH`ed key changed. A command Redis rejects while queueing (an unknown command, a
     /// wrong number of arguments) aborts the whole transaction, as Redis defines, and is returned
-    /// as an [`Error::Redis`] (`EXECABORT`); a transaction refused because another script is
+    /// as [`Error::TransactionDiscarded`]; a transaction refused because another script is
     /// running or memory is full is returned as [`Error::Busy`] or [`Error::OutOfMemory`], as a
     /// single call would be, with `ticket` the index of the caller's first refused invocation.
-    /// Nothing of a refused transaction ran ([`Error::ran`] is [`Ran::No`](crate::Ran)).
+    /// Nothing of a refused transaction ran ([`Error::ran`] is [`Ran::No`](crate::Ran)). When the
+    /// connection fails with the transaction in flight, the error is [`Error::Interrupted`]:
+    /// every entry unknown, all of them run or none ([`Replies::is_atomic`]).
     ///
     /// ```no_run
     /// # #[derive(redis_script::RedisScript)]
@@ -1303,7 +1654,7 @@ impl ScriptTransaction {
         let _children = span.children(self.invocation_spans());
         let result = connection.req_packed_commands(&packed, self.sent.len() + 1, 1);
         let result = result.map_err(|error| crate::invoke::close_on_parse_error(connection, error));
-        let mut values = result.map_err(|error| self.refusal(error))?;
+        let mut values = result.map_err(|error| self.failed(error))?;
         self.replies(values.pop())
     }
 
@@ -1339,16 +1690,49 @@ impl ScriptTransaction {
             let mut values = connection
                 .req_packed_commands(&self.pipeline, self.sent.len() + 1, 1)
                 .await
-                .map_err(|error| self.refusal(error))?;
+                .map_err(|error| self.failed(error))?;
             self.replies(values.pop())
         };
         span.instrument(run).await
     }
 
+    /// The error of a transaction whose request failed. One that says nothing ran (the
+    /// server refused a command while queueing, so `EXEC` ran nothing) stays as it is; any
+    /// other (I/O, a timeout) leaves every entry unknown: the `EXEC` ran whole or not at all.
+    /// A transaction that failed: refused by the server (nothing ran) or unreadable, as
+    /// [`refusal`](Self::refusal) reports it; a reply lost on the way, as [`Error::Interrupted`].
+    fn failed(&self, error: RedisError) -> Error {
+        if error.kind() == ErrorKind::Parse || crate::error::ran_of(&error) == crate::Ran::No {
+            return self.refusal(error);
+        }
+        self.interrupted(error)
+    }
+
+    fn interrupted(&self, error: RedisError) -> Error {
+        let error = Error::Redis(error);
+        if error.ran() == crate::Ran::No {
+            return error;
+        }
+        let Error::Redis(error) = error else {
+            return error;
+        };
+        let scripts = self
+            .sent
+            .iter()
+            .filter_map(|sent| match sent {
+                Sent::Load(_) => None,
+                Sent::Command => Some(None),
+                Sent::Invocation { script, .. } => Some(Some(*script)),
+            })
+            .collect();
+        interrupted_first(scripts, error, true)
+    }
+
     /// Turns `EXEC`'s reply into the caller's replies, dropping those of the added `SCRIPT LOAD`s.
     /// A `SCRIPT LOAD` that failed inside `EXEC` (a source the server cannot compile, a full
     /// memory) leaves its script's `EVALSHA`s to fail with `NOSCRIPT`; each of those gets the
-    /// load's error instead, which says what went wrong.
+    /// load's error instead, which says what went wrong, and is reported not run: `NOSCRIPT`
+    /// ran nothing.
     fn replies(&self, exec: Option<Value>) -> Result<Option<Replies>, Error> {
         let items = match exec {
             Some(Value::Nil) => return Ok(None),
@@ -1366,6 +1750,8 @@ impl ScriptTransaction {
         };
         let mut values = Vec::with_capacity(self.added);
         let mut scripts = Vec::with_capacity(self.added);
+        // Allocated only when a load failed (the rare case).
+        let mut not_run: Vec<bool> = Vec::new();
         // A load comes before every invocation that relies on it, so its failure is known by
         // then; only failures are kept (and cloned), the replies themselves are moved.
         let mut failed_loads: Vec<(usize, Value)> = Vec::new();
@@ -1387,17 +1773,22 @@ impl ScriptTransaction {
                             .find(|(at, _)| *at == load)
                             .map(|(_, failure)| failure.clone())
                     };
-                    let value = if script.missed(&value) {
-                        failed_load().unwrap_or(value)
-                    } else {
-                        value
+                    let value = match failed_load() {
+                        Some(failure) if script.missed(&value) => {
+                            not_run.resize(values.len(), false);
+                            not_run.push(true);
+                            failure
+                        }
+                        _ => value,
                     };
                     values.push(value);
                     scripts.push(Some(script));
                 }
             }
         }
-        Ok(Some(Replies::new(values, scripts)))
+        Ok(Some(
+            Replies::new(values, scripts).with_transaction_not_run(not_run),
+        ))
     }
 
     /// The caller's view of a transaction the server refused whole (`EXECABORT`), as a single
@@ -1697,6 +2088,106 @@ mod tests {
             redis::cmd("SCRIPT").arg("LOAD").arg("return 1")
         ));
         assert!(!is_script_flush(&redis::cmd("FLUSHALL")));
+    }
+
+    fn server_error(text: &[u8]) -> Value {
+        match redis::parse_redis_value(text) {
+            Ok(value @ Value::ServerError(_)) => value,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_entry_says_what_is_known_of_it() {
+        let info = ScriptInfo {
+            name: "X",
+            path: "lua/x.lua",
+            source: "return 1",
+            sha1: "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+            read_only: false,
+            guard_slots: true,
+            slot_args: &[],
+            function: None,
+        };
+        let lost = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let replies = Replies::with_outcomes(
+            vec![
+                Ok(Value::Int(1)),
+                Ok(server_error(b"-BUSY Redis is busy\r\n")),
+                Ok(server_error(b"-NOSCRIPT No matching script.\r\n")),
+                Err(lost.clone()),
+                Ok(Value::Okay),
+            ],
+            vec![Some(info), Some(info), Some(info), Some(info), None],
+            vec![
+                Outcome::Replied,
+                Outcome::Replied,
+                Outcome::NotRun,
+                Outcome::Unknown,
+                Outcome::Replied,
+            ],
+            false,
+        );
+        let outcomes: Vec<_> = (0..6).map(|index| replies.outcome(index)).collect();
+        assert_eq!(
+            outcomes,
+            [
+                Some(Outcome::Replied),
+                Some(Outcome::Replied),
+                Some(Outcome::NotRun),
+                Some(Outcome::Unknown),
+                Some(Outcome::Replied),
+                None,
+            ]
+        );
+        let ran: Vec<_> = (0..6).map(|index| replies.ran(index)).collect();
+        use crate::Ran::{Maybe, No, Yes};
+        assert_eq!(
+            ran,
+            [Some(Yes), Some(No), Some(No), Some(Maybe), Some(Yes), None]
+        );
+        assert_eq!(replies.not_run().collect::<Vec<_>>(), [2]);
+        assert_eq!(replies.unknown().collect::<Vec<_>>(), [3]);
+        assert_eq!(replies.get(Ticket::<i64>::new(0)).ok(), Some(1));
+        let busy = replies.get(Ticket::<i64>::new(1)).expect_err("BUSY");
+        assert!(matches!(busy, Error::Busy { .. }), "{busy:?}");
+        let not_run = replies.get(Ticket::<i64>::new(2)).expect_err("not run");
+        assert!(
+            matches!(
+                not_run,
+                Error::NotRun {
+                    path: "lua/x.lua",
+                    ..
+                }
+            ),
+            "{not_run:?}"
+        );
+        let unknown = replies.get(Ticket::<i64>::new(3)).expect_err("unknown");
+        assert_eq!(unknown.ran(), Maybe);
+        assert!(unknown.is_io_error(), "{unknown}");
+        assert!(replies.value(3).is_none());
+
+        let error = Error::Interrupted {
+            replies: Box::new(replies),
+            source: lost,
+        };
+        assert_eq!(error.ran(), Maybe);
+        assert!(error.is_io_error());
+        let text = error.to_string();
+        assert!(
+            text.contains("of its 5 entries, 3 replied, 1 did not run and 1 may have run"),
+            "{text}"
+        );
+
+        // Every entry replied: nothing is kept per entry.
+        let complete = Replies::with_outcomes(
+            vec![Ok(Value::Int(1))],
+            vec![Some(info)],
+            vec![Outcome::Replied],
+            false,
+        );
+        assert!(complete.outcomes.is_empty());
+        assert_eq!(complete.outcome(0), Some(Outcome::Replied));
     }
 
     #[test]

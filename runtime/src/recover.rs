@@ -33,7 +33,7 @@
 use redis::{Cmd, Value};
 
 use crate::flight;
-use crate::pipeline::{LoadKey, ScriptInfo};
+use crate::pipeline::{LoadKey, Outcome, ScriptInfo};
 
 pub(crate) fn is_noscript_value(value: &Value) -> bool {
     matches!(value, Value::ServerError(error) if error.kind() == Some(redis::ServerErrorKind::NoScript))
@@ -229,6 +229,30 @@ impl<'a> Plain<'a> {
             }
         }
         replaced
+    }
+
+    /// Per entry, what is known when the round in flight failed: the entries of that round
+    /// (still pending: their replies were lost) are unknown, those reported not run stay so,
+    /// and the others replied in an earlier round.
+    pub(crate) fn into_outcomes(self) -> Vec<Outcome> {
+        let pending = self.pending.clone();
+        let mut outcomes: Vec<Outcome> = self
+            .into_not_run()
+            .into_iter()
+            .map(|not_run| {
+                if not_run {
+                    Outcome::NotRun
+                } else {
+                    Outcome::Replied
+                }
+            })
+            .collect();
+        for entry in pending {
+            if let Some(outcome) = outcomes.get_mut(entry) {
+                *outcome = Outcome::Unknown;
+            }
+        }
+        outcomes
     }
 
     /// Per entry, whether it did not run. The scripts of those are forgotten by `flight`, so
@@ -428,6 +452,36 @@ mod tests {
         assert_eq!(values[3], Value::Int(7));
         let not_run = recovery.into_not_run();
         assert_eq!(not_run, [false, true, false, false, false]);
+    }
+
+    #[test]
+    fn a_failed_round_leaves_its_entries_unknown_and_keeps_the_rest() {
+        let (a, b) = (info("a"), info("b"));
+        let command = redis::cmd("EVALSHA");
+        let plain = redis::cmd("GET");
+        // a ran, b NOSCRIPT before GET (not run), GET ran, a and a NOSCRIPT (sent again).
+        let scripts = vec![Some(&a), Some(&b), None, Some(&a), Some(&a)];
+        let commands = vec![&command, &command, &plain, &command, &command];
+        let values = vec![
+            Value::Int(1),
+            noscript(),
+            Value::Nil,
+            noscript(),
+            noscript(),
+        ];
+        let recovery = Plain::start(scripts, commands, &values).expect("noscripts");
+        assert_eq!(recovery.pending, [3, 4]);
+        // The round that sends 3 and 4 fails: they may have run; the rest is known.
+        assert_eq!(
+            recovery.into_outcomes(),
+            [
+                Outcome::Replied,
+                Outcome::NotRun,
+                Outcome::Replied,
+                Outcome::Unknown,
+                Outcome::Unknown,
+            ]
+        );
     }
 
     #[test]

@@ -1212,10 +1212,15 @@ async fn a_slow_node_is_waited_for_and_a_timeout_stops_its_later_pipelines(
     let mut not_sent = std::collections::BTreeSet::new();
     for (tag, ticket) in &tickets {
         let error = replies.get(*ticket).expect_err("timed out or not sent");
+        let outcome = replies.outcome(ticket.index());
         if error.is_io_error() {
+            assert_eq!(outcome, Some(redis_script::Outcome::Unknown), "{tag}");
+            assert_eq!(error.ran(), redis_script::Ran::Maybe, "{tag}: {error}");
             in_flight.insert(tag.as_str());
         } else {
             assert!(error.to_string().contains("not sent"), "{tag}: {error}");
+            assert_eq!(outcome, Some(redis_script::Outcome::NotRun), "{tag}");
+            assert_eq!(error.ran(), redis_script::Ran::No, "{tag}: {error}");
             not_sent.insert(tag.as_str());
         }
     }

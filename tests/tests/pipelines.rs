@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use redis::Commands;
 use redis_script::{
-    Error, PipelineExt, RedisScript, Script, ScriptPipeline, ScriptTransaction, ShebangFlags,
-    registry,
+    Error, Outcome, PipelineExt, Ran, RedisScript, Script, ScriptPipeline, ScriptTransaction,
+    ShebangFlags, registry,
 };
 use throwaway_redis::{RedisCluster, RedisServer};
 
@@ -437,19 +437,28 @@ fn a_script_load_that_fails_inside_exec_is_returned_in_place_of_its_invocations(
         .unwrap()
         .expect("nothing WATCHed");
 
+    // Not run (`NOSCRIPT` ran nothing), with the load's error, which says why.
     for ticket in [first, second] {
-        match replies.get(ticket) {
-            Err(Error::Script(error)) => {
-                assert_eq!(error.path(), "lua/uncompilable.lua");
-                assert_eq!(error.line(), 1, "{error}");
+        assert_eq!(replies.outcome(ticket.index()), Some(Outcome::NotRun));
+        assert_eq!(replies.ran(ticket.index()), Some(Ran::No));
+        let error = replies.get(ticket).expect_err("not run");
+        assert_eq!(error.ran(), Ran::No);
+        match error {
+            Error::NotRun { path, source } => {
+                assert_eq!(path, "lua/uncompilable.lua");
                 assert!(
-                    error.to_string().to_lowercase().contains("compil"),
-                    "the compile error, not NOSCRIPT: {error}"
+                    source.to_string().to_lowercase().contains("compil"),
+                    "the compile error, not NOSCRIPT: {source}"
                 );
             }
             other => panic!("expected the SCRIPT LOAD's error, got {other:?}"),
         }
     }
+    assert_eq!(
+        replies.not_run().collect::<Vec<_>>(),
+        [first.index(), second.index()]
+    );
+    assert!(replies.is_atomic());
     // The rest of the transaction ran.
     assert_eq!(replies.get(before).unwrap(), 1);
     replies.get(set).unwrap();
