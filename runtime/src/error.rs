@@ -495,7 +495,7 @@ impl Error {
 
     /// Sorts a failed reply to the script's `EVALSHA` / `EVAL` into a variant.
     pub(crate) fn from_reply(error: RedisError, path: &'static str, source: &'static str) -> Self {
-        if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) {
+        if is_noscript_error(&error) {
             return Error::ScriptMissing {
                 path,
                 source: error,
@@ -515,6 +515,27 @@ impl Error {
             Err(error) => Error::Redis(error),
         }
     }
+}
+
+/// The detail of the server's `NOSCRIPT` reply (`NOSCRIPT No matching script. Please use
+/// EVAL.`, the same on Redis 7 and 8 and Valkey 8 and 9). A script's own
+/// `redis.error_reply('NOSCRIPT ...')` in other words ran, and must not be sent again.
+const NOSCRIPT_DETAIL: &str = "No matching script";
+
+/// Whether `error` is the server saying it lacks the script (so nothing ran).
+pub(crate) fn is_noscript_error(error: &RedisError) -> bool {
+    error.kind() == ErrorKind::Server(ServerErrorKind::NoScript)
+        && error
+            .detail()
+            .is_some_and(|detail| detail.starts_with(NOSCRIPT_DETAIL))
+}
+
+/// [`is_noscript_error`] for a reply inside a pipeline.
+pub(crate) fn is_noscript_reply(error: &redis::ServerError) -> bool {
+    error.kind() == Some(ServerErrorKind::NoScript)
+        && error
+            .details()
+            .is_some_and(|detail| detail.starts_with(NOSCRIPT_DETAIL))
 }
 
 /// A refusal that has a variant of its own: the server did not run the script.
@@ -630,7 +651,7 @@ fn is_server_refusal(error: &RedisError) -> bool {
     };
     match code {
         "MOVED" | "ASK" => error.redirect_node().is_some(),
-        "NOSCRIPT" => detail.starts_with("No matching script"),
+        "NOSCRIPT" => detail.starts_with(NOSCRIPT_DETAIL),
         // Without a detail: the `redis` crate's own error for a transaction it saw discarded.
         "EXECABORT" => {
             error.detail().is_none() || detail.starts_with("Transaction discarded because of")

@@ -13,7 +13,7 @@
 
 use std::any::type_name;
 
-use redis::{Arg, Cmd, ErrorKind, FromRedisValue, RedisError, RedisResult, ServerErrorKind, Value};
+use redis::{Arg, Cmd, ErrorKind, FromRedisValue, RedisError, RedisResult, Value};
 
 use crate::{Error, Script, flight};
 
@@ -87,7 +87,7 @@ impl Details {
 }
 
 pub(crate) fn is_noscript(reply: &RedisResult<Value>) -> bool {
-    matches!(reply, Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript))
+    matches!(reply, Err(error) if crate::error::is_noscript_error(error))
 }
 
 pub(crate) fn server_error_as_err(reply: RedisResult<Value>) -> RedisResult<Value> {

@@ -275,7 +275,7 @@ impl ScriptInfo {
             Value::ServerError(error) if self.is_function() => {
                 error.code() == "ERR" && error.details().map(str::trim) == Some(FUNCTION_NOT_FOUND)
             }
-            Value::ServerError(error) => error.kind() == Some(redis::ServerErrorKind::NoScript),
+            Value::ServerError(error) => crate::error::is_noscript_reply(error),
             _ => false,
         }
     }

@@ -36,7 +36,7 @@ use crate::flight;
 use crate::pipeline::{LoadKey, Outcome, ScriptInfo};
 
 pub(crate) fn is_noscript_value(value: &Value) -> bool {
-    matches!(value, Value::ServerError(error) if error.kind() == Some(redis::ServerErrorKind::NoScript))
+    matches!(value, Value::ServerError(error) if crate::error::is_noscript_reply(error))
 }
 
 /// The distinct libraries of the functions among `entries`, to load in front of a pipeline.

@@ -62,6 +62,13 @@ struct Spin {
 }
 
 #[derive(RedisScript)]
+#[redis_script(path = "lua/faults/own_noscript.lua", returns = i64)]
+struct OwnNoscript<'a> {
+    #[key]
+    runs: &'a str,
+}
+
+#[derive(RedisScript)]
 #[redis_script(path = "lua/ping.lua", returns = String)]
 struct Ping;
 
@@ -695,4 +702,34 @@ fn a_transaction_discarded_for_a_refused_command_names_the_callers_ticket() {
     let (d, e): (Option<i64>, Option<i64>) =
         redis::pipe().get("d").get("e").query(&mut con).unwrap();
     assert_eq!((d, e), (None, None), "nothing of the transaction ran");
+}
+
+/// A script that answers `NOSCRIPT` in its own words ran: it is neither reloaded and sent
+/// again (which would run it twice) nor reported as not run, alone or in a pipeline.
+#[test]
+fn a_scripts_own_noscript_reply_is_not_sent_again() {
+    let server = server();
+    let mut con = connection(&server);
+    let error = OwnNoscript { runs: "own:single" }
+        .invoke(&mut con)
+        .unwrap_err();
+    assert_eq!(error.code(), Some("NOSCRIPT"), "{error}");
+    assert_ne!(error.ran(), Ran::No, "{error}");
+    assert_eq!(runs(&server, "own:single"), 1);
+
+    let mut pipeline = ScriptPipeline::new();
+    pipeline.invoke(&Counted {
+        runs: "own:counted",
+    });
+    let own = pipeline.invoke(&OwnNoscript {
+        runs: "own:pipeline",
+    });
+    let replies = pipeline.query(&mut con).unwrap();
+    let error = replies.get(own).unwrap_err();
+    assert_ne!(error.ran(), Ran::No, "{error}");
+    assert_eq!(replies.not_run().count(), 0);
+    assert_eq!(
+        (runs(&server, "own:pipeline"), runs(&server, "own:counted")),
+        (1, 1)
+    );
 }
