@@ -18,17 +18,23 @@ use crate::{Outcome, Replies, SourceSegment};
 /// ([`Error::Interrupted`]).
 ///
 /// ```
-/// use redis_script::Error;
+/// use redis_script::{Error, Ran};
 ///
-/// /// Nothing ran: sending again cannot do the work twice.
-/// fn safe_to_retry(error: &Error) -> bool {
-///     matches!(
-///         error,
-///         Error::Busy { .. } | Error::OutOfMemory { .. } | Error::NotRun { .. }
-///     )
+/// /// `idempotent`: the script records its request id and does nothing the second time.
+/// fn safe_to_retry(error: &Error, idempotent: bool) -> bool {
+///     match error.ran() {
+///         // Refused, or never sent: sending again cannot do the work twice.
+///         Ran::No => true,
+///         // The reply was lost; it may have run, completely.
+///         Ran::Maybe => idempotent,
+///         // It ran and failed: again would fail again, or redo what it wrote before failing.
+///         Ran::Yes => false,
+///     }
 /// }
 /// # let _ = safe_to_retry;
 /// ```
+///
+/// `examples/idempotent_retry.rs` runs this rule against a real server.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
