@@ -2113,7 +2113,9 @@ mod tests {
         let replies = Replies::with_outcomes(
             vec![
                 Ok(Value::Int(1)),
-                Ok(server_error(b"-BUSY Redis is busy\r\n")),
+                Ok(server_error(
+                    b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n",
+                )),
                 Ok(server_error(b"-NOSCRIPT No matching script.\r\n")),
                 Err(lost.clone()),
                 Ok(Value::Okay),
