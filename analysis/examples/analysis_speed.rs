@@ -252,6 +252,7 @@ fn declaration_for(script: &AssembledScript) -> Declaration {
         standalone_only: true,
         extra_commands: vec![],
         allow: vec![],
+        returns: Default::default(),
     };
     let first = analyze_script(script, &declaration);
     let fields = |prefix: &str, highest: Option<u64>| -> Vec<Field> {
@@ -300,6 +301,7 @@ fn declaration(keys: usize, args: usize) -> Declaration {
         standalone_only: false,
         extra_commands: vec![],
         allow: vec![],
+        returns: Default::default(),
     }
 }
 
@@ -312,6 +314,7 @@ fn declaration_for_corpus() -> Declaration {
         standalone_only: true,
         extra_commands: vec![],
         allow: vec![],
+        returns: Default::default(),
     }
 }
 
@@ -374,6 +377,7 @@ fn print_diagnostics(path: &Path) {
         standalone_only: false,
         extra_commands: vec![],
         allow: vec![],
+        returns: Default::default(),
     };
     let analysis = analyze(&source, &declaration);
     let shown = path.display().to_string();

@@ -50,6 +50,7 @@ pub struct Analysis {
 ///     standalone_only: false,
 ///     extra_commands: vec![],
 ///     allow: vec![],
+///     returns: Default::default(),
 /// };
 /// let analysis = analyze("return redis.call('GET', KEYS[2])", &declaration);
 /// assert_eq!(analysis.diagnostics.len(), 2); // KEYS[2] is not declared, KEYS[1] is not read
@@ -450,6 +451,7 @@ mod tests {
             standalone_only: true,
             extra_commands: vec![],
             allow: vec![],
+            returns: Default::default(),
         }
     }
 
@@ -583,9 +585,14 @@ mod tests {
             standalone_only: true,
             extra_commands: vec![],
             allow: vec![],
+            returns: Default::default(),
         };
         assert_eq!(
-            analyze("return redis.call('DEL', unpack(KEYS))", &declaration).diagnostics,
+            analyze(
+                "return redis.call('DEL', unpack(KEYS, 1, 100))",
+                &declaration
+            )
+            .diagnostics,
             vec![]
         );
         // A variadic field may supply indices past the fixed ones.

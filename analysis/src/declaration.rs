@@ -13,6 +13,7 @@ use crate::{KeyTemplate, Lint};
 ///     standalone_only: false,
 ///     extra_commands: vec![],
 ///     allow: vec![],
+///     returns: Default::default(),
 /// };
 /// assert_eq!(declaration.keys.len(), 2);
 /// ```
@@ -37,6 +38,117 @@ pub struct Declaration {
     /// `#[redis_script(allow(unread_argument, ...))]`: lints not reported for this script.
     /// Only [allowable](Lint::allowable) ones; the derive refuses the others.
     pub allow: Vec<Lint>,
+    /// What the struct's `returns = T` type can hold, as far as the derive can tell from its
+    /// tokens; [`ReturnsShape::Unknown`] (no check) when not given or not recognised.
+    pub returns: ReturnsShape,
+}
+
+/// What a declared `returns` type can be converted from, by the rules of `redis`'s
+/// `FromRedisValue` (1.8): the derive classifies the type from its tokens, the analysis checks
+/// the script's replies against it.
+///
+/// A Lua `nil` or `false` reply arrives as `Value::Nil`, a table as `Value::Array`.
+///
+/// ```
+/// use redis_script_analysis::ReturnsShape;
+///
+/// assert_eq!(ReturnsShape::Integer.accepts_nil(), Some(false));
+/// assert_eq!(ReturnsShape::Collection.accepts_nil(), Some(true)); // nil is an empty Vec
+/// assert_eq!(ReturnsShape::Bool.accepts_array(), Some(false));
+/// assert_eq!(ReturnsShape::Unknown.accepts_array(), None);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReturnsShape {
+    /// Not given, or a type the derive does not recognise: nothing is checked.
+    #[default]
+    Unknown,
+    /// `i64`, `u32`, `usize`, ...: neither nil nor an array converts to one.
+    Integer,
+    /// `f64`, `f32`: neither nil nor an array converts to one.
+    Float,
+    /// `bool`: nil converts to `false`, an array does not convert.
+    Bool,
+    /// `String`: neither nil nor an array converts to one.
+    Text,
+    /// `Option<T>` of an integer, float, `bool` or `String`: nil is `None`, an array does not
+    /// convert.
+    OptionalScalar,
+    /// `Option<T>` of another type: nil is `None`; an array converts as `T` says.
+    Optional,
+    /// `Vec<T>` (`Vec<u8>` too), `HashMap`, `BTreeMap`, `HashSet`, `BTreeSet`: nil is empty, an
+    /// array converts.
+    Collection,
+    /// A tuple: an array converts (of its length), nil does not.
+    Tuple,
+    /// `()`: anything converts.
+    Unit,
+    /// `redis::Value`: anything converts.
+    Value,
+}
+
+impl ReturnsShape {
+    /// Whether a nil reply converts to the type; `None` when that is not known.
+    ///
+    /// ```
+    /// assert_eq!(redis_script_analysis::ReturnsShape::Tuple.accepts_nil(), Some(false));
+    /// ```
+    pub const fn accepts_nil(self) -> Option<bool> {
+        match self {
+            ReturnsShape::Unknown => None,
+            ReturnsShape::Integer
+            | ReturnsShape::Float
+            | ReturnsShape::Text
+            | ReturnsShape::Tuple => Some(false),
+            ReturnsShape::Bool
+            | ReturnsShape::OptionalScalar
+            | ReturnsShape::Optional
+            | ReturnsShape::Collection
+            | ReturnsShape::Unit
+            | ReturnsShape::Value => Some(true),
+        }
+    }
+
+    /// Whether an array reply (any Lua table) can convert to the type; `None` when that is not
+    /// known.
+    ///
+    /// ```
+    /// assert_eq!(redis_script_analysis::ReturnsShape::Text.accepts_array(), Some(false));
+    /// ```
+    pub const fn accepts_array(self) -> Option<bool> {
+        match self {
+            ReturnsShape::Unknown | ReturnsShape::Optional => None,
+            ReturnsShape::Integer
+            | ReturnsShape::Float
+            | ReturnsShape::Bool
+            | ReturnsShape::Text
+            | ReturnsShape::OptionalScalar => Some(false),
+            ReturnsShape::Collection
+            | ReturnsShape::Tuple
+            | ReturnsShape::Unit
+            | ReturnsShape::Value => Some(true),
+        }
+    }
+
+    /// The kind of type, for messages: "an integer type", "`String`", ...
+    ///
+    /// ```
+    /// assert_eq!(redis_script_analysis::ReturnsShape::Bool.describe(), "`bool`");
+    /// ```
+    pub const fn describe(self) -> &'static str {
+        match self {
+            ReturnsShape::Unknown => "a type the derive does not classify",
+            ReturnsShape::Integer => "an integer type",
+            ReturnsShape::Float => "a float type",
+            ReturnsShape::Bool => "`bool`",
+            ReturnsShape::Text => "`String`",
+            ReturnsShape::OptionalScalar => "an `Option` of a single value",
+            ReturnsShape::Optional => "an `Option`",
+            ReturnsShape::Collection => "a collection",
+            ReturnsShape::Tuple => "a tuple",
+            ReturnsShape::Unit => "`()`",
+            ReturnsShape::Value => "`redis::Value`",
+        }
+    }
 }
 
 /// One `#[key]` or `#[arg]` field.

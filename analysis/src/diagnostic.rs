@@ -39,6 +39,8 @@ pub enum Blame {
     Key(usize),
     /// The `#[arg]` field with this 0-based position among the args.
     Arg(usize),
+    /// The struct's `returns = T` type.
+    Returns,
 }
 
 /// One problem found in a script, with where it is and how to fix it.

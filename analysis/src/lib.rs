@@ -19,6 +19,7 @@
 //!     standalone_only: false,
 //!     extra_commands: vec![],
 //!     allow: vec![],
+//!     returns: Default::default(),
 //! };
 //! let analysis = analyze("return redis.call('INCR', KEYS[1])", &declaration);
 //! assert!(analysis.diagnostics.is_empty());
@@ -51,7 +52,7 @@ mod target;
 
 #[cfg(feature = "lua")]
 pub use checks::{Analysis, analyze, analyze_on, analyze_script, analyze_script_on};
-pub use declaration::{Declaration, Field};
+pub use declaration::{Declaration, Field, ReturnsShape};
 pub use diagnostic::{Blame, Diagnostic, Location, Origin};
 #[cfg(feature = "lua")]
 pub use function_library::{

@@ -100,6 +100,9 @@ lints! {
     ReadFieldMarkedUnread = "read_field_marked_unread", allowable: true;
     /// A variadic field for a script that reads its table only at fixed positions.
     VariadicWithoutDynamicRead = "variadic_without_dynamic_read", allowable: true;
+    /// `unpack(KEYS)` or `unpack(ARGV)` without an end bound, of a table with a variadic field:
+    /// Lua's stack gives at most 7,999 values, so 8,000 entries or more fail at run time.
+    UnboundedUnpack = "unbounded_unpack", allowable: true;
     /// `redis.call()` without a command name.
     CallWithoutCommand = "call_without_command", allowable: false;
     /// An unknown Redis command or subcommand, or a container command without its subcommand.
@@ -129,6 +132,16 @@ lints! {
     /// A member that a sandbox table (`cjson`, `string`, `redis`, ...) does not have on the
     /// command table's Redis (a newer server may have it).
     UnknownLibraryMember = "unknown_library_member", allowable: true;
+    /// A reply number that is not an integer (`return 3.7`, `return a / b`): Redis drops its
+    /// fraction.
+    FractionInReply = "fraction_in_reply", allowable: true;
+    /// A `nil` in the array part of a returned table: Redis ends the reply before it.
+    NilInReplyArray = "nil_in_reply_array", allowable: true;
+    /// A returned table with string keys (`{name = 'x'}`): Redis drops them.
+    StringKeysInReply = "string_keys_in_reply", allowable: true;
+    /// A reply that the struct's `returns` type cannot hold: nil (`return nil`, `false`, no
+    /// `return`) for a type without nil, an array for a single value.
+    ReplyTypeMismatch = "reply_type_mismatch", allowable: true;
     /// A library that Redis's sandbox leaves out (`os.time`, `require`, `io`, ...).
     SandboxedLibrary = "sandboxed_library", allowable: false;
     /// Several keys whose templates do not prove that they share a cluster hash slot.

@@ -90,6 +90,7 @@ use crate::{
 ///     standalone_only: false,
 ///     extra_commands: vec![],
 ///     allow: vec![],
+///     returns: Default::default(),
 /// };
 /// assert!(check_key_slots(&transfer, ShebangFlags::default()).is_empty());
 ///
@@ -577,6 +578,7 @@ mod tests {
             standalone_only: false,
             extra_commands: vec![],
             allow: vec![],
+            returns: Default::default(),
         }
     }
 

@@ -55,6 +55,7 @@ fn declaration_for(script: &AssembledScript) -> Declaration {
         standalone_only: true,
         extra_commands: vec![],
         allow: vec![],
+        returns: Default::default(),
     };
     let first = analyze_script(script, &declaration);
     let fields = |prefix: &str, highest: Option<u64>| -> Vec<Field> {

@@ -46,6 +46,7 @@ fn declaration(shape: u8) -> Declaration {
         standalone_only: shape & 4 != 0,
         extra_commands: vec!["HEXPIRE".into()],
         allow: vec![],
+        returns: Default::default(),
     }
 }
 

@@ -33,6 +33,9 @@ fuzz_target!(|data: &[u8]| {
         args: vec![Field::variadic("args")],
         standalone_only: shape & 0x40 != 0,
         extra_commands: vec!["HEXPIRE".into()],
+        // An integer reply: the reply checks report nil and array replies too.
+        returns: redis_script_analysis::ReturnsShape::Integer,
+        ..Declaration::default()
     };
     let analysis = analyze(source, &declaration);
     for diagnostic in &analysis.diagnostics {

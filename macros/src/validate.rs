@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use proc_macro2::Span;
 use redis_script_analysis::{
-    AssembledScript, Blame, Declaration, Field, Lint, ScriptFiles, Server, ShebangFlags, Target,
-    analyze_function_on, analyze_script_on, assemble_script, find_command, script_sha1, slot_proof,
+    AssembledScript, Blame, Declaration, Field, Lint, ReturnsShape, ScriptFiles, Server,
+    ShebangFlags, Target, analyze_function_on, analyze_script_on, assemble_script, find_command,
+    script_sha1, slot_proof,
 };
+use syn::spanned::Spanned;
 
 use crate::parse::{Errors, ScriptField, ScriptStruct};
 
@@ -41,6 +43,10 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         standalone_only: script.standalone_only,
         extra_commands: extra_commands(script, target)?,
         allow: script.allow.iter().map(|(_, lint)| *lint).collect(),
+        returns: script
+            .returns
+            .as_ref()
+            .map_or(ReturnsShape::Value, returns_shape),
     };
     let mut library = None;
     let mut flags = ShebangFlags::default();
@@ -275,6 +281,104 @@ fn blame_span(blame: Blame, script: &ScriptStruct<'_>) -> Span {
         Blame::Struct => script.ident.span(),
         Blame::Key(index) => field_span(&script.keys, index, script),
         Blame::Arg(index) => field_span(&script.args, index, script),
+        Blame::Returns => script
+            .returns
+            .as_ref()
+            .map_or_else(|| script.path.span(), |returns| returns.span()),
+    }
+}
+
+/// What the `returns` type can hold, read from its tokens: the standard types `redis`
+/// converts replies to, by name; anything else (an alias, a type of the crate) is `Unknown`,
+/// which the analysis does not check.
+fn returns_shape(returns: &syn::Type) -> ReturnsShape {
+    match returns {
+        syn::Type::Tuple(tuple) if tuple.elems.is_empty() => ReturnsShape::Unit,
+        syn::Type::Tuple(_) => ReturnsShape::Tuple,
+        syn::Type::Paren(inner) => returns_shape(&inner.elem),
+        syn::Type::Group(inner) => returns_shape(&inner.elem),
+        syn::Type::Path(path) if path.qself.is_none() => path_shape(&path.path),
+        _ => ReturnsShape::Unknown,
+    }
+}
+
+fn path_shape(path: &syn::Path) -> ReturnsShape {
+    let names: Vec<String> = path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    let Some(last) = path.segments.last() else {
+        return ReturnsShape::Unknown;
+    };
+    // The path before the type's name: none, or the standard library's own.
+    let std_path = |modules: &[&[&str]]| {
+        let prefix = &names[..names.len() - 1];
+        prefix.is_empty()
+            || modules
+                .iter()
+                .any(|module| prefix.iter().map(String::as_str).eq(module.iter().copied()))
+    };
+    let plain = matches!(last.arguments, syn::PathArguments::None);
+    match names.last().map(String::as_str) {
+        Some(
+            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+            | "usize",
+        ) if plain && std_path(&[&["std", "primitive"], &["core", "primitive"]]) => {
+            ReturnsShape::Integer
+        }
+        Some("f32" | "f64")
+            if plain && std_path(&[&["std", "primitive"], &["core", "primitive"]]) =>
+        {
+            ReturnsShape::Float
+        }
+        Some("bool") if plain && std_path(&[&["std", "primitive"], &["core", "primitive"]]) => {
+            ReturnsShape::Bool
+        }
+        Some("String") if plain && std_path(&[&["std", "string"], &["alloc", "string"]]) => {
+            ReturnsShape::Text
+        }
+        Some("Value") if plain && names.len() >= 2 && names[names.len() - 2] == "redis" => {
+            ReturnsShape::Value
+        }
+        Some("Option") if std_path(&[&["std", "option"], &["core", "option"]]) => {
+            match single_type_argument(&last.arguments).map(returns_shape) {
+                Some(
+                    ReturnsShape::Integer
+                    | ReturnsShape::Float
+                    | ReturnsShape::Bool
+                    | ReturnsShape::Text,
+                ) => ReturnsShape::OptionalScalar,
+                Some(_) => ReturnsShape::Optional,
+                None => ReturnsShape::Unknown,
+            }
+        }
+        Some("Vec") if std_path(&[&["std", "vec"], &["alloc", "vec"]]) => ReturnsShape::Collection,
+        Some("HashMap" | "HashSet")
+            if std_path(&[
+                &["std", "collections"],
+                &["std", "collections", "hash_map"],
+                &["std", "collections", "hash_set"],
+            ]) =>
+        {
+            ReturnsShape::Collection
+        }
+        Some("BTreeMap" | "BTreeSet")
+            if std_path(&[&["std", "collections"], &["alloc", "collections"]]) =>
+        {
+            ReturnsShape::Collection
+        }
+        _ => ReturnsShape::Unknown,
+    }
+}
+
+fn single_type_argument(arguments: &syn::PathArguments) -> Option<&syn::Type> {
+    let syn::PathArguments::AngleBracketed(arguments) = arguments else {
+        return None;
+    };
+    match arguments.args.first() {
+        Some(syn::GenericArgument::Type(argument)) if arguments.args.len() == 1 => Some(argument),
+        _ => None,
     }
 }
 

@@ -50,6 +50,10 @@
 //!   list (`Vec<T>`, `&[T]`, `[T; N]`, anything `AsRef<[T]>`) of single arguments
 //!   (`T: redis::ToSingleRedisArg`) that spreads into one entry per element. The script must
 //!   then read the table dynamically (`#KEYS`, `ipairs(KEYS)`, `unpack(ARGV, 2)`, ...).
+//!   `unpack` gives at most 7,999 values in Redis's Lua (its stack's limit): `unpack(KEYS)` of
+//!   8,000 keys or more fails with "too many results to unpack", so the derive reports an
+//!   `unpack` of a variadic table without an end bound (`unbounded_unpack`); unpack in chunks,
+//!   `for i = 1, #KEYS, 1000 do redis.call('DEL', unpack(KEYS, i, math.min(i + 999, #KEYS))) end`.
 //! - A unit struct serves a script with no keys and no arguments.
 //! - `#[key("template")]` builds the key from a template in `format!` syntax: `{}` is the
 //!   field's own value, `{name}` another field's (formatted with `Display`), `{{` / `}}` literal

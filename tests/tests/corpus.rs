@@ -777,8 +777,14 @@ fn deduplication_with_sets() {
 
 // --- Streams -------------------------------------------------------------------------------
 
+// `unpack` of the whole variadic list fails from 8,000 entries on (`unbounded_unpack`); the
+// lists this script is given are short.
 #[derive(RedisScript)]
-#[redis_script(path = "corpus/stream_append_trim.lua", returns = (String, i64))]
+#[redis_script(
+    path = "corpus/stream_append_trim.lua",
+    returns = (String, i64),
+    allow(unbounded_unpack)
+)]
 struct StreamAppend<'a> {
     #[key]
     stream: &'a str,
@@ -934,8 +940,14 @@ struct DailyActive<'a> {
     keep_seconds: u32,
 }
 
+// `unpack` of the whole variadic list fails from 8,000 entries on (`unbounded_unpack`); the
+// lists this script is given are short.
 #[derive(RedisScript)]
-#[redis_script(path = "corpus/unique_visitors.lua", returns = i64)]
+#[redis_script(
+    path = "corpus/unique_visitors.lua",
+    returns = i64,
+    allow(unbounded_unpack)
+)]
 struct UniqueVisitors<'a> {
     #[key]
     visitors: &'a str,
@@ -1032,8 +1044,14 @@ fn account_transfer_refuses_overdrafts() {
     assert_eq!(balance, 70);
 }
 
+// `unpack` of the whole variadic list fails from 8,000 entries on (`unbounded_unpack`); the
+// lists this script is given are short.
 #[derive(RedisScript)]
-#[redis_script(path = "corpus/session_touch.lua", returns = Vec<String>)]
+#[redis_script(
+    path = "corpus/session_touch.lua",
+    returns = Vec<String>,
+    allow(unbounded_unpack)
+)]
 struct SessionTouch<'a> {
     #[key]
     session: &'a str,
@@ -1067,8 +1085,14 @@ fn session_touch() {
     assert!(ttl > 800, "{ttl}");
 }
 
+// `unpack` of the whole variadic list fails from 8,000 entries on (`unbounded_unpack`); the
+// lists this script is given are short.
 #[derive(RedisScript)]
-#[redis_script(path = "corpus/sharded_counter_sum.lua", returns = i64)]
+#[redis_script(
+    path = "corpus/sharded_counter_sum.lua",
+    returns = i64,
+    allow(unbounded_unpack)
+)]
 struct ShardedCounterSum<'a> {
     counter: &'a str,
     #[key("{{counter:{counter}}}:{}", variadic)]

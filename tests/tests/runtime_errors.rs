@@ -48,8 +48,13 @@ struct RefuseExisting<'a> {
     key: &'a str,
 }
 
+// A few values at most: `unpack(ARGV)` would fail from 8,000 on.
 #[derive(RedisScript)]
-#[redis_script(path = "lua/errors/failed_call.lua", returns = i64)]
+#[redis_script(
+    path = "lua/errors/failed_call.lua",
+    returns = i64,
+    allow(unbounded_unpack)
+)]
 struct SetFromArgs<'a> {
     #[key]
     key: &'a str,

@@ -15,6 +15,9 @@
 //!    not provide (`os`, `io`, `require`, `print`, ...);
 //! 8. a constant name that is not a member of a table of the sandbox (`cjson.decod`,
 //!    `string:trimm()`, `redis['sha1hexx']`).
+//! 9. what Redis loses of the reply: a number's fraction, an array after its first `nil`, a
+//!    table's string keys; a reply the struct's `returns` type cannot hold; and an `unpack` of
+//!    a variadic table without an end bound (see `walker/replies.rs`).
 //!
 //! Checks 5 and 6 only apply to a script that may run on a Redis Cluster: one without
 //! `#!lua flags=no-cluster` and without [`Declaration::standalone_only`]. There a key the
@@ -140,11 +143,15 @@ fn walk(ast: &Ast, source: &str, context: &Context<'_>) -> Vec<Diagnostic> {
     // functions. It reports nothing.
     let mut collect = walker::Walker::new(source, context, None);
     collect.walk_block(ast.nodes());
+    collect.finish_collecting();
     let assignments = std::mem::take(&mut collect.assignments);
     drop(collect);
 
     let mut check = walker::Walker::new(source, context, Some(&assignments));
     check.walk_block(ast.nodes());
+    if context.library.is_none() {
+        check.check_reply_end(ast.nodes());
+    }
     check.diagnostics
 }
 

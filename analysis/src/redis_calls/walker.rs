@@ -1,5 +1,7 @@
-//! The walk over a script: scopes, the values of locals, the sandbox rules, and every
-//! `redis.call` / `redis.pcall` handed to [`super::calls`].
+//! The walk over a script: scopes, the values of locals, the sandbox rules, every
+//! `redis.call` / `redis.pcall` handed to [`super::calls`], and the replies ([`replies`]).
+
+mod replies;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -32,6 +34,9 @@ pub(crate) struct Assignments {
     /// `string.trim`: reported there as writes to a read-only table, so their reads are not
     /// reported again.
     members: HashSet<String>,
+    /// How many times each local declared with a table constructor is read, anywhere: a
+    /// returned table read only by its `return` is returned as it was built.
+    table_reads: HashMap<usize, u32>,
 }
 
 pub(crate) struct Walker<'a, 'c> {
@@ -47,6 +52,11 @@ pub(crate) struct Walker<'a, 'c> {
     /// In a function library: walking the callback the declaration is about, whose keys and
     /// args are known; elsewhere only what does not depend on them is checked.
     in_target_callback: bool,
+    /// The function depth whose `return`s are the reply: 0 (the main chunk) for a script, the
+    /// callback's for a function; `None` outside the callback of a library.
+    reply_depth: Option<usize>,
+    /// The replies seen so far in that body.
+    replies: replies::Replies,
 }
 
 struct Local<'a> {
@@ -55,6 +65,12 @@ struct Local<'a> {
     value: Value,
     block_depth: usize,
     function_depth: usize,
+    /// Its initial value as a number, for a reply (known in the second pass only).
+    number: replies::Numeric,
+    /// The table constructor that initialises it, if one does.
+    table: Option<&'a ast::TableConstructor>,
+    /// How many times it is read (counted in the first pass).
+    reads: u32,
 }
 
 /// Globals that Redis's sandbox leaves out on purpose, with what to do instead.
@@ -123,6 +139,8 @@ impl<'a, 'c> Walker<'a, 'c> {
             diagnostics: Vec::new(),
             reported_globals: HashSet::new(),
             in_target_callback: false,
+            reply_depth: context.library.is_none().then_some(0),
+            replies: replies::Replies::default(),
         }
     }
 
@@ -135,6 +153,17 @@ impl<'a, 'c> Walker<'a, 'c> {
     // --- Scopes -------------------------------------------------------------------------
 
     fn declare(&mut self, token: &'a TokenReference, value: Value) {
+        self.declare_initialised(token, value, replies::Numeric::Unknown, None);
+    }
+
+    /// [`declare`](Self::declare) with what a reply needs to know of its initial value.
+    fn declare_initialised(
+        &mut self,
+        token: &'a TokenReference,
+        value: Value,
+        number: replies::Numeric,
+        table: Option<&'a ast::TableConstructor>,
+    ) {
         let Some(name) = identifier(token) else {
             return;
         };
@@ -144,6 +173,9 @@ impl<'a, 'c> Walker<'a, 'c> {
             value,
             block_depth: self.scopes.len(),
             function_depth: self.function_depth,
+            number,
+            table,
+            reads: 0,
         };
         if let Some(scope) = self.scopes.last_mut() {
             scope.push(local);
@@ -177,7 +209,27 @@ impl<'a, 'c> Walker<'a, 'c> {
     fn with_scope(&mut self, walk: impl FnOnce(&mut Self)) {
         self.scopes.push(Vec::new());
         walk(self);
-        self.scopes.pop();
+        if let Some(scope) = self.scopes.pop() {
+            self.note_table_reads(&scope);
+        }
+    }
+
+    /// At the end of the first pass: notes the reads of the outermost scope's tables.
+    pub(crate) fn finish_collecting(&mut self) {
+        let scopes = std::mem::take(&mut self.scopes);
+        for scope in &scopes {
+            self.note_table_reads(scope);
+        }
+        self.scopes = scopes;
+    }
+
+    fn note_table_reads(&mut self, scope: &[Local<'a>]) {
+        if self.known_assignments.is_some() {
+            return;
+        }
+        for local in scope.iter().filter(|local| local.table.is_some()) {
+            self.assignments.table_reads.insert(local.id, local.reads);
+        }
     }
 
     /// At the start of a loop: a local assigned inside the loop may hold, on a later round,
@@ -212,6 +264,7 @@ impl<'a, 'c> Walker<'a, 'c> {
         let function_depth = self.function_depth;
         let known = self.known_assignments;
         if let Some(local) = self.lookup(name) {
+            local.reads = local.reads.saturating_add(1);
             // Inside a function, a captured local may have been reassigned before the call.
             let reassigned = known
                 .and_then(|known| known.locals.get(&local.id))
@@ -463,6 +516,11 @@ impl<'a, 'c> Walker<'a, 'c> {
         if let Some(last) = block.last_stmt() {
             match last {
                 LastStmt::Return(returned) => {
+                    if self.known_assignments.is_some()
+                        && self.reply_depth == Some(self.function_depth)
+                    {
+                        self.check_reply(returned);
+                    }
                     for expression in returned.returns().iter() {
                         self.eval(expression);
                     }
@@ -476,9 +534,36 @@ impl<'a, 'c> Walker<'a, 'c> {
     fn walk_statement(&mut self, statement: &'a Stmt) {
         match statement {
             Stmt::LocalAssignment(local) => {
-                let values = self.eval_list(local.expressions(), local.names().len());
-                for (name, value) in local.names().iter().zip(values) {
-                    self.declare(name, value);
+                let expressions = local.expressions();
+                // The initial values as numbers are read in the scope before the declaration.
+                let numbers: Vec<replies::Numeric> = if self.known_assignments.is_some() {
+                    local
+                        .names()
+                        .iter()
+                        .enumerate()
+                        .map(|(position, _)| match expressions.iter().nth(position) {
+                            Some(expression)
+                                if position + 1 < expressions.len() || !is_multiple(expression) =>
+                            {
+                                self.number(expression)
+                            }
+                            _ => replies::Numeric::Unknown,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let values = self.eval_list(expressions, local.names().len());
+                for (position, (name, value)) in local.names().iter().zip(values).enumerate() {
+                    let number = numbers
+                        .get(position)
+                        .copied()
+                        .unwrap_or(replies::Numeric::Unknown);
+                    let table = expressions
+                        .iter()
+                        .nth(position)
+                        .and_then(replies::table_constructor);
+                    self.declare_initialised(name, value, number, table);
                 }
             }
             Stmt::Assignment(assignment) => {
@@ -628,6 +713,10 @@ impl<'a, 'c> Walker<'a, 'c> {
             .is_some_and(|callback| callback == body_id(body));
         let was_in_target = self.in_target_callback;
         self.in_target_callback |= target;
+        let reply_depth = self.reply_depth;
+        if target {
+            self.reply_depth = Some(self.function_depth);
+        }
         self.with_scope(|walker| {
             if method {
                 // `self` is a parameter; it has no token of its own, so it is declared with the
@@ -646,7 +735,11 @@ impl<'a, 'c> Walker<'a, 'c> {
                 }
             }
             walker.walk_block(body.block());
+            if target {
+                walker.check_reply_end(body.block());
+            }
         });
+        self.reply_depth = reply_depth;
         self.in_target_callback = was_in_target;
         self.function_depth -= 1;
     }
@@ -717,6 +810,9 @@ impl<'a, 'c> Walker<'a, 'c> {
             value: Value::Unknown,
             block_depth: self.scopes.len(),
             function_depth: self.function_depth,
+            number: replies::Numeric::Unknown,
+            table: None,
+            reads: 0,
         };
         if let Some(scope) = self.scopes.last_mut() {
             scope.push(local);
@@ -1081,17 +1177,20 @@ impl<'a, 'c> Walker<'a, 'c> {
                 }
                 Value::Unknown
             }
-            Value::Builtin(Builtin::Unpack) => match first() {
-                Value::KeysTable => Value::Spread(Box::new(Value::Key(KeyValue {
-                    table: KeyTable::Keys,
-                    index: None,
-                    prefix: KeyPrefix::None,
-                    suffixed: false,
-                    written: site_text,
-                }))),
-                Value::ArgvTable => Value::Spread(Box::new(Value::Argv)),
-                _ => Value::Unknown,
-            },
+            Value::Builtin(Builtin::Unpack) => {
+                self.check_unpack(&arguments, site_text, location);
+                match first() {
+                    Value::KeysTable => Value::Spread(Box::new(Value::Key(KeyValue {
+                        table: KeyTable::Keys,
+                        index: None,
+                        prefix: KeyPrefix::None,
+                        suffixed: false,
+                        written: site_text,
+                    }))),
+                    Value::ArgvTable => Value::Spread(Box::new(Value::Argv)),
+                    _ => Value::Unknown,
+                }
+            }
             Value::Builtin(Builtin::ToString) => match first() {
                 value @ (Value::Key(_) | Value::Argv | Value::Literal(_)) => value,
                 _ => Value::Unknown,

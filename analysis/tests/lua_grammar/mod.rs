@@ -147,6 +147,7 @@ pub fn generate(bytes: &[u8], max_repeat: usize) -> Generated {
         standalone_only: shape & 16 != 0,
         extra_commands: vec![],
         allow: vec![],
+        returns: Default::default(),
     };
     Generated {
         source: generator.out,

@@ -1,1 +1,1 @@
-return redis.call('HSET', KEYS[1], unpack(ARGV))
+return redis.call('HSET', KEYS[1], unpack(ARGV)) -- redis-script: allow(unbounded_unpack)

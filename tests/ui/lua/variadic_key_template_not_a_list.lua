@@ -1,1 +1,1 @@
-return redis.call('DEL', unpack(KEYS))
+return redis.call('DEL', unpack(KEYS)) -- redis-script: allow(unbounded_unpack)

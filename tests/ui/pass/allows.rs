@@ -19,3 +19,29 @@ fn main() {
     // The unread field is still sent, as ARGV[2].
     assert_eq!(command.args_iter().count(), 6);
 }
+
+// The reply lints, allowed on one Lua line and on the struct.
+#[derive(redis_script::RedisScript)]
+#[redis_script(path = "ui/pass/lua/reply_allows.lua", returns = (i64, Option<i64>))]
+struct SecondsLeft<'a> {
+    #[key]
+    key: &'a str,
+}
+
+#[derive(redis_script::RedisScript)]
+#[redis_script(
+    path = "ui/pass/lua/reply_allows_on_struct.lua",
+    returns = (i64,),
+    standalone_only,
+    allow(unbounded_unpack, nil_in_reply_array, string_keys_in_reply, reply_type_mismatch)
+)]
+struct DeleteCount<'a> {
+    #[key(variadic)]
+    keys: &'a [&'a str],
+}
+
+#[allow(dead_code)]
+fn reply_allows(key: &str, keys: &[&str]) {
+    let _ = SecondsLeft { key }.evalsha_command();
+    let _ = DeleteCount { keys }.evalsha_command();
+}

@@ -1,0 +1,1 @@
+return {'a', nil, 'c'} -- redis-script: allow(nil_in_reply_array)

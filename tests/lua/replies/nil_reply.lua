@@ -1,0 +1,1 @@
+return false -- redis-script: allow(reply_type_mismatch)
