@@ -60,6 +60,20 @@ macro_rules! lints {
                 }
             }
 
+            /// Whether the lint is a warning rather than an error: code that works for the
+            /// inputs most callers send and fails only beyond a limit (a variadic list of 8,000
+            /// entries unpacked at once), so the build goes on and the message says where the
+            /// limit is. Allowing it silences it like any other.
+            ///
+            /// ```
+            /// use redis_script_analysis::Lint;
+            /// assert!(Lint::UnboundedUnpack.warns());
+            /// assert!(!Lint::UnreadKey.warns());
+            /// ```
+            pub const fn warns(self) -> bool {
+                matches!(self, Lint::UnboundedUnpack)
+            }
+
             /// What the lint reports, in one line.
             ///
             /// ```

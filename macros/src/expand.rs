@@ -182,10 +182,12 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
         (&doc_invoke, &doc_invoke_async),
     );
 
+    let warnings = warnings(checked);
     quote! {
         // One block, so that the source is written once and its name is private.
         const _: () = {
         #source_constant
+        #warnings
 
         // Lists the script (or library) at link time. Constants only, so that generic structs
         // register too.
@@ -436,4 +438,26 @@ fn format_arguments(
         }
     }
     quote!(::core::format_args!(#format #(, #values)*))
+}
+
+/// The warnings, as uses of a deprecated constant named after the lint: stable Rust gives a
+/// derive no other way to warn, and this one shows the message at the span at fault and obeys
+/// `#[allow(deprecated)]` and `-D warnings` like any warning.
+fn warnings(checked: &CheckedScript) -> TokenStream {
+    checked
+        .warnings
+        .iter()
+        .map(|warning| {
+            let name = Ident::new(warning.lint.name(), warning.span);
+            let message = &warning.message;
+            quote_spanned! {warning.span=>
+                #[deprecated(note = #message)]
+                #[allow(non_upper_case_globals)]
+                const #name: () = ();
+                let _ = #name;
+            }
+        })
+        // A block of its own per warning: two warnings of one lint name two constants.
+        .map(|warning| quote!({ #warning }))
+        .collect()
 }

@@ -25,6 +25,15 @@ pub struct CheckedScript {
     pub library: Option<String>,
     /// Whether a value can break the slot proof, so that invocations must check their slots.
     pub slot_guard: bool,
+    /// Diagnostics of lints that warn ([`Lint::warns`]): shown, but the build goes on.
+    pub warnings: Vec<Warning>,
+}
+
+/// A diagnostic shown as a compiler warning, at the attribute or field at fault.
+pub struct Warning {
+    pub lint: Lint,
+    pub span: proc_macro2::Span,
+    pub message: String,
 }
 
 pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
@@ -71,6 +80,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         "redis_script"
     };
     let mut errors = Errors::default();
+    let mut warnings = Vec::new();
     for diagnostic in &diagnostics {
         let mut diagnostic = diagnostic.clone();
         if let Some(origin) = &mut diagnostic.origin {
@@ -84,10 +94,16 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
             (_, Some(function)) if diagnostic.lint == Lint::UnknownFunction => function.span(),
             (blame, _) => blame_span(blame, script),
         };
-        errors.push(syn::Error::new(
-            span,
-            diagnostic.render_for(&files.shown(&path), attribute),
-        ));
+        let message = diagnostic.render_for(&files.shown(&path), attribute);
+        if diagnostic.lint.warns() {
+            warnings.push(Warning {
+                lint: diagnostic.lint,
+                span,
+                message,
+            });
+        } else {
+            errors.push(syn::Error::new(span, message));
+        }
     }
     errors.finish()?;
     let Ok(assembled) = assembled else {
@@ -110,6 +126,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         script: assembled,
         flags,
         library,
+        warnings,
     })
 }
 
