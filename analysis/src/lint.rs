@@ -62,8 +62,9 @@ macro_rules! lints {
 
             /// Whether the lint is a warning rather than an error: code that works for the
             /// inputs most callers send and fails only beyond a limit (a variadic list of 8,000
-            /// entries unpacked at once), so the build goes on and the message says where the
-            /// limit is. Allowing it silences it like any other.
+            /// entries unpacked at once), or that a script may mean (a division whose fraction
+            /// Redis drops). The build goes on and the message says what happens. Allowing it
+            /// silences it like any other.
             ///
             /// ```
             /// use redis_script_analysis::Lint;
@@ -71,7 +72,7 @@ macro_rules! lints {
             /// assert!(!Lint::UnreadKey.warns());
             /// ```
             pub const fn warns(self) -> bool {
-                matches!(self, Lint::UnboundedUnpack)
+                matches!(self, Lint::UnboundedUnpack | Lint::FractionInReply)
             }
 
             /// What the lint reports, in one line.
