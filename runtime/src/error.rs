@@ -690,10 +690,7 @@ impl fmt::Display for Error {
                 ticket,
                 source,
             } => {
-                write!(f, "{path}: ")?;
-                if let Some(ticket) = ticket {
-                    write!(f, "the transaction (entry {ticket}): ")?;
-                }
+                write_refused(f, path, *ticket)?;
                 write!(
                     f,
                     "the server is busy running another script and refused this one; nothing ran \
@@ -705,10 +702,7 @@ impl fmt::Display for Error {
                 ticket,
                 source,
             } => {
-                write!(f, "{path}: ")?;
-                if let Some(ticket) = ticket {
-                    write!(f, "the transaction (entry {ticket}): ")?;
-                }
+                write_refused(f, path, *ticket)?;
                 write!(
                     f,
                     "the server is out of memory (maxmemory) and refused the script; it wrote \
@@ -820,6 +814,15 @@ impl fmt::Display for Error {
             Error::Redis(error) => error.fmt(f),
         }
     }
+}
+
+/// The start of a refusal's message: the script, and the caller's entry of a transaction.
+fn write_refused(f: &mut fmt::Formatter<'_>, path: &str, ticket: Option<usize>) -> fmt::Result {
+    write!(f, "{path}: ")?;
+    if let Some(ticket) = ticket {
+        write!(f, "the transaction (entry {ticket}): ")?;
+    }
+    Ok(())
 }
 
 impl std::error::Error for Error {

@@ -641,39 +641,29 @@ async fn a_cluster_batch_treats_an_unreadable_reply_as_a_broken_connection() {
     // The `redis` crate's own cluster connection reconnects after a parse error and sends the
     // command again (redis 1.8): with its default retries the script runs more than once, with
     // `retries(0)` once. Both report the last parse error as "may have run".
-    let mut default = cluster
-        .client()
-        .unwrap()
-        .get_async_connection()
-        .await
-        .unwrap();
+    let default = cluster.client().unwrap();
     let retried = key("r", "runs");
-    let error = Unreadable {
-        runs: &retried,
-        message: BAD,
-    }
-    .invoke_async(&mut default)
-    .await
-    .unwrap_err();
+    let error = invoke_unreadable(&default, &retried).await;
     assert_eq!(error.ran(), Ran::Maybe, "{error:?}");
     assert!(count(&retried) > 1, "ran {} times", count(&retried));
-    let mut once = redis::cluster::ClusterClientBuilder::new(cluster.urls())
+    let once = redis::cluster::ClusterClientBuilder::new(cluster.urls())
         .retries(0)
         .build()
-        .unwrap()
-        .get_async_connection()
-        .await
         .unwrap();
     let single = key("s", "runs");
-    let error = Unreadable {
-        runs: &single,
-        message: BAD,
-    }
-    .invoke_async(&mut once)
-    .await
-    .unwrap_err();
+    let error = invoke_unreadable(&once, &single).await;
     assert_eq!(error.ran(), Ran::Maybe, "{error:?}");
     assert_eq!(count(&single), 1);
+}
+
+/// The error of one invocation of the script with the unreadable reply, counting in `runs`, on
+/// a new async connection of `client`.
+async fn invoke_unreadable(client: &redis::cluster::ClusterClient, runs: &str) -> Error {
+    let mut connection = client.get_async_connection().await.unwrap();
+    Unreadable { runs, message: BAD }
+        .invoke_async(&mut connection)
+        .await
+        .unwrap_err()
 }
 
 /// A command refused while queueing (here a wrong number of arguments) discards the whole
