@@ -386,19 +386,22 @@ fn eval(connection: &mut redis::Connection, script: &str) -> Result<Value> {
         .map_err(|error| format!("EVAL of the sandbox enumeration failed: {error}"))
 }
 
-/// The committed data must be what the server on this machine gives: otherwise the analysis
-/// reports members that exist, or misses ones that do not.
+/// The committed data must be what the server on this machine gives, for the target that is
+/// its version: otherwise the analysis reports names that exist there, or misses ones that do
+/// not.
 #[cfg(test)]
 mod tests {
-    use redis_script_analysis::{LUA_GLOBALS, LUA_LIBRARY_MEMBERS, REDIS_VERSION};
+    use redis_script_analysis::{
+        GENERATED_FROM, Server, Target, Version, sandbox_globals, sandbox_members,
+    };
     use throwaway_redis::RedisServer;
 
     use super::*;
 
-    /// A throwaway server of the harness's binary, and whether it is the table's baseline (the
-    /// Redis [`REDIS_VERSION`], whose sandbox the committed one must equal; on every other
-    /// server of the table it must be contained in the server's).
-    fn connection_to_a_server_of_the_table() -> (RedisServer, redis::Connection, bool) {
+    /// A throwaway server of the harness's binary, the target that is its version, and
+    /// whether it is a version the table was generated from (whose sandbox the committed one
+    /// must equal; on another version it must be contained in the server's).
+    fn connection_to_a_server_of_the_table() -> (RedisServer, redis::Connection, Target, bool) {
         let server = RedisServer::start().expect("start redis-server");
         let mut connection = server.connection().expect("connect to redis-server");
         let info: String = redis::cmd("INFO")
@@ -410,13 +413,29 @@ mod tests {
                 .find_map(|line| line.strip_prefix(name))
                 .map(str::trim)
         };
-        let baseline =
-            field("valkey_version:").is_none() && field("redis_version:") == Some(REDIS_VERSION);
-        (server, connection, baseline)
+        // Valkey also reports `redis_version` (7.2.4, the version it was forked from).
+        let (server_family, version) = match field("valkey_version:") {
+            Some(version) => (Server::Valkey, version),
+            None => (
+                Server::Redis,
+                field("redis_version:").expect("redis_version"),
+            ),
+        };
+        let generated = GENERATED_FROM
+            .iter()
+            .any(|(family, generated)| *family == server_family && *generated == version);
+        let version = Version::parse(version).expect("a MAJOR.MINOR.PATCH version");
+        (
+            server,
+            connection,
+            Target::new(server_family, version),
+            generated,
+        )
     }
 
-    /// `committed` must be `on_server` on the baseline, and a part of it elsewhere.
-    fn compare(committed: &[String], on_server: &[String], baseline: bool, what: &str) {
+    /// `committed` must be `on_server` on a version the table was generated from, and a part
+    /// of it elsewhere.
+    fn compare(committed: &[String], on_server: &[String], generated: bool, what: &str) {
         let only_committed: Vec<&String> = committed
             .iter()
             .filter(|name| !on_server.contains(name))
@@ -425,7 +444,7 @@ mod tests {
             .iter()
             .filter(|name| !committed.contains(name))
             .collect();
-        if baseline {
+        if generated {
             assert_eq!(
                 (only_committed, only_on_server),
                 (vec![], vec![]),
@@ -436,21 +455,25 @@ mod tests {
             assert_eq!(
                 only_committed,
                 Vec::<&String>::new(),
-                "{what}: committed names this server lacks, although the table has only what \
-                 every server of the table has"
+                "{what}: committed names this server lacks, although the table claims them for \
+                 its version"
             );
         }
     }
 
     #[test]
     fn committed_library_members_are_the_servers() {
-        let (_server, mut connection, baseline) = connection_to_a_server_of_the_table();
+        let (_server, mut connection, target, generated) = connection_to_a_server_of_the_table();
         let on_server = library_members(&mut connection).expect("enumerate the sandbox's tables");
-        let committed: Vec<(String, Vec<String>)> = LUA_LIBRARY_MEMBERS
-            .iter()
-            .map(|(name, members)| {
-                let members = members.iter().map(|member| member.to_string()).collect();
-                (name.to_string(), members)
+        // Every table the target has, with its members there.
+        let committed: Vec<(String, Vec<String>)> = sandbox_globals(target)
+            .into_iter()
+            .filter_map(|global| {
+                let members = sandbox_members(global, target)?;
+                Some((
+                    global.to_owned(),
+                    members.iter().map(|member| member.to_string()).collect(),
+                ))
             })
             .collect();
         // The names on one side only, so that a failure shows the difference, not two lists.
@@ -466,31 +489,51 @@ mod tests {
         compare(
             &flatten(&committed),
             &flatten(&on_server),
-            baseline,
-            "LUA_LIBRARY_MEMBERS",
+            generated,
+            &format!("the sandbox's tables on {target}"),
         );
-        if baseline {
-            // Same names: the order, which binary search relies on, must be the same too.
+        if generated {
             assert_eq!(committed, on_server);
         }
     }
 
     #[test]
     fn committed_globals_are_the_servers() {
-        let (_server, mut connection, baseline) = connection_to_a_server_of_the_table();
+        let (_server, mut connection, target, generated) = connection_to_a_server_of_the_table();
         let on_server = globals(&mut connection).expect("enumerate the sandbox's globals");
-        let committed: Vec<String> = LUA_GLOBALS.iter().map(|name| name.to_string()).collect();
-        compare(&committed, &on_server, baseline, "LUA_GLOBALS");
-        if baseline {
+        let committed: Vec<String> = sandbox_globals(target)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        compare(
+            &committed,
+            &on_server,
+            generated,
+            &format!("the sandbox's globals on {target}"),
+        );
+        if generated {
             assert_eq!(committed, on_server);
         }
+    }
+
+    /// The analysis checks `server.call` as `redis.call`, and takes the members of `server`
+    /// for those of `redis`: on a server with `server`, both names hold one table.
+    #[test]
+    fn aliases_are_the_same_table() {
+        let (_server, mut connection, target, _) = connection_to_a_server_of_the_table();
+        let globals = globals(&mut connection).expect("enumerate the sandbox's globals");
+        check_aliases(&mut connection, &globals).expect("every alias is its table");
+        assert_eq!(
+            globals.contains(&"server".to_owned()),
+            target.server == Server::Valkey
+        );
     }
 
     /// The enumeration itself: the libraries Redis documents are found, with members of every
     /// kind (functions, numbers, strings), and the tables left out on purpose are not.
     #[test]
     fn the_enumeration_finds_the_documented_libraries() {
-        let (_server, mut connection, _) = connection_to_a_server_of_the_table();
+        let (_server, mut connection, _, _) = connection_to_a_server_of_the_table();
         let tables = library_members(&mut connection).expect("enumerate the sandbox's tables");
         let names: Vec<&str> = tables.iter().map(|(name, _)| name.as_str()).collect();
         for library in [
@@ -513,5 +556,47 @@ mod tests {
         assert!(members("math").contains(&"pi".to_owned()));
         assert!(members("math").contains(&"huge".to_owned()));
         assert!(members("cjson").contains(&"decode".to_owned()));
+    }
+
+    /// The dating rules, on runs as the generator sees them.
+    #[test]
+    fn names_are_dated_like_commands() {
+        let runs = |present: &[bool]| -> Vec<(FullVersion, bool)> {
+            [(8, 1, 8), (9, 0, 0), (9, 1, 2)]
+                .into_iter()
+                .zip(present.iter().copied())
+                .collect()
+        };
+        // Redis 7.0 has it: Valkey since its first release.
+        assert_eq!(
+            since(Family::Valkey, &runs(&[true, true, true]), "pcall", true),
+            Ok(Some((7, 2, 0)))
+        );
+        // Only Valkey, undated: the oldest version run, never earlier.
+        assert_eq!(
+            since(Family::Valkey, &runs(&[true, true, true]), "x", false),
+            Ok(Some((8, 1, 8)))
+        );
+        assert_eq!(
+            since(Family::Valkey, &runs(&[false, true, true]), "x", false),
+            Ok(Some((9, 0, 0)))
+        );
+        // Dated from the source history.
+        assert_eq!(
+            since(
+                Family::Valkey,
+                &runs(&[true, true, true]),
+                "os.clock",
+                false
+            ),
+            Ok(Some((8, 0, 0)))
+        );
+        // A date the runs contradict, and a removed name, are errors.
+        assert!(since(Family::Valkey, &runs(&[false, true, true]), "os", false).is_err());
+        assert!(since(Family::Valkey, &runs(&[true, false, true]), "x", false).is_err());
+        assert_eq!(
+            since(Family::Valkey, &runs(&[false, false, false]), "x", false),
+            Ok(None)
+        );
     }
 }
