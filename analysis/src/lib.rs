@@ -65,8 +65,9 @@ pub use lint::Lint;
 #[cfg(feature = "lua")]
 pub use redis_calls::{
     BeginSearch, COMMANDS, Command, CommandFlags, FindKeys, GENERATED_FROM, KeyPositions, KeySpec,
-    KeySpecFlags, LUA_GLOBALS, LUA_LIBRARY_MEMBERS, REDIS_VERSION, Since, Variant, find_command,
-    library_members, similar_commands,
+    KeySpecFlags, LUA_GLOBALS, LUA_GLOBALS_BY_SERVER, LUA_LIBRARY_MEMBERS,
+    LUA_LIBRARY_MEMBERS_BY_SERVER, REDIS_VERSION, Since, Variant, find_command, global_since,
+    library_members, member_since, sandbox_globals, sandbox_members, similar_commands,
 };
 #[cfg(feature = "lua")]
 pub use script_sha1::script_sha1;

@@ -144,9 +144,16 @@ lints! {
     SandboxTableModified = "sandbox_table_modified", allowable: false;
     /// A global that is neither a local nor a global of Redis's Lua sandbox.
     UnknownGlobal = "unknown_global", allowable: false;
-    /// A member that a sandbox table (`cjson`, `string`, `redis`, ...) does not have on the
-    /// command table's Redis (a newer server may have it).
+    /// A global of the Lua sandbox of another server or a newer version than the declared
+    /// minimum server (Valkey's `server` on Redis, `os` before Redis 7.4).
+    GlobalNotOnTarget = "global_not_on_target", allowable: false;
+    /// A member that a sandbox table (`cjson`, `string`, `redis`, ...) has on no server of the
+    /// command table (a newer server may have it).
     UnknownLibraryMember = "unknown_library_member", allowable: true;
+    /// A member of a sandbox table that only another server or a newer version than the
+    /// declared minimum server has (`redis.VALKEY_VERSION` on Redis): reading it gives `nil`
+    /// there, which a script may check for.
+    LibraryMemberNotOnTarget = "library_member_not_on_target", allowable: true;
     /// A reply number that is not an integer (`return 3.7`, `return a / b`): Redis drops its
     /// fraction.
     FractionInReply = "fraction_in_reply", allowable: true;

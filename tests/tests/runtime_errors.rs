@@ -100,6 +100,21 @@ struct ExpireField<'a> {
     field: &'a str,
 }
 
+/// `server` is Valkey's second name for `redis`, which the analysis accepts for a Valkey
+/// target (every Valkey has it) and refuses for a Redis one (no Redis has it).
+#[derive(RedisScript)]
+#[redis_script(
+    path = "lua/errors/valkey_server_global.lua",
+    returns = i64,
+    server = "valkey-7.2"
+)]
+struct IncrementOnValkey<'a> {
+    #[key]
+    counter: &'a str,
+    #[arg]
+    by: i64,
+}
+
 /// The error must be `Error::Script` at `line` of `path`, quoting `source_line`, with
 /// `message`; Display shows `path:line: message` and the quoted line.
 #[track_caller]
@@ -255,6 +270,30 @@ fn an_extra_command_reaches_the_server_unchecked() {
     // The line before it ran: the call went to the server as written.
     let written: Option<i64> = con.hget("errors:hash", "f").unwrap();
     assert_eq!(written, Some(1));
+}
+
+#[test]
+fn valkeys_server_global_runs_on_valkey_only() {
+    let server = server();
+    let mut con = connection(&server);
+    let result = IncrementOnValkey {
+        counter: "errors:valkey",
+        by: 2,
+    }
+    .invoke(&mut con);
+    match server_kind() {
+        ServerKind::Valkey => assert_eq!(result.unwrap(), 2),
+        // What the analysis reports for a Redis target, as the server says it.
+        ServerKind::Redis => {
+            assert_script_error(
+                result.unwrap_err(),
+                "lua/errors/valkey_server_global.lua",
+                2,
+                "local name = server.SERVER_NAME",
+                "Script attempted to access nonexistent global variable 'server'",
+            );
+        }
+    }
 }
 
 #[test]

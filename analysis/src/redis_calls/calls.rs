@@ -1,6 +1,6 @@
 //! The checks of one `redis.call` / `redis.pcall` against the command table.
 
-use super::commands::{Command, CommandFlags, find_command, similar_commands};
+use super::commands::{Command, CommandFlags, Since, find_command, similar_commands};
 use super::values::Span;
 use super::values::{KeyTable, KeyValue, Prefix, Value};
 use super::walker::or_list;
@@ -691,7 +691,7 @@ impl Refusal {
 }
 
 /// The servers the command table covers, for messages: "Redis 7.0 to 8.2, Valkey 7.2 to 9.1".
-fn covered_servers() -> String {
+pub(super) fn covered_servers() -> String {
     [Server::Redis, Server::Valkey]
         .iter()
         .filter_map(|server| {
@@ -706,9 +706,10 @@ fn covered_servers() -> String {
         .join(", ")
 }
 
-/// "Redis has it since 7.4, Valkey since 9.0", "only Valkey has it, since 8.1".
-fn availability(command: &Command) -> String {
-    match (command.since.redis, command.since.valkey) {
+/// "Redis has it since 7.4, Valkey since 9.0", "only Valkey has it, since 8.1": of a command,
+/// or of a name of the Lua sandbox.
+pub(super) fn availability(since: Since) -> String {
+    match (since.redis, since.valkey) {
         (Some(redis), Some(valkey)) => {
             format!("Redis has it since {redis}, Valkey since {valkey}")
         }
@@ -726,17 +727,10 @@ fn raise_minimum(target: Target) -> String {
     )
 }
 
-/// A command (or subcommand) that the target does not have.
-fn not_on_target(
-    command: &Command,
-    location: Location,
-    call: Code<'_>,
-    context: &Context<'_>,
-) -> Diagnostic {
-    let target = context.target;
-    let display = command.display_name();
-    let newer = command.since.of(target.server);
-    let advice = match (newer, target.server) {
+/// What to declare for a command, or a name of the Lua sandbox, that the target lacks: a newer
+/// minimum of the same server, or the other server.
+pub(super) fn target_advice(since: Since, target: Target) -> String {
+    match (since.of(target.server), target.server) {
         (Some(since), _) => format!(
             "if every server the crate runs on is {} {since} or newer, raise the minimum \
              server: {}",
@@ -748,7 +742,7 @@ fn not_on_target(
                 Server::Redis => Server::Valkey,
                 Server::Valkey => Server::Redis,
             };
-            match command.since.of(other) {
+            match since.of(other) {
                 Some(since) => format!(
                     "{} does not have it at all; if the crate runs on {other} only, declare \
                      that: {}",
@@ -758,7 +752,19 @@ fn not_on_target(
                 None => format!("{} does not have it", target.server),
             }
         }
-    };
+    }
+}
+
+/// A command (or subcommand) that the target does not have.
+fn not_on_target(
+    command: &Command,
+    location: Location,
+    call: Code<'_>,
+    context: &Context<'_>,
+) -> Diagnostic {
+    let target = context.target;
+    let display = command.display_name();
+    let advice = target_advice(command.since, target);
     Diagnostic {
         lint: Lint::CommandNotOnTarget,
         origin: None,
@@ -766,7 +772,7 @@ fn not_on_target(
         message: format!(
             "`{display}` is not a command of {target}, the oldest server this script must run \
              on ({}): `{call}`",
-            availability(command)
+            availability(command.since)
         ),
         help: format!(
             "{} {} answers \"{}\"; {advice}",

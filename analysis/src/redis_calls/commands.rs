@@ -50,7 +50,8 @@ pub struct Command {
     pub variants: &'static [Variant],
 }
 
-/// Since which version of each server a [`Command`] exists.
+/// Since which version of each server a [`Command`] (or a name of the Lua sandbox, see
+/// [`LUA_GLOBALS_BY_SERVER`](crate::LUA_GLOBALS_BY_SERVER)) exists.
 ///
 /// ```
 /// use redis_script_analysis::{Server, Version, find_command};
@@ -68,6 +69,33 @@ pub struct Since {
 }
 
 impl Since {
+    /// Every supported version of both servers: Redis 7.0 and later, Valkey 7.2 and later.
+    ///
+    /// ```
+    /// use redis_script_analysis::{Since, Target};
+    ///
+    /// assert!(Since::EVERY_SERVER.available_on(Target::DEFAULT));
+    /// assert!(Since::EVERY_SERVER.available_on("valkey-7.2".parse().unwrap()));
+    /// ```
+    pub const EVERY_SERVER: Since = Since {
+        redis: Some(Server::Redis.oldest()),
+        valkey: Some(Server::Valkey.oldest()),
+    };
+
+    /// Whether the target has it, on its version and every later one.
+    ///
+    /// ```
+    /// use redis_script_analysis::{Since, Target, Version};
+    ///
+    /// let since = Since { redis: Some(Version::new(7, 4)), valkey: None };
+    /// assert!(since.available_on("redis-8.0".parse::<Target>().unwrap()));
+    /// assert!(!since.available_on("redis-7.2".parse::<Target>().unwrap()));
+    /// assert!(!since.available_on("valkey-9.1".parse::<Target>().unwrap()));
+    /// ```
+    pub fn available_on(self, target: Target) -> bool {
+        target.has(target.server, self.of(target.server))
+    }
+
     /// The first version of `server` with the command.
     ///
     /// ```

@@ -1,14 +1,17 @@
 //! Members of the sandbox's tables: `cjson.decode` is one, `cjson.decod` is not, and a
 //! script that calls it compiles but fails on the server.
 
-use super::command_table::{LUA_LIBRARY_MEMBERS, REDIS_VERSION};
+use super::calls::{availability, covered_servers, target_advice};
+use super::command_table::LUA_LIBRARY_MEMBERS;
 use super::commands::closest_names;
+use super::sandbox::member_since;
 use super::walker::or_list;
-use crate::{Blame, Diagnostic, Lint, Location};
+use crate::{Blame, Diagnostic, Lint, Location, Target};
 
-/// The members of the table `library` of Redis's Lua sandbox (functions and values alike), or
-/// `None` for a name that is not such a table or whose members cannot be listed (`_G`,
-/// `KEYS`, `ARGV`).
+/// The members of the table `library` of the Lua sandbox that every server of the command
+/// table has (functions and values alike), or `None` for a name that is not such a table or
+/// whose members cannot be listed (`_G`, `KEYS`, `ARGV`); a target's own are
+/// [`sandbox_members`](crate::sandbox_members).
 ///
 /// ```
 /// use redis_script_analysis::library_members;
@@ -51,6 +54,21 @@ const FROM_ELSEWHERE: &[(&str, &str, &str)] = &[
         "`string.unpack` is Lua 5.3's; Redis provides `struct.unpack`",
     ),
     (
+        "os",
+        "date",
+        "the sandbox's `os` has only `clock`; for the time, use `redis.call('TIME')`",
+    ),
+    (
+        "os",
+        "getenv",
+        "the sandbox's `os` has only `clock`: scripts cannot read the host's environment",
+    ),
+    (
+        "os",
+        "time",
+        "the sandbox's `os` has only `clock`; for the time, use `redis.call('TIME')`",
+    ),
+    (
         "table",
         "pack",
         "`table.pack` is Lua 5.2's; in Lua 5.1 write `{...}`, with `select('#', ...)` for the count",
@@ -79,8 +97,8 @@ pub(crate) enum MemberUse {
 pub(crate) struct UnknownMember<'u> {
     pub library: &'u str,
     pub member: &'u str,
-    /// Every member of `library`.
-    pub members: &'static [&'static str],
+    /// Every member of `library` on the target.
+    pub members: &'u [&'static str],
     /// The code as written (`cjson.decod`, `cjson['decod']`, `string:trimm`), for the message.
     pub written: &'u str,
     /// `.`, or `:` for a method call, for the suggestions.
@@ -88,9 +106,12 @@ pub(crate) struct UnknownMember<'u> {
     pub used: MemberUse,
     /// Where the member's name is.
     pub location: Location,
+    /// The oldest server the script must run on.
+    pub target: Target,
 }
 
-/// The diagnostic for a member that the sandbox's table lacks.
+/// The diagnostic for a member that the target's table lacks: one of another server or a newer
+/// version, or one that no server has.
 pub(crate) fn unknown_member(unknown: &UnknownMember<'_>) -> Diagnostic {
     let UnknownMember {
         library,
@@ -100,6 +121,7 @@ pub(crate) fn unknown_member(unknown: &UnknownMember<'_>) -> Diagnostic {
         separator,
         used,
         location,
+        target,
     } = *unknown;
     // Lua 5.1's own wording, which is what the script's error shows.
     let consequence = match used {
@@ -114,6 +136,24 @@ pub(crate) fn unknown_member(unknown: &UnknownMember<'_>) -> Diagnostic {
         }
         MemberUse::Read => "reading it gives `nil`".to_owned(),
     };
+    if let Some(since) = member_since(library, member) {
+        return Diagnostic {
+            lint: Lint::LibraryMemberNotOnTarget,
+            origin: None,
+            location: Some(location),
+            message: format!(
+                "`{written}` is not a member of `{library}` on {target}, the oldest server this \
+                 script must run on ({}): {consequence}",
+                availability(since)
+            ),
+            help: format!(
+                "{}; a script that checks for it first (`if {library}.{member} then ... end`) \
+                 may allow the lint",
+                target_advice(since, target)
+            ),
+            blame: Blame::Script,
+        };
+    }
     let similar: Vec<String> = closest_names(member, members.iter().copied())
         .into_iter()
         .map(|name| format!("`{library}{separator}{name}`"))
@@ -141,8 +181,9 @@ pub(crate) fn unknown_member(unknown: &UnknownMember<'_>) -> Diagnostic {
         origin: None,
         location: Some(location),
         message: format!(
-            "`{written}` is not a member of `{library}` in Redis's Lua sandbox (Redis \
-             {REDIS_VERSION}): {consequence}"
+            "`{written}` is not a member of `{library}` in the Lua sandbox of any server ({}): \
+             {consequence}",
+            covered_servers()
         ),
         help: format!(
             "{suggestion}{advice}fix the name; the members of `{library}` are {}",
@@ -192,6 +233,7 @@ mod tests {
                 line: 2,
                 column: 13,
             },
+            target: Target::DEFAULT,
         });
         assert_eq!(
             diagnostic.location,
@@ -202,11 +244,9 @@ mod tests {
         );
         assert_eq!(
             diagnostic.message,
-            format!(
-                "`cjson.decod` is not a member of `cjson` in Redis's Lua sandbox (Redis \
-                 {REDIS_VERSION}): the script fails with \"attempt to call field 'decod' (a nil \
-                 value)\""
-            )
+            "`cjson.decod` is not a member of `cjson` in the Lua sandbox of any server (Redis \
+             7.0 to 8.2, Valkey 7.2 to 9.1): the script fails with \"attempt to call field \
+             'decod' (a nil value)\""
         );
         assert!(
             diagnostic
@@ -221,13 +261,45 @@ mod tests {
     #[test]
     fn advice_is_only_for_names_the_sandbox_lacks() {
         for (library, name, _) in FROM_ELSEWHERE {
-            let members = library_members(library).unwrap_or_default();
             assert!(
-                !members.is_empty(),
+                crate::global_since(library).is_some(),
                 "{library} is not a table of the sandbox"
             );
-            assert!(!members.contains(name), "{library}.{name} exists now");
+            assert_eq!(
+                member_since(library, name),
+                None,
+                "{library}.{name} exists now"
+            );
         }
+    }
+
+    #[test]
+    fn another_servers_member_says_which_server_has_it() {
+        let members = crate::sandbox_members("redis", Target::DEFAULT).unwrap_or_default();
+        let diagnostic = unknown_member(&UnknownMember {
+            library: "redis",
+            member: "VALKEY_VERSION",
+            members: &members,
+            written: "redis.VALKEY_VERSION",
+            separator: '.',
+            used: MemberUse::Read,
+            location: Location { line: 1, column: 7 },
+            target: Target::DEFAULT,
+        });
+        assert_eq!(diagnostic.lint, Lint::LibraryMemberNotOnTarget);
+        assert_eq!(
+            diagnostic.message,
+            "`redis.VALKEY_VERSION` is not a member of `redis` on redis-7.0, the oldest server \
+             this script must run on (only Valkey has it, since 7.2): reading it gives `nil`"
+        );
+        assert!(
+            diagnostic.help.starts_with(
+                "Redis does not have it at all; if the crate runs on Valkey only, declare that: \
+                 `[package.metadata.redis-script] server = \"valkey-7.2\"`"
+            ),
+            "{}",
+            diagnostic.help
+        );
     }
 
     #[test]
@@ -244,6 +316,7 @@ mod tests {
                 line: 1,
                 column: 14,
             },
+            target: Target::DEFAULT,
         });
         assert!(
             diagnostic.help.starts_with(
@@ -266,6 +339,7 @@ mod tests {
             separator: '.',
             used: MemberUse::Read,
             location: Location { line: 1, column: 8 },
+            target: Target::DEFAULT,
         });
         assert_eq!(
             diagnostic.help,

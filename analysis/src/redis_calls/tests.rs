@@ -115,6 +115,159 @@ fn commands_of_one_family_only() {
 }
 
 #[test]
+fn valkeys_server_global_is_its_redis_table() {
+    let call = "return server.call('GET', KEYS[1])";
+    for valkey in ["valkey-7.2", "valkey-8.1", "valkey-9.1"] {
+        assert_eq!(lints_on(call, valkey), [], "{valkey}");
+    }
+    // Checked as `redis.call` is: the command, its arity, its keys.
+    assert_eq!(
+        lints_on("return server.call('GETT', KEYS[1])", "valkey-8.1"),
+        [Lint::UnknownCommand]
+    );
+    assert_eq!(
+        lints_on("return server.pcall('GET', KEYS[1], ARGV[1])", "valkey-8.1"),
+        [Lint::WrongArity]
+    );
+    assert_eq!(
+        lints_on("return server.call('GET', 'literal')", "valkey-8.1"),
+        [Lint::UndeclaredKey]
+    );
+    assert_eq!(
+        lints_on(
+            "return server.call('DELIFEQ', KEYS[1], ARGV[1])",
+            "valkey-8.1"
+        ),
+        [Lint::CommandNotOnTarget]
+    );
+    // Its members are those of `redis` on the target.
+    let members = "server.log(server.LOG_NOTICE, server.SERVER_NAME .. server.VALKEY_VERSION)\n\
+                   server.setresp(3)\n\
+                   return server.sha1hex(redis.VALKEY_VERSION_NUM .. KEYS[1] .. KEYS[2])";
+    assert_eq!(lints_on(members, "valkey-7.2"), []);
+    assert_eq!(
+        lints_on("return server.sha1hexx(KEYS[1] .. KEYS[2])", "valkey-8.1"),
+        [Lint::UnknownLibraryMember]
+    );
+    // Modifying it is modifying a read-only table of the sandbox.
+    assert_eq!(
+        lints_on(
+            "server.x = 1\nreturn redis.call('GET', KEYS[1])",
+            "valkey-8.1"
+        ),
+        [Lint::SandboxTableModified]
+    );
+}
+
+#[test]
+fn another_servers_globals_say_which_server_has_them() {
+    let call = "return server.call('GET', KEYS[1])";
+    for redis in ["redis-7.0", "redis-7.4", "redis-8.2"] {
+        assert_eq!(lints_on(call, redis), [Lint::GlobalNotOnTarget], "{redis}");
+    }
+    let diagnostic = check_on(call, &keys(2), Target::DEFAULT).remove(0);
+    assert_eq!(
+        diagnostic.message,
+        "`server.call('GET', KEYS[1])` uses `server`, which is not a global of the Lua sandbox \
+         of redis-7.0, the oldest server this script must run on (only Valkey has it, since \
+         7.2): the script fails with \"Script attempted to access nonexistent global variable \
+         'server'\""
+    );
+    assert_eq!(
+        diagnostic.help,
+        "write `redis` instead, the same table on every server; or, Redis does not have it at \
+         all; if the crate runs on Valkey only, declare that: `[package.metadata.redis-script] \
+         server = \"valkey-7.2\"` in the crate's Cargo.toml, or #[redis_script(server = \
+         \"valkey-7.2\")] on the struct"
+    );
+    assert_eq!(diagnostic.location, Some(Location { line: 1, column: 8 }));
+    // Reported once, as any unknown global.
+    let twice = "server.call('SET', KEYS[1], ARGV[1])\nreturn server.call('GET', KEYS[2])";
+    assert_eq!(lints_on(twice, "redis-8.2"), [Lint::GlobalNotOnTarget]);
+    // A global no server has stays unknown.
+    assert_eq!(
+        lints_on("return servr.call('GET', KEYS[1])", "valkey-8.1"),
+        [Lint::UnknownGlobal]
+    );
+}
+
+#[test]
+fn another_servers_members_say_which_server_has_them() {
+    let read = "local name = redis.SERVER_NAME\nreturn redis.call('GET', KEYS[1])";
+    assert_eq!(lints_on(read, "valkey-7.2"), []);
+    assert_eq!(
+        lints_on(read, "redis-8.2"),
+        [Lint::LibraryMemberNotOnTarget]
+    );
+    let diagnostic = check_on(read, &keys(2), target("redis-8.2")).remove(0);
+    assert_eq!(
+        diagnostic.message,
+        "`redis.SERVER_NAME` is not a member of `redis` on redis-8.2, the oldest server this \
+         script must run on (only Valkey has it, since 7.2): reading it gives `nil`"
+    );
+    assert_eq!(
+        diagnostic.location,
+        Some(Location {
+            line: 1,
+            column: 20
+        })
+    );
+    // A script that checks for it may say so.
+    let probe = "if redis.VALKEY_VERSION then return 1 end -- redis-script: allow(library_member_not_on_target)\n\
+                 return redis.call('GET', KEYS[1])";
+    let ast = full_moon::parse(probe).unwrap();
+    let lints: Vec<Lint> = check_redis_calls(&ast, probe, &keys(2), None, Target::DEFAULT)
+        .into_iter()
+        .map(|diagnostic| diagnostic.lint)
+        .collect();
+    assert_eq!(lints, [Lint::LibraryMemberNotOnTarget]); // allowed later, by the analysis
+    assert!(Lint::LibraryMemberNotOnTarget.allowable());
+    assert!(!Lint::GlobalNotOnTarget.allowable());
+}
+
+#[test]
+fn os_clock_came_between_the_versions_run() {
+    // Redis 7.4 and Valkey 8.0 added `os` with `clock` only; the servers run are Redis 7.0 and
+    // 8.2, Valkey 8.1 and later, so these dates come from each server's source history.
+    let clock = "local start = os.clock()\nreturn redis.call('GET', KEYS[1])";
+    for (target_text, expected) in [
+        ("redis-7.0", vec![Lint::GlobalNotOnTarget]),
+        ("redis-7.2", vec![Lint::GlobalNotOnTarget]),
+        ("redis-7.4", vec![]),
+        ("redis-8.2", vec![]),
+        ("valkey-7.2", vec![Lint::GlobalNotOnTarget]),
+        ("valkey-8.0", vec![]),
+        ("valkey-9.1", vec![]),
+    ] {
+        assert_eq!(lints_on(clock, target_text), expected, "{target_text}");
+    }
+    let help = check_on(clock, &keys(2), target("redis-7.2"))
+        .remove(0)
+        .help;
+    assert!(help.contains("server = \"redis-7.4\""), "{help}");
+    let help = check_on(clock, &keys(2), target("valkey-7.2"))
+        .remove(0)
+        .help;
+    assert!(help.contains("server = \"valkey-8.0\""), "{help}");
+    // The rest of Lua's `os` is left out everywhere: a sandboxed library where there is no
+    // `os`, a member no server has where there is.
+    let time = "local now = os.time()\nreturn redis.call('GET', KEYS[1])";
+    assert_eq!(lints_on(time, "redis-7.0"), [Lint::SandboxedLibrary]);
+    assert_eq!(lints_on(time, "valkey-7.2"), [Lint::SandboxedLibrary]);
+    assert_eq!(lints_on(time, "redis-7.4"), [Lint::UnknownLibraryMember]);
+    let help = check_on(time, &keys(2), target("valkey-8.1"))
+        .remove(0)
+        .help;
+    assert!(
+        help.starts_with(
+            "the sandbox's `os` has only `clock`; for the time, use `redis.call('TIME')`; fix the \
+             name; the members of `os` are clock"
+        ),
+        "{help}"
+    );
+}
+
+#[test]
 fn definitions_follow_the_target_version() {
     // `ZRANK ... WITHSCORE` came with Redis 7.2 (dated by COMMAND DOCS' history).
     let withscore = "return redis.call('ZRANK', KEYS[1], ARGV[1], 'WITHSCORE')";
@@ -926,7 +1079,7 @@ fn misspelled_members_are_reported_where_they_are_with_the_closest_name() {
             source,
             &[
                 what,
-                &format!("in Redis's Lua sandbox (Redis {})", crate::REDIS_VERSION),
+                "in the Lua sandbox of any server (Redis 7.0 to 8.2, Valkey 7.2 to 9.1)",
                 failure,
                 suggestion,
                 "fix the name; the members of `",

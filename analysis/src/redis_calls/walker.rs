@@ -15,9 +15,12 @@ use full_moon::node::Node;
 use full_moon::tokenizer::{Position, Symbol, Token, TokenReference, TokenType};
 
 use super::calls::{self, Argument, CallSite};
-use super::command_table::LUA_GLOBALS;
+use super::calls::{availability, target_advice};
 use super::lua_text::{number_text, string_value};
-use super::members::{MemberUse, UnknownMember, library_members, unknown_member};
+use super::members::{MemberUse, UnknownMember, unknown_member};
+use super::sandbox::{
+    GLOBAL_ALIASES, global_since, member_since, sandbox_globals, sandbox_members,
+};
 use super::values::{Builtin, KeyTable, KeyValue, Prefix as KeyPrefix, Span, Value};
 use super::{Code, Context, edit_distance_within};
 use crate::{Blame, Diagnostic, Lint, Location};
@@ -256,8 +259,14 @@ impl<'a, 'c> Walker<'a, 'c> {
     // --- Names --------------------------------------------------------------------------
 
     /// The value of the variable `token`; `quoted` is the code that reads it (`os.time()` for
-    /// `os`), for a message about an unknown global.
-    fn read_name(&mut self, token: &'a TokenReference, quoted: Span) -> Value {
+    /// `os`), for a message about an unknown global, and `member` the member that code reads
+    /// of it (`time`), if any.
+    fn read_name(
+        &mut self,
+        token: &'a TokenReference,
+        quoted: Span,
+        member: Option<&str>,
+    ) -> Value {
         let Some(name) = identifier(token) else {
             return Value::Unknown;
         };
@@ -274,10 +283,10 @@ impl<'a, 'c> Walker<'a, 'c> {
             }
             return local.value.clone();
         }
-        if LUA_GLOBALS.binary_search(&name).is_err() {
+        if !self.global_on_target(name) {
             let assigned = known.is_some_and(|known| known.globals.contains(name));
             if !assigned {
-                self.unknown_global(name, token, quoted);
+                self.unknown_global(name, token, quoted, member);
             }
             return Value::Unknown;
         }
@@ -288,7 +297,8 @@ impl<'a, 'c> Walker<'a, 'c> {
             }
             "KEYS" => Value::KeysTable,
             "ARGV" => Value::ArgvTable,
-            "redis" => Value::Builtin(Builtin::Redis),
+            // Valkey's `server` is the very table `redis` (on a target that has it).
+            "redis" | "server" => Value::Builtin(Builtin::Redis),
             "unpack" => Value::Builtin(Builtin::Unpack),
             "tostring" => Value::Builtin(Builtin::ToString),
             "tonumber" => Value::Builtin(Builtin::ToNumber),
@@ -299,7 +309,18 @@ impl<'a, 'c> Walker<'a, 'c> {
         }
     }
 
-    fn unknown_global(&mut self, name: &'a str, token: &TokenReference, quoted: Span) {
+    /// Whether the target's sandbox has the global `name`.
+    fn global_on_target(&self, name: &str) -> bool {
+        global_since(name).is_some_and(|since| since.available_on(self.context.target))
+    }
+
+    fn unknown_global(
+        &mut self,
+        name: &'a str,
+        token: &TokenReference,
+        quoted: Span,
+        member: Option<&str>,
+    ) {
         if !self.reported_globals.insert(name) {
             return;
         }
@@ -311,8 +332,34 @@ impl<'a, 'c> Walker<'a, 'c> {
         } else {
             format!("`{code}` uses `{name}`, which")
         };
-        let (lint, message, help) = match SANDBOXED.iter().find(|(known, _)| *known == name) {
-            Some((_, instead)) => (
+        let target = self.context.target;
+        let sandboxed = SANDBOXED.iter().find(|(known, _)| *known == name);
+        // Another server's (or a newer version's) global; but `os`, which Redis leaves out
+        // before 7.4 and then gives `clock` only, stays a left-out library for its other
+        // members (`os.time()`).
+        let elsewhere = global_since(name).filter(|_| {
+            sandboxed.is_none() || member.is_some_and(|member| member_since(name, member).is_some())
+        });
+        let (lint, message, help) = match (elsewhere, sandboxed) {
+            (Some(since), _) => {
+                let alias = GLOBAL_ALIASES
+                    .iter()
+                    .find(|(alias, table)| *alias == name && self.global_on_target(table))
+                    .map_or(String::new(), |(_, table)| {
+                        format!("write `{table}` instead, the same table on every server; or, ")
+                    });
+                (
+                    Lint::GlobalNotOnTarget,
+                    format!(
+                        "{subject} is not a global of the Lua sandbox of {target}, the oldest \
+                         server this script must run on ({}): the script fails with \"Script \
+                         attempted to access nonexistent global variable '{name}'\"",
+                        availability(since)
+                    ),
+                    format!("{alias}{}", target_advice(since, target)),
+                )
+            }
+            (None, Some((_, instead))) => (
                 Lint::SandboxedLibrary,
                 format!(
                     "{subject} is not available in Redis scripts: Redis's Lua sandbox does not \
@@ -321,8 +368,9 @@ impl<'a, 'c> Walker<'a, 'c> {
                 ),
                 (*instead).to_owned(),
             ),
-            None => {
-                let similar: Vec<&str> = LUA_GLOBALS
+            (None, None) => {
+                let globals = sandbox_globals(target);
+                let similar: Vec<&str> = globals
                     .iter()
                     .copied()
                     .filter(|known| edit_distance_within(name, known, 2))
@@ -343,7 +391,7 @@ impl<'a, 'c> Walker<'a, 'c> {
                     format!(
                         "{suggestion}declare it with `local {name} = ...` before its use, or fix \
                          the name; the sandbox's globals are {}",
-                        LUA_GLOBALS.join(", ")
+                        globals.join(", ")
                     ),
                 )
             }
@@ -415,7 +463,7 @@ impl<'a, 'c> Walker<'a, 'c> {
         if self.is_local(name) || name == "KEYS" || name == "ARGV" {
             return;
         }
-        if LUA_GLOBALS.binary_search(&name).is_err() {
+        if !self.global_on_target(name) {
             return; // reported as an unknown global when read
         }
         let statement = self.code(statement);
@@ -435,12 +483,12 @@ impl<'a, 'c> Walker<'a, 'c> {
     }
 
     /// The sandbox table `token` names with the members it has, unless a local hides it.
-    fn library(&mut self, token: &'a TokenReference) -> Option<(&'a str, &'static [&'static str])> {
+    fn library(&mut self, token: &'a TokenReference) -> Option<(&'a str, Vec<&'static str>)> {
         let name = identifier(token)?;
         if self.is_local(name) {
             return None;
         }
-        library_members(name).map(|members| (name, members))
+        sandbox_members(name, self.context.target).map(|members| (name, members))
     }
 
     /// `library.member`, `library['member']` or `library:member(...)` as the first suffix of a
@@ -449,7 +497,7 @@ impl<'a, 'c> Walker<'a, 'c> {
     fn check_member_suffix(
         &mut self,
         library: &'a str,
-        members: &'static [&'static str],
+        members: &[&'static str],
         suffix: &'a Suffix,
         next: Option<&'a Suffix>,
         start: Option<Position>,
@@ -466,7 +514,10 @@ impl<'a, 'c> Walker<'a, 'c> {
         if members.binary_search(&member.as_ref()).is_ok()
             || self.member_assigned(library, &member)
             || (self.context.library.is_some()
-                && (library, member.as_ref()) == ("redis", "register_function"))
+                && matches!(
+                    (library, member.as_ref()),
+                    ("redis" | "server", "register_function")
+                ))
         {
             return;
         }
@@ -490,6 +541,7 @@ impl<'a, 'c> Walker<'a, 'c> {
             separator,
             used,
             location: location_of(token.token()),
+            target: self.context.target,
         }));
     }
 
@@ -665,7 +717,8 @@ impl<'a, 'c> Walker<'a, 'c> {
                     ([single], None) => self.assign_name(single, Value::Unknown, text),
                     ([root, ..], _) => {
                         self.assign_field_of_global(root, text);
-                        self.read_name(root, text);
+                        let member = names.get(1).and_then(|member| identifier(member));
+                        self.read_name(root, text, member);
                     }
                     ([], _) => {}
                 }
@@ -686,11 +739,12 @@ impl<'a, 'c> Walker<'a, 'c> {
                     self.report(unknown_member(&UnknownMember {
                         library,
                         member: member_name,
-                        members,
+                        members: &members,
                         written: &format!("{library}.{member_name}"),
                         separator: '.',
                         used: MemberUse::Index,
                         location: location_of(member.token()),
+                        target: self.context.target,
                     }));
                 }
                 let method = name.method_name().is_some();
@@ -950,6 +1004,7 @@ impl<'a, 'c> Walker<'a, 'c> {
                 self.read_name(
                     name,
                     span(Some(token.start_position()), Some(token.end_position())),
+                    None,
                 )
             }
             Expression::Var(Var::Expression(expression)) => self.eval_chain(
@@ -985,15 +1040,19 @@ impl<'a, 'c> Walker<'a, 'c> {
             Prefix::Name(name) => self.library(name),
             _ => None,
         };
+        let mut suffixes = suffixes.peekable();
+        let first_member = suffixes
+            .peek()
+            .and_then(|suffix| member_suffix(suffix))
+            .map(|(member, ..)| member);
         let mut value = match prefix {
             Prefix::Name(name) => {
                 let end = chain_end.or_else(|| Some(name.token().end_position()));
-                self.read_name(name, span(start, end))
+                self.read_name(name, span(start, end), first_member.as_deref())
             }
             Prefix::Expression(expression) => self.eval(expression).single(),
             _ => Value::Unknown,
         };
-        let mut suffixes = suffixes.peekable();
         // Only the first suffix names a member of the library.
         let mut member_of = library;
         while let Some(suffix) = suffixes.next() {
@@ -1006,7 +1065,7 @@ impl<'a, 'c> Walker<'a, 'c> {
                         self.assign_member(library, &member);
                     }
                 } else {
-                    self.check_member_suffix(library, members, suffix, next, start);
+                    self.check_member_suffix(library, &members, suffix, next, start);
                 }
             }
             let end = suffix_end(suffix);

@@ -45,6 +45,16 @@ struct RankWithScore<'a> {
     member: &'a str,
 }
 
+/// `server.call`: Valkey's name for `redis`, in every Valkey.
+#[derive(redis_script::RedisScript)]
+#[redis_script(path = "ui/pass/lua/valkey_server_global.lua", returns = i64, server = "valkey-7.2")]
+struct IncrementOnValkey<'a> {
+    #[key]
+    counter: &'a str,
+    #[arg]
+    by: i64,
+}
+
 fn main() {
     use redis_script::Script;
     let expire = ExpireField { hash: "h", seconds: 60, field: "f" }.evalsha_command();
@@ -53,4 +63,5 @@ fn main() {
     assert_eq!(expire.args_iter().count(), 6);
     assert_eq!(ReleaseLock { lock: "l", token: "t" }.evalsha_command().args_iter().count(), 5);
     assert_eq!(RankWithScore { board: "b", member: "m" }.evalsha_command().args_iter().count(), 5);
+    assert_eq!(IncrementOnValkey { counter: "c", by: 2 }.evalsha_command().args_iter().count(), 5);
 }
