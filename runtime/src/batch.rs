@@ -1141,11 +1141,16 @@ fn settle_single(
     replies: &mut [Result<Value, RedisError>],
     scripts: &mut Scripts<'_>,
 ) -> Next {
-    let refused = match &value {
-        Value::ServerError(error) => refusal(error, slot),
-        _ => None,
+    // Only an error can be a refusal or a missing script: the common reply looks at nothing
+    // else (the entry's script is not read, which saves a cache miss per invocation).
+    let (refused, missed) = match &value {
+        Value::ServerError(error) => {
+            let refused = refusal(error, slot);
+            let missed = refused.is_none() && (scripts.missed)(member, &value);
+            (refused, missed)
+        }
+        _ => (None, false),
     };
-    let missed = refused.is_none() && (scripts.missed)(member, &value);
     replies[member] = Ok(value);
     if let Some(refusal) = refused {
         return Next::Again {
@@ -1776,10 +1781,12 @@ impl ClusterBatch {
             let eval = group.eval(last_round);
             for &member in &group.members {
                 let script = &self.entries[member].script;
+                // The same script's constants share their address: most checks end there.
                 if (!eval || script.is_function())
-                    && !loads
-                        .iter()
-                        .any(|known| known.load_key() == script.load_key())
+                    && !loads.iter().any(|known| {
+                        std::ptr::eq(known.source, script.source)
+                            || known.load_key() == script.load_key()
+                    })
                 {
                     loads.push(script);
                 }
@@ -1821,9 +1828,10 @@ impl ClusterBatch {
                 }
                 match sent {
                     Sent::One(value) => {
-                        let member = item.group.members[position];
-                        let script = &self.entries[member].script;
-                        let ran = wave_ran(item.group.slot, &value, script.missed(&value));
+                        let ran = !matches!(value, Value::ServerError(_)) || {
+                            let script = &self.entries[item.group.members[position]].script;
+                            wave_ran(item.group.slot, &value, script.missed(&value))
+                        };
                         item.answered.push(value);
                         if ran && position + 1 < item.group.members.len() {
                             next.push((index, position + 1));

@@ -1161,7 +1161,11 @@ async fn waves_hold_a_slot_back_behind_a_refusal_and_follow_ask_and_moved_in_ord
         let mut batch = ClusterBatch::new().with_retry(retry);
         let tickets: Vec<_> = (first..first + 4)
             .map(|id| {
-                let counter = if (id - first).is_multiple_of(2) { "b" } else { "a" };
+                let counter = if (id - first).is_multiple_of(2) {
+                    "b"
+                } else {
+                    "a"
+                };
                 let call = CountCall {
                     tag: TAG,
                     counter,
