@@ -148,7 +148,11 @@ impl Table {
                 ))
             ),
             ratio,
-            ours.len().to_string(),
+            // The rounds paired into ratios (the sequential loop beside the cluster rows has
+            // fewer than the batch).
+            theirs
+                .map_or(ours.len(), |theirs| theirs.len().min(ours.len()))
+                .to_string(),
             target.describe(),
             status,
         ]);
