@@ -38,7 +38,7 @@
 //!   refuses some of them and they are sent again. A slot's invocations go one of three ways:
 //!   - **alone**: one invocation, sent as is;
 //!   - **in waves**, a slot of 2 to 4 invocations (most slots of a batch spread over many
-//!     keys): each round of a node's share is sent as waves of pipelines; the first wave holds
+//!     keys) whose scripts cannot reply an error worded by themselves (below): each round of a node's share is sent as waves of pipelines; the first wave holds
 //!     the first invocation of each such slot, wave *k* the *k*-th, each as a plain command,
 //!     and an invocation is put in a wave only once the reply of the slot's invocation before
 //!     it came back and says it ran (any reply but a refusal or `NOSCRIPT`, a script's own
@@ -51,7 +51,8 @@
 //!     slot's owner (which answers `ASK` for each invocation whose keys have left, so the
 //!     transaction goes on to the target only if all of them have; one invocation's keys
 //!     having left says nothing of the next one's);
-//!   - **as one transaction**, a slot of more invocations: wrapped in `MULTI` ... `EXEC`
+//!   - **as one transaction**, a slot of more invocations, or of a script that may word an
+//!     error reply itself: wrapped in `MULTI` ... `EXEC`
 //!     inside the node's pipeline. Redis checks the slot of each command as it queues it, so
 //!     a refused invocation is answered at once instead of `QUEUED`, and `EXEC` then runs
 //!     nothing (`EXECABORT`); a check that fails at `EXEC` itself (the keys of the queued
@@ -93,9 +94,14 @@
 //!   these forms, e.g. `redis.error_reply('TRYAGAIN later')`, a `MOVED` naming another slot, or
 //!   an error raised by a `redis.call` inside the script, to which Redis appends
 //!   ` script: <sha1>, on @user_script:<line>.`; inside a group a script's reply comes in
-//!   `EXEC`'s reply and is never mistaken at all. What is left: an invocation sent alone or in
-//!   a wave whose script returns, word for word, one of the server's own errors above is taken
-//!   as refused and sent again.
+//!   `EXEC`'s reply and is never mistaken at all. A slot goes in waves only if none of its
+//!   scripts can word an error reply itself: Redis makes a script's reply an error only from a
+//!   returned table with an `err` field, and a source that mentions none of `err`, `pcall`,
+//!   `rawset`, `decode`, `unpack`, `load`, `_G`, `fenv`, `dofile`, `require`, and no `[` but in
+//!   `KEYS[` and `ARGV[`, cannot build one (errors it raises get Redis's ` script: ...` suffix);
+//!   any other script keeps its slots of two or more in transactions. What is left: an
+//!   invocation sent alone whose script returns, word for word, one of the server's own errors
+//!   above is taken as refused and sent again.
 //! - **Rounds.** A [`Retry`] bounds the rounds (each invocation is sent at most
 //!   [`Retry::rounds`] times; [`MAX_ROUNDS`] by default) and the pauses between them: a round
 //!   that only follows `MOVED`/`ASK` starts at once, one that follows a refusal which takes
