@@ -4,8 +4,9 @@
 //!
 //! [`ClusterBatch`] takes invocations of any scripts, finds each one's primary from the hash
 //! slot of its first key (`CLUSTER SLOTS`, kept in [`ClusterNodes`]), gathers the invocations of
-//! each slot into one group, sends each primary its groups as pipelines, runs all primaries
-//! concurrently, and returns the replies in the order added.
+//! each slot into one group, sends each primary its groups as pipelines (a slot of a few
+//! invocations in waves, one invocation per wave), runs all primaries concurrently, and returns
+//! the replies in the order added.
 //!
 //! # Guarantees
 //!
@@ -13,9 +14,9 @@
 //!   per invocation. Each node's pipelines of a round start with one `SCRIPT LOAD` per distinct
 //!   script of its share (a 25 KB source goes to each primary once per batch, not once per
 //!   invocation). A `SCRIPT FLUSH` can still land between that load and a group, so:
-//!   - a group of two or more runs inside one `EXEC`, and no other client's command (a flush
-//!     included) runs in the middle of an `EXEC`: a script is present for the whole group or
-//!     missing for the whole group. If every invocation of the group was answered `NOSCRIPT`,
+//!   - a group sent as one transaction (below) runs inside one `EXEC`, and no other client's
+//!     command (a flush included) runs in the middle of an `EXEC`: a script is present for the
+//!     whole group or missing for the whole group. If every invocation of the group was answered `NOSCRIPT`,
 //!     none of them ran, and the group is sent again whole, in order, in the next round, after a
 //!     new `SCRIPT LOAD`;
 //!   - a group mixing scripts of which one is missing and another present (another client
@@ -24,7 +25,8 @@
 //!     invocation answered `NOSCRIPT` before one that ran is reported as
 //!     [`Error::NotRun`], never sent again, since that would reorder it
 //!     within its slot (the rule of the [pipeline module](crate::pipeline));
-//!   - a single invocation answered `NOSCRIPT` did not run and is sent again;
+//!   - a single invocation answered `NOSCRIPT` did not run and is sent again; in a slot sent
+//!     in waves, it and the slot's invocations after it (not sent yet) go in the next round;
 //!   - an invocation whose script failed to load on the node (`OOM`, a source the server cannot
 //!     compile) keeps the load's error and is reported as not run.
 //!
@@ -33,26 +35,49 @@
 //!   cannot answer `NOSCRIPT`. A `NOSCRIPT` round does not pause and does not fetch
 //!   `CLUSTER SLOTS` again: the node is right, only its cache was emptied.
 //! - **Order per slot.** The invocations of one slot run in the order added, also when a node
-//!   refuses some of them and they are sent again. A slot's invocations travel together: two
-//!   or more are wrapped in `MULTI` ... `EXEC` inside the node's pipeline (one alone is sent as
-//!   is). Redis checks the slot of each command as it queues it, so a refused invocation
-//!   (`MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`, ...) is answered at once instead of `QUEUED`,
-//!   and `EXEC` then runs nothing (`EXECABORT`); a check that fails at `EXEC` itself (the keys
-//!   of the queued commands split by a migration) discards the transaction as well. A group
-//!   therefore runs whole or not at all, and is sent again whole, in order (with `ASKING`
-//!   before `MULTI` when a node answered `ASK`: Redis keeps that flag for the whole
-//!   transaction). Invocations of different slots have no order between them, nor have
-//!   invocations of scripts without keys (spread over the primaries one by one).
+//!   refuses some of them and they are sent again. A slot's invocations go one of three ways:
+//!   - **alone**: one invocation, sent as is;
+//!   - **in waves**, a slot of 2 to 4 invocations (most slots of a batch spread over many
+//!     keys) whose scripts cannot reply an error worded by themselves (below): each round of a node's share is sent as waves of pipelines; the first wave holds
+//!     the first invocation of each such slot, wave *k* the *k*-th, each as a plain command,
+//!     and an invocation is put in a wave only once the reply of the slot's invocation before
+//!     it came back and says it ran (any reply but a refusal or `NOSCRIPT`, a script's own
+//!     error included). A refused invocation (`MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`, ...,
+//!     `NOSCRIPT`, see below) did not run, and nothing after it in its slot was sent, so it
+//!     and the rest of its slot go again together, in order, in the next round; the rest keeps
+//!     an error that says it was not sent if the rounds run out. So at any time at most one
+//!     invocation of such a slot is in flight, and it goes out only after everything before
+//!     it ran. After an `ASK`, the rest of the slot goes again as one transaction to the
+//!     slot's owner (which answers `ASK` for each invocation whose keys have left, so the
+//!     transaction goes on to the target only if all of them have; one invocation's keys
+//!     having left says nothing of the next one's);
+//!   - **as one transaction**, a slot of more invocations, or of a script that may word an
+//!     error reply itself: wrapped in `MULTI` ... `EXEC`
+//!     inside the node's pipeline. Redis checks the slot of each command as it queues it, so
+//!     a refused invocation is answered at once instead of `QUEUED`, and `EXEC` then runs
+//!     nothing (`EXECABORT`); a check that fails at `EXEC` itself (the keys of the queued
+//!     commands split by a migration) discards the transaction as well. Such a group
+//!     therefore runs whole or not at all, and is sent again whole, in order (with `ASKING`
+//!     before `MULTI` when a node answered `ASK`: Redis keeps that flag for the whole
+//!     transaction).
 //!
-//!   What this costs: while a slot migrates, a group whose keys are partly on each side cannot
-//!   run on either node (the source answers `ASK` or `TRYAGAIN`, the target `TRYAGAIN`), so it
-//!   waits, round after round, until the migration completes, or is reported as not run when
-//!   the rounds are used up; a plain pipeline would have run part of it, out of order. A
-//!   group runs as one transaction, so no other client's command runs on that node between its
-//!   invocations. And `MULTI`, `EXEC` and the `QUEUED` replies take time: a batch of 10,000
-//!   one-key invocations takes about 15 % longer than the same groups sent without them.
+//!   Waves cost a round trip per wave but no `MULTI`, `EXEC` or `QUEUED`: over 7,500 slots a
+//!   batch of 10,000 one-key invocations has about 1,900 slots of two or more, which as
+//!   transactions made the server's work about 15 % larger; a slot of many invocations would
+//!   take as many waves, so from 5 on one transaction is cheaper. Invocations of different
+//!   slots have no order between them, nor have invocations of scripts without keys (spread
+//!   over the primaries one by one).
+//!
+//!   What this costs: while a slot migrates, its invocations whose keys are partly on each
+//!   side cannot run on either node (the source answers `ASK` or `TRYAGAIN`, the target
+//!   `TRYAGAIN`), so such an invocation, and everything after it in its slot (and all of a
+//!   transaction's slot), waits, round after round, until the migration completes, or is
+//!   reported as not run when the rounds are used up; a plain pipeline would have run the
+//!   rest, out of order. A transaction runs whole, so no other client's command runs on that
+//!   node between its invocations (waves promise nothing of the kind).
 //! - **Exactly once.** An invocation is sent again only when the node certainly did not run it
-//!   (`NOSCRIPT`, above, or a refusal):
+//!   (`NOSCRIPT`, above, or a refusal), or when it was not sent at all (the rest of a slot sent
+//!   in waves, held back by a refusal):
 //!   an error answered instead of `QUEUED` (then nothing of its group ran; the group is sent
 //!   again if every such error is a redirect or refusal as listed below, otherwise nothing is
 //!   sent again and each invocation of the group reports its own error or the `EXECABORT`); a
@@ -69,9 +94,14 @@
 //!   these forms, e.g. `redis.error_reply('TRYAGAIN later')`, a `MOVED` naming another slot, or
 //!   an error raised by a `redis.call` inside the script, to which Redis appends
 //!   ` script: <sha1>, on @user_script:<line>.`; inside a group a script's reply comes in
-//!   `EXEC`'s reply and is never mistaken at all. What is left: a single invocation whose
-//!   script returns, word for word, one of the server's own errors above is taken as refused
-//!   and sent again.
+//!   `EXEC`'s reply and is never mistaken at all. A slot goes in waves only if none of its
+//!   scripts can word an error reply itself: Redis makes a script's reply an error only from a
+//!   returned table with an `err` field, and a source that mentions none of `err`, `pcall`,
+//!   `rawset`, `decode`, `unpack`, `load`, `_G`, `fenv`, `dofile`, `require`, and no `[` but in
+//!   `KEYS[` and `ARGV[`, cannot build one (errors it raises get Redis's ` script: ...` suffix);
+//!   any other script keeps its slots of two or more in transactions. What is left: an
+//!   invocation sent alone whose script returns, word for word, one of the server's own errors
+//!   above is taken as refused and sent again.
 //! - **Rounds.** A [`Retry`] bounds the rounds (each invocation is sent at most
 //!   [`Retry::rounds`] times; [`MAX_ROUNDS`] by default) and the pauses between them: a round
 //!   that only follows `MOVED`/`ASK` starts at once, one that follows a refusal which takes
@@ -81,21 +111,39 @@
 //!   SLOTS` is fetched again before each round. What still did not run keeps its last error,
 //!   which says so.
 //!
-//! What nobody can promise: if a connection breaks while a pipeline is in flight (or a
-//! response timeout set with [`ClusterNodes::set_response_timeout`] expires), some, all or
-//! none of it may have run (a group of one slot whole or not at all). Those invocations get
-//! the I/O error ([`Error::is_io_error`]), are **not** sent again, and are
-//! [`Outcome::Unknown`] in the replies (as are all those of the
-//! failed pipeline: the `redis` crate drops a pipeline's replies when a later read fails).
-//! That node's later pipelines of the round are not sent: their invocations are sent again in
-//! the next round, and if they never get through, they are
-//! [`Outcome::NotRun`], listed by [`Replies::not_run`], and their
-//! error is [`Error::NotRun`] (its source, of kind [`ErrorKind::ClusterConnectionNotFound`],
-//! says they were not sent), so the caller can resend them safely. The batch itself returns
-//! the replies: the other nodes' are as usual. The broken connection is dropped and `CLUSTER SLOTS`
-//! fetched again, so after a failover the next run reaches the promoted replica. By default
-//! there is no response timeout: a large pipeline or a node busy with a slow script is waited
-//! for, not reported as failed while it runs.
+//! What nobody can promise: if a connection breaks while a pipeline is in flight, or its
+//! replies do not come within the response timeout, some, all or none of it may have run (a
+//! transaction whole or not at all), and what was sent may still run when the node answers.
+//! Those invocations get an I/O error ([`Error::is_io_error`]) whose text says they may have
+//! run, are [`Outcome::Unknown`] in the replies (all those of the failed pipeline: the `redis`
+//! crate drops a pipeline's replies when a later read fails), and are **not** sent again; nor, in that batch, is the rest of a slot sent in waves
+//! whose invocation was in flight (its error, kind [`ErrorKind::ClusterConnectionNotFound`],
+//! says it was not sent because an earlier invocation of its slot may have run: it must not
+//! run before that one). That node's later pipelines of the round are not sent: their
+//! invocations are sent again in the next round, and if they never get through, they are
+//! [`Outcome::NotRun`], listed by [`Replies::not_run`], and their error is [`Error::NotRun`]
+//! (its source, of kind [`ErrorKind::ClusterConnectionNotFound`], says they were not sent), so
+//! the caller can resend them safely. The held rest of a slot sent in waves is reported the
+//! same way. The broken connection is dropped and `CLUSTER SLOTS`
+//! fetched again, so after a failover the next round or run reaches the promoted replica.
+//!
+//! **Bounded waits.** The response timeout is [`DEFAULT_RESPONSE_TIMEOUT`], 15 s, unless
+//! [`ClusterNodes::set_response_timeout`] sets another (or `None`, no bound): a primary frozen
+//! (a stopped process, a hung VM) or cut off holds a batch that long at most, not for ever,
+//! while a node that is only slow (a large pipeline, a slow script) is waited for. 15 s is
+//! Redis's default `cluster-node-timeout`: a primary silent that long is being failed over,
+//! and what was sent to it cannot be sent elsewhere anyway (it may have run). Making a
+//! connection, its handshake included (the `redis` crate's `HELLO`/`AUTH`/`CLIENT SETINFO`),
+//! takes at most 1 s, and `CLUSTER SLOTS` at most 2 s per node asked. So with the default
+//! [`Retry`], a batch with one frozen primary returns after about 15 s plus a few seconds of
+//! reconnecting and pausing, with that node's share failed as above and every other
+//! invocation done.
+//!
+//! Single invocations on a `redis::cluster_async::ClusterConnection`
+//! ([`invoke_async`](crate::Script::invoke_async) and the `cluster` module) are bounded by that
+//! connection's own settings: in redis 1.8 a `ClusterClient` waits 1 s to connect and
+//! **no response timeout** unless its builder's `response_timeout` sets one (its retries then
+//! resend a timed-out request, which may run it twice), so set one there too.
 //!
 //! A reply the `redis` crate cannot read (an error reply that is not valid UTF-8, from a
 //! script's `redis.error_reply` or `error(...)` quoting binary data) is the same case: the
@@ -160,6 +208,41 @@ pub const MAX_ROUNDS: usize = 8;
 /// small scripts (`BENCHMARKS.md`); 8,192 (about 0.5 MB of `EVALSHA`s) sends a batch of
 /// 10,000 invocations over three primaries as one pipeline per node.
 const CHUNK: usize = 8192;
+
+/// The most invocations of one slot sent in waves rather than as one `MULTI` ... `EXEC` (see
+/// [`Group::waves`]). A wave costs the node a round trip, a transaction two commands and one
+/// `QUEUED` per invocation: in batches spread over many slots, almost every slot has at most
+/// four invocations, and measured (`BENCHMARKS.md`) 2, 3, 4 and 8 were alike, so 4 keeps the
+/// waves few whatever the batch.
+const WAVE_LIMIT: usize = 4;
+
+/// How long a [`ClusterBatch`] waits for a node's replies by default before it reports the
+/// invocations in flight as failed with an I/O error that says they may have run
+/// ([`ClusterNodes::set_response_timeout`] changes it).
+///
+/// Redis Cluster's own `cluster-node-timeout` (15 s by default): a primary that has not answered
+/// for that long is, by the cluster's rule, failing, and its replica is about to take over. A
+/// batch cannot do better than wait for it: what was sent to it may have run, so it is not
+/// sent anywhere else, and a reply that comes later settles what happened. Past that time a
+/// reply is unlikely to come from a node that still serves the slot (a frozen primary that
+/// wakes after its failover is demoted, and its late writes are dropped by the resync), so
+/// waiting longer only delays the caller. A shorter deadline would turn a node that is only
+/// slow (a pipeline of 8,192 heavy invocations, a fork or a long script) into invocations of
+/// unknown outcome. Set your cluster's `cluster-node-timeout` if it differs.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(redis_script::batch::DEFAULT_RESPONSE_TIMEOUT, Duration::from_secs(15));
+/// ```
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long making a connection to a node may take: the TCP (and TLS) connect and the
+/// handshake the `redis` crate sends before the first command (`HELLO`, `AUTH`, `SELECT`,
+/// `CLIENT SETINFO`), which the crate bounds as a whole by its connection timeout. It is the
+/// crate's default (1 s), said here so that a frozen node (whose kernel still accepts the
+/// connection while the server does not answer) cannot hold a batch or a slot-map refresh for
+/// longer: the response timeout applies only once the connection is made.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long `CLUSTER SLOTS` may take before the next node is asked: it is answered from
 /// memory, so a node that takes longer is stuck or unreachable.
@@ -446,9 +529,12 @@ fn as_address(value: &Value, asked: &str) -> Option<Address> {
 /// (username, password, database, protocol, TLS) and kept; the slot map is fetched on
 /// [`connect`](Self::connect) and again whenever a node redirects an invocation.
 ///
-/// The connections have no response timeout unless [`set_response_timeout`](Self::set_response_timeout)
-/// sets one: a reply that comes late (a large pipeline, a node busy with a slow script) is a
-/// reply, while a timeout would report as failed what ran.
+/// The connections wait [`DEFAULT_RESPONSE_TIMEOUT`] (15 s, Redis's default
+/// `cluster-node-timeout`) for a node's replies, so that a frozen or unreachable primary
+/// cannot hold a batch without bound; the invocations whose replies did not come in time are
+/// reported as failed with an I/O error that says they may have run.
+/// [`set_response_timeout`](Self::set_response_timeout) changes it (`None` waits as long as
+/// the connection stays up). Making a connection, its handshake included, takes at most 1 s.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), redis_script::Error> {
@@ -490,7 +576,7 @@ impl ClusterNodes {
             seed,
             map: SlotMap::default(),
             connections: HashMap::new(),
-            response_timeout: None,
+            response_timeout: Some(DEFAULT_RESPONSE_TIMEOUT),
         };
         nodes.refresh().await?;
         Ok(nodes)
@@ -554,19 +640,37 @@ impl ClusterNodes {
         &self.map
     }
 
-    /// Sets how long a batch waits for a node's replies before reporting them as failed with an
-    /// I/O error (the invocations may have run); `None`, the default, waits as long as the
-    /// connection stays up. Applies to connections made from now on: the current ones are
-    /// dropped.
+    /// Sets how long a batch waits for a node's replies (to one pipeline of up to 8,192
+    /// commands) before reporting the invocations in flight as failed with an I/O error that
+    /// says they may have run ([`Error::is_io_error`]; they are not sent again, and the slot's
+    /// later invocations are not sent in that batch). [`DEFAULT_RESPONSE_TIMEOUT`] (15 s)
+    /// unless set; set your cluster's `cluster-node-timeout` if it differs, more if a pipeline
+    /// of your scripts can take longer; `None` waits as long as the connection stays up.
+    /// Applies to connections made from now on: the current ones are dropped.
     ///
     /// ```no_run
     /// # async fn run(nodes: &mut redis_script::batch::ClusterNodes) {
+    /// // A cluster with `cluster-node-timeout 30000`.
     /// nodes.set_response_timeout(Some(std::time::Duration::from_secs(30)));
     /// # }
     /// ```
     pub fn set_response_timeout(&mut self, timeout: Option<Duration>) {
         self.response_timeout = timeout;
         self.connections.clear();
+    }
+
+    /// How long a batch waits for a node's replies: [`DEFAULT_RESPONSE_TIMEOUT`] unless
+    /// [`set_response_timeout`](Self::set_response_timeout) changed it.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), redis_script::Error> {
+    /// use redis_script::batch::{ClusterNodes, DEFAULT_RESPONSE_TIMEOUT};
+    /// let nodes = ClusterNodes::connect("redis://127.0.0.1:7000/").await?;
+    /// assert_eq!(nodes.response_timeout(), Some(DEFAULT_RESPONSE_TIMEOUT));
+    /// # Ok(()) }
+    /// ```
+    pub fn response_timeout(&self) -> Option<Duration> {
+        self.response_timeout
     }
 
     fn seed_address(&self) -> Option<Address> {
@@ -609,7 +713,9 @@ impl ClusterNodes {
         let info = self.seed.clone().set_addr(addr);
         // Not `get_multiplexed_async_connection()`: its default response timeout (500 ms in
         // redis 1.8) would report a chunk that takes longer as failed, though it ran.
-        let config = AsyncConnectionConfig::new().set_response_timeout(self.response_timeout);
+        let config = AsyncConnectionConfig::new()
+            .set_response_timeout(self.response_timeout)
+            .set_connection_timeout(Some(CONNECT_TIMEOUT));
         let connection = redis::Client::open(info)?
             .get_multiplexed_async_connection_with_config(&config)
             .await?;
@@ -625,6 +731,34 @@ struct Entry {
     script: ScriptInfo,
     /// The slot of the first key; `None` for a script without keys.
     slot: Option<u16>,
+    /// Whether the script may go in waves: it cannot reply an error of its own words
+    /// ([`may_reply_own_error`]).
+    plain: bool,
+}
+
+/// Whether a script's (or library's) source may make its reply an error reply worded by the
+/// script itself, which could read, word for word, as a server's refusal (`TRYAGAIN ...`,
+/// `MOVED ...`): then an invocation sent alone could be taken as refused though it ran, and
+/// sent again. Redis turns a script's reply into an error reply only when the script returns
+/// a table with an `err` field (an error it raises gets ` script: <sha1>, ...` appended, which
+/// no refusal has), and such a table comes from `redis.error_reply`, `redis.pcall`, a
+/// constructor or assignment naming `err`, a computed key (`t[k] = v`, `{[k] = v}`), `rawset`,
+/// decoded data (`cjson.decode`, `cmsgpack.unpack`, `struct.unpack`) or code loaded at run
+/// time. So: any mention of `err`, `pcall`, `rawset`, `decode`, `unpack`, `load`, `_G`,
+/// `fenv`, `dofile` or `require`, or any `[` other than in `KEYS[` and `ARGV[`, counts, comments
+/// and strings included. Conservative on purpose: a script it flags only goes as one
+/// transaction instead of in waves.
+fn may_reply_own_error(source: &str) -> bool {
+    const WORDS: [&str; 10] = [
+        "err", "pcall", "rawset", "decode", "unpack", "load", "_G", "fenv", "dofile", "require",
+    ];
+    if WORDS.iter().any(|word| source.contains(word)) {
+        return true;
+    }
+    source.match_indices('[').any(|(at, _)| {
+        let before = &source[..at];
+        !(before.ends_with("KEYS") || before.ends_with("ARGV"))
+    })
 }
 
 /// The slot of the first key of an `EVALSHA sha1 numkeys key...` (or `EVAL source ...`) command.
@@ -665,13 +799,27 @@ struct Group {
     /// [`flight::MAX_RELOADS`](crate::flight::MAX_RELOADS), and in the last round, they go as
     /// `EVAL`, which cannot answer that.
     noscripts: usize,
+    /// Sent as `MULTI` ... `EXEC` whatever its size: the rest of a slot sent in waves after one
+    /// of its invocations was answered `ASK` (see [`Group::waves`]), or a slot of which a
+    /// script may reply an error of its own words ([`may_reply_own_error`]).
+    transaction: bool,
 }
 
 impl Group {
-    /// Whether the group goes out as `MULTI` ... `EXEC`: only then can a refusal of one member
-    /// stop the members after it from running.
-    fn atomic(&self) -> bool {
+    /// Whether the group goes out in waves: its members one by one as plain commands, each
+    /// sent only after the one before it ran (see [`WAVE_LIMIT`]). Not with `ASKING`: that an
+    /// invocation's keys have left the source says nothing of the next one's.
+    fn waves(&self) -> bool {
         self.members.len() > 1
+            && self.members.len() <= WAVE_LIMIT
+            && !self.transaction
+            && !self.asking()
+    }
+
+    /// Whether the group goes out as `MULTI` ... `EXEC`: then a refusal of one member stops the
+    /// members after it from running.
+    fn atomic(&self) -> bool {
+        self.members.len() > 1 && !self.waves()
     }
 
     fn asking(&self) -> bool {
@@ -683,8 +831,12 @@ impl Group {
         self.noscripts > 0 && (last_round || self.noscripts >= crate::flight::MAX_RELOADS)
     }
 
-    /// Commands on the wire: `ASKING`, `MULTI` and `EXEC` included.
+    /// Commands on the wire, `ASKING`, `MULTI` and `EXEC` included: of the whole group, or of
+    /// one member of a group sent in waves.
     fn commands(&self) -> usize {
+        if self.waves() {
+            return 1;
+        }
         usize::from(self.asking()) + self.members.len() + if self.atomic() { 2 } else { 0 }
     }
 }
@@ -893,17 +1045,10 @@ fn settle_scripts(
     }
     if !group.atomic() {
         let value = values.next().unwrap_or(Value::Nil);
-        let next = match &value {
-            Value::ServerError(error) => refusal(error, group.slot).map(|refusal| Next::Again {
-                wait: refusal == Refusal::Wait || refusal == Refusal::Redirect,
-                target: refusal.target(),
-            }),
-            _ => None,
+        return match group.members.first() {
+            Some(&member) => settle_single(group.slot, member, value, replies, scripts),
+            None => Next::Done,
         };
-        if let Some(&member) = group.members.first() {
-            replies[member] = Ok(value);
-        }
-        return next.unwrap_or_else(|| noscripts(group, replies, scripts));
     }
     let multi = values.next();
     let queued: Vec<Value> = values.by_ref().take(group.members.len()).collect();
@@ -1001,6 +1146,84 @@ fn settle_scripts(
     }
 }
 
+/// Reads the reply of one invocation sent alone (a group of one, or a member of a group sent
+/// in waves), sets it and says what comes next: a refusal in the server's own words means it
+/// did not run; `NOSCRIPT` (or a missing library) means it did not run for want of its script,
+/// final if the script failed to load on the node.
+fn settle_single(
+    slot: Option<u16>,
+    member: usize,
+    value: Value,
+    replies: &mut [Result<Value, RedisError>],
+    scripts: &mut Scripts<'_>,
+) -> Next {
+    // Only an error can be a refusal or a missing script: the common reply looks at nothing
+    // else (the entry's script is not read, which saves a cache miss per invocation).
+    let (refused, missed) = match &value {
+        Value::ServerError(error) => {
+            let refused = refusal(error, slot);
+            let missed = refused.is_none() && (scripts.missed)(member, &value);
+            (refused, missed)
+        }
+        _ => (None, false),
+    };
+    replies[member] = Ok(value);
+    if let Some(refusal) = refused {
+        return Next::Again {
+            wait: refusal == Refusal::Wait || refusal == Refusal::Redirect,
+            target: refusal.target(),
+        };
+    }
+    if !missed {
+        return Next::Done;
+    }
+    match scripts.failed_load(member).cloned() {
+        Some(error) => {
+            replies[member] = Ok(error);
+            scripts.mark_not_run(member);
+            Next::Done
+        }
+        None => Next::Reload(vec![member]),
+    }
+}
+
+/// Whether the reply of a member sent in a wave lets the next member of its slot go: it ran
+/// (whatever it returned), as opposed to a refusal or a missing script, after which it is to
+/// be sent again first. Decides as [`settle_single`] does.
+fn wave_ran(slot: Option<u16>, value: &Value, missed: bool) -> bool {
+    let refused = matches!(value, Value::ServerError(error) if refusal(error, slot).is_some());
+    !refused && !missed
+}
+
+/// The error of the invocations of a pipeline that failed in flight: they may have run. An
+/// I/O error stays one ([`Error::is_io_error`], and [`RedisError::is_timeout`] for a response
+/// timeout), with words that say so; any other error is kept as it is.
+fn in_flight(address: &Address, timeout: Option<Duration>, error: RedisError) -> RedisError {
+    if !error.is_io_error() {
+        return error;
+    }
+    let kind = if error.is_timeout() {
+        std::io::ErrorKind::TimedOut
+    } else if error.is_connection_dropped() {
+        std::io::ErrorKind::ConnectionAborted
+    } else {
+        std::io::ErrorKind::Other
+    };
+    let text = if error.is_timeout() {
+        let within = timeout.map_or_else(String::new, |timeout| format!(" within {timeout:?}"));
+        format!(
+            "no reply from {address}{within} (the response timeout): the invocation may have \
+            run, or may still run when the node answers"
+        )
+    } else {
+        format!(
+            "the connection to {address} failed before the reply ({error}): the invocation may \
+            have run"
+        )
+    };
+    RedisError::from(std::io::Error::new(kind, text))
+}
+
 /// An error for invocations that were not sent, so sending them again is safe.
 fn not_sent(address: &Address, why: &str, error: &RedisError) -> RedisError {
     RedisError::from((
@@ -1033,10 +1256,133 @@ impl Again {
 enum Sent {
     /// The group's replies, `ASKING`, `MULTI` and `EXEC` included.
     Replies(Vec<Value>),
+    /// The reply of a group of one command: one invocation alone, or a member sent in a wave
+    /// (apart, to save an allocation per invocation).
+    One(Value),
     /// The pipeline failed in flight: the group may have run.
     Failed(RedisError),
     /// Not sent, because an earlier pipeline to the node failed.
     Skipped(RedisError),
+}
+
+/// What became of one group in a node's share.
+struct Shipped {
+    group: Group,
+    /// Of a group sent in waves: the replies of its members sent, in order (each ran, but
+    /// perhaps the last, which then held back the rest).
+    answered: Vec<Value>,
+    /// Of a group sent whole: its outcome. Of a group sent in waves: what became of the member
+    /// after the answered ones, if its pipeline failed or was not sent; `None` when every
+    /// member was answered or the last answered held back the rest.
+    last: Option<Sent>,
+}
+
+/// Settles a group sent in waves from the replies of its members sent (see [`Shipped`]); puts
+/// what is to be sent again into `again`. Returns whether the node's connection broke.
+fn settle_waves(
+    group: Group,
+    answered: Vec<Value>,
+    last: Option<Sent>,
+    replies: &mut [Result<Value, RedisError>],
+    scripts: &mut Scripts<'_>,
+    again: &mut Vec<Again>,
+) -> bool {
+    let count = answered.len();
+    let mut next = Next::Done;
+    for (&member, value) in group.members.iter().zip(answered) {
+        next = settle_single(group.slot, member, value, replies, scripts);
+    }
+    // The members from `rest` on did not run: the last answered one, if it was refused or
+    // missed its script (a member is sent only after the one before it ran), and those after.
+    let rest = match next {
+        Next::Done => count,
+        _ => count.saturating_sub(1),
+    };
+    if rest >= group.members.len() {
+        return false;
+    }
+    let remainder = |group: &Group| Group {
+        members: group.members[rest..].to_vec(),
+        ..group.clone()
+    };
+    match last {
+        Some(Sent::Failed(error)) => {
+            // It may have run, or may still run (a node that answers late, a frozen one that
+            // wakes up): the slot's later members must not run before it, so they are not
+            // sent again in this batch; their error says they were not sent.
+            replies[group.members[rest]] = Err(error.clone());
+            let held = RedisError::from((
+                ErrorKind::ClusterConnectionNotFound,
+                "the invocation was not sent",
+                format!(
+                    "an earlier invocation of its slot may have run (its pipeline failed: \
+                    {error}); sending this one could run it first"
+                ),
+            ));
+            for &member in &group.members[rest + 1..] {
+                replies[member] = Err(held.clone());
+            }
+            return true;
+        }
+        Some(Sent::Skipped(error)) => {
+            // Not sent, and nothing of the slot is in flight: all of the rest goes again.
+            for &member in &group.members[rest..] {
+                replies[member] = Err(error.clone());
+            }
+            again.push(Again::refused(retarget(remainder(&group)), true));
+        }
+        Some(Sent::Replies(_) | Sent::One(_)) | None => {
+            // Kept if the rounds run out before they are sent.
+            let held = RedisError::from((
+                ErrorKind::ClusterConnectionNotFound,
+                "the invocation was not sent",
+                "an earlier invocation of its slot did not run (refused, or its script was \
+                missing), and the slot's invocations run in the order added"
+                    .to_owned(),
+            ));
+            for &member in group.members.iter().skip(count) {
+                replies[member] = Err(held.clone());
+            }
+            match next {
+                // Held back by a member whose script failed to load: final, the rest goes again.
+                Next::Done => again.push(Again {
+                    group: remainder(&group),
+                    wait: false,
+                    stale: false,
+                }),
+                // An `ASK` says where the member's keys went, not the next member's: the rest goes
+                // to the slot's owner as one transaction, which goes on to the `ASK` target only if
+                // every member is redirected there (see `settle_scripts`).
+                Next::Again {
+                    target: Target::Ask(_),
+                    ..
+                } if rest + 1 < group.members.len() => again.push(Again::refused(
+                    Group {
+                        target: Target::BySlot,
+                        transaction: true,
+                        ..remainder(&group)
+                    },
+                    false,
+                )),
+                Next::Again { target, wait } => again.push(Again::refused(
+                    Group {
+                        target,
+                        ..remainder(&group)
+                    },
+                    wait,
+                )),
+                Next::Reload(_) => again.push(Again {
+                    group: Group {
+                        noscripts: group.noscripts + 1,
+                        ..remainder(&group)
+                    },
+                    wait: false,
+                    stale: false,
+                }),
+            }
+        }
+    }
+    false
 }
 
 /// Many script invocations, possibly of different scripts, run across a Redis Cluster in one
@@ -1064,6 +1410,8 @@ enum Sent {
 pub struct ClusterBatch {
     entries: Vec<Entry>,
     retry: Retry,
+    /// Per script source (address, length): whether it may go in waves.
+    plain: Vec<((usize, usize), bool)>,
 }
 
 impl ClusterBatch {
@@ -1134,10 +1482,22 @@ impl ClusterBatch {
 
     fn add<T>(&mut self, script: ScriptInfo, command: Cmd) -> Ticket<T> {
         let slot = first_key_slot(&command);
+        // Sources are `'static` constants: one scan per script and batch, found again by
+        // address.
+        let source = (script.source.as_ptr() as usize, script.source.len());
+        let plain = match self.plain.iter().find(|(known, _)| *known == source) {
+            Some(&(_, plain)) => plain,
+            None => {
+                let plain = !may_reply_own_error(script.source);
+                self.plain.push((source, plain));
+                plain
+            }
+        };
         self.entries.push(Entry {
             command,
             script,
             slot,
+            plain,
         });
         Ticket::new(self.entries.len() - 1)
     }
@@ -1182,7 +1542,7 @@ impl ClusterBatch {
             }
             let mut replies: Vec<Result<Value, RedisError>> = vec![Ok(Value::Nil); self.len()];
             let mut not_run = vec![false; self.len()];
-            let mut pending = groups(self.entries.iter().map(|entry| entry.slot));
+            let mut pending = groups(self.entries.iter().map(|entry| (entry.slot, entry.plain)));
             let mut wait = false;
             let mut stale = false;
             let mut pauses = 0u32;
@@ -1305,12 +1665,13 @@ impl ClusterBatch {
         }
         let node_count = shares.len();
         let mut runs = Vec::with_capacity(node_count);
+        let timeout = nodes.response_timeout;
         for (address, share) in shares {
             match nodes.connection(&address).await {
                 Ok(connection) => {
                     runs.push(async move {
                         let (results, failed_loads) = self
-                            .send_share(connection, &address, share, last_round)
+                            .send_share(connection, &address, timeout, share, last_round)
                             .await;
                         (address, results, failed_loads)
                     });
@@ -1337,37 +1698,61 @@ impl ClusterBatch {
                 failed_loads: &failed_loads,
                 not_run: &mut *not_run,
             };
-            for (group, sent) in results {
-                match sent {
-                    Sent::Replies(values) => {
-                        match settle_scripts(&group, values, replies, &mut scripts) {
-                            Next::Done => {}
-                            Next::Again { target, wait } => {
-                                again.push(Again::refused(Group { target, ..group }, wait));
-                            }
-                            Next::Reload(members) => again.push(Again {
-                                group: Group {
-                                    members,
-                                    noscripts: group.noscripts + 1,
-                                    ..group
-                                },
-                                wait: false,
-                                stale: false,
-                            }),
+            for Shipped {
+                group,
+                answered,
+                last,
+            } in results
+            {
+                if group.waves() {
+                    broken |=
+                        settle_waves(group, answered, last, replies, &mut scripts, &mut again);
+                    continue;
+                }
+                // A group sent whole always has its outcome; `None` would mean it was not sent.
+                let sent = last.unwrap_or_else(|| {
+                    Sent::Skipped(RedisError::from((
+                        ErrorKind::ClusterConnectionNotFound,
+                        "the invocation was not sent",
+                    )))
+                });
+                let next = match sent {
+                    Sent::One(value) => match group.members.first() {
+                        Some(&member) => {
+                            settle_single(group.slot, member, value, replies, &mut scripts)
                         }
-                    }
+                        None => Next::Done,
+                    },
+                    Sent::Replies(values) => settle_scripts(&group, values, replies, &mut scripts),
                     Sent::Failed(error) => {
                         broken = true;
                         for &member in &group.members {
                             replies[member] = Err(error.clone());
                         }
+                        Next::Done
                     }
                     Sent::Skipped(error) => {
                         for &member in &group.members {
                             replies[member] = Err(error.clone());
                         }
                         again.push(Again::refused(retarget(group), true));
+                        continue;
                     }
+                };
+                match next {
+                    Next::Done => {}
+                    Next::Again { target, wait } => {
+                        again.push(Again::refused(Group { target, ..group }, wait));
+                    }
+                    Next::Reload(members) => again.push(Again {
+                        group: Group {
+                            members,
+                            noscripts: group.noscripts + 1,
+                            ..group
+                        },
+                        wait: false,
+                        stale: false,
+                    }),
                 }
             }
             if broken {
@@ -1384,54 +1769,132 @@ impl ClusterBatch {
         (again, node_count)
     }
 
-    /// One node's share: consecutive pipelines, each waited for before the next, so that they
-    /// run in order; a group is never split between two. The first starts with one
-    /// `SCRIPT LOAD` per distinct script of the share sent as `EVALSHA`: a script's source goes
-    /// to each node once per round, not once per invocation, and a flush that lands after the
-    /// load costs a `NOSCRIPT`, which the next round answers (see [`noscripts`]). After a
-    /// pipeline fails, the later ones are not sent: the connection's state is unknown, and what
-    /// was not sent can be sent again safely. Returns the replies and the loads that failed.
+    /// One node's share, in waves: the first sends every group (of a group sent in waves, its
+    /// first member), each later one the next member of each group sent in waves whose member
+    /// in the wave before ran ([`wave_ran`]). A wave goes as consecutive pipelines, each waited
+    /// for before the next, so that they run in order; a group is never split between two.
+    /// The first pipeline starts with one `SCRIPT LOAD` per distinct script of the share sent
+    /// as `EVALSHA`: a script's source goes to each node once per round, not once per
+    /// invocation, and a flush that lands after the load costs a `NOSCRIPT`, which the next
+    /// round answers (see [`noscripts`]). After a pipeline fails, nothing more is sent: the
+    /// connection's state is unknown, and what was not sent can be sent again safely. Returns
+    /// what became of each group and the loads that failed.
     async fn send_share(
         &self,
         mut connection: MultiplexedConnection,
         address: &Address,
+        timeout: Option<Duration>,
         share: Vec<Group>,
         last_round: bool,
-    ) -> (Vec<(Group, Sent)>, Vec<(LoadKey, Value)>) {
+    ) -> (Vec<Shipped>, Vec<(LoadKey, Value)>) {
         let mut loads: Vec<&ScriptInfo> = Vec::new();
         for group in &share {
             // A script that goes as `EVAL` needs no load; a function has no such form.
             let eval = group.eval(last_round);
             for &member in &group.members {
                 let script = &self.entries[member].script;
+                // The same script's constants share their address: most checks end there.
                 if (!eval || script.is_function())
-                    && !loads
-                        .iter()
-                        .any(|known| known.load_key() == script.load_key())
+                    && !loads.iter().any(|known| {
+                        std::ptr::eq(known.source, script.source)
+                            || known.load_key() == script.load_key()
+                    })
                 {
                     loads.push(script);
                 }
             }
         }
-        // Every pipeline is built before the first is sent, so that the node does not wait for
-        // the client to build the next one between two.
-        let mut chunks: Vec<(Vec<Group>, redis::Pipeline, Vec<&ScriptInfo>, usize)> = Vec::new();
-        let mut share = share.into_iter().peekable();
-        while share.peek().is_some() {
-            let mut chunk = Vec::new();
-            let mut commands = 0;
-            while let Some(group) =
-                share.next_if(|group| commands == 0 || commands + group.commands() <= CHUNK)
-            {
-                commands += group.commands();
-                chunk.push(group);
-            }
+        let mut shipped: Vec<Shipped> = share
+            .into_iter()
+            .map(|group| Shipped {
+                group,
+                answered: Vec::new(),
+                last: None,
+            })
+            .collect();
+        let mut failure: Option<RedisError> = None;
+        let mut failed_loads = Vec::new();
+        // (group, position of the member sent) for groups sent in waves; the position is 0 for
+        // the others, sent whole.
+        let mut wave: Vec<(usize, usize)> = (0..shipped.len()).map(|index| (index, 0)).collect();
+        while !wave.is_empty() {
             let chunk_loads = std::mem::take(&mut loads);
-            let mut pipeline = redis::Pipeline::with_capacity(commands + chunk_loads.len());
+            let sent = self
+                .send_wave(
+                    &mut connection,
+                    (address, timeout),
+                    &shipped,
+                    &wave,
+                    chunk_loads,
+                    last_round,
+                    &mut failure,
+                    &mut failed_loads,
+                )
+                .await;
+            let mut next = Vec::new();
+            for ((index, position), sent) in wave.into_iter().zip(sent) {
+                let item = &mut shipped[index];
+                if !item.group.waves() {
+                    item.last = Some(sent);
+                    continue;
+                }
+                match sent {
+                    Sent::One(value) => {
+                        let ran = !matches!(value, Value::ServerError(_)) || {
+                            let script = &self.entries[item.group.members[position]].script;
+                            wave_ran(item.group.slot, &value, script.missed(&value))
+                        };
+                        item.answered.push(value);
+                        if ran && position + 1 < item.group.members.len() {
+                            next.push((index, position + 1));
+                        }
+                    }
+                    other => item.last = Some(other),
+                }
+            }
+            wave = next;
+        }
+        (shipped, failed_loads)
+    }
+
+    /// Sends one wave of a node's share (see [`send_share`](Self::send_share)) as consecutive
+    /// pipelines, every one built before the first is sent, so that the node does not wait for
+    /// the client to build the next one between two. Returns what became of each unit of
+    /// `wave`, in order; `failure` is set by the first pipeline that fails, after which nothing
+    /// is sent.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_wave(
+        &self,
+        connection: &mut MultiplexedConnection,
+        (address, timeout): (&Address, Option<Duration>),
+        shipped: &[Shipped],
+        wave: &[(usize, usize)],
+        mut loads: Vec<&ScriptInfo>,
+        last_round: bool,
+        failure: &mut Option<RedisError>,
+        failed_loads: &mut Vec<(LoadKey, Value)>,
+    ) -> Vec<Sent> {
+        let mut chunks: Vec<(usize, redis::Pipeline, Vec<&ScriptInfo>, usize)> = Vec::new();
+        let mut units = wave.iter().peekable();
+        while units.peek().is_some() {
+            let chunk_loads = std::mem::take(&mut loads);
+            let mut pipeline =
+                redis::Pipeline::with_capacity(wave.len().min(CHUNK) + chunk_loads.len());
             for script in &chunk_loads {
                 pipeline.add_command(script.load_command());
             }
-            for group in &chunk {
+            let (mut count, mut commands) = (0, 0);
+            while let Some(&(index, position)) = units.next_if(|&&(index, _)| {
+                commands == 0 || commands + shipped[index].group.commands() <= CHUNK
+            }) {
+                let group = &shipped[index].group;
+                commands += group.commands();
+                count += 1;
+                let members = if group.waves() {
+                    &group.members[position..=position]
+                } else {
+                    &group.members[..]
+                };
                 if group.asking() {
                     pipeline.cmd("ASKING");
                 }
@@ -1439,7 +1902,7 @@ impl ClusterBatch {
                     pipeline.cmd("MULTI");
                 }
                 let eval = group.eval(last_round);
-                for &member in &group.members {
+                for &member in members {
                     let entry = &self.entries[member];
                     if eval {
                         pipeline.add_command(eval_from_evalsha(&entry.script, &entry.command));
@@ -1452,19 +1915,15 @@ impl ClusterBatch {
                 }
             }
             let expected = commands + chunk_loads.len();
-            chunks.push((chunk, pipeline, chunk_loads, expected));
+            chunks.push((count, pipeline, chunk_loads, expected));
         }
-        let mut failed_loads = Vec::new();
-        let mut results = Vec::with_capacity(chunks.len());
-        let mut failure: Option<RedisError> = None;
-        for (chunk, pipeline, chunk_loads, expected) in chunks {
-            if let Some(error) = &failure {
+        let mut results = Vec::with_capacity(wave.len());
+        let mut units = wave.iter();
+        for (count, pipeline, chunk_loads, expected) in chunks {
+            let chunk = units.by_ref().take(count);
+            if let Some(error) = failure.as_ref() {
                 let error = not_sent(address, "an earlier pipeline to the node failed", error);
-                results.extend(
-                    chunk
-                        .into_iter()
-                        .map(|group| (group, Sent::Skipped(error.clone()))),
-                );
+                results.extend(chunk.map(|_| Sent::Skipped(error.clone())));
                 continue;
             }
             match connection
@@ -1478,9 +1937,13 @@ impl ClusterBatch {
                             failed_loads.push((script.load_key(), reply));
                         }
                     }
-                    for group in chunk {
-                        let own: Vec<Value> = values.by_ref().take(group.commands()).collect();
-                        results.push((group, Sent::Replies(own)));
+                    for &(index, _) in chunk {
+                        let commands = shipped[index].group.commands();
+                        results.push(if commands == 1 {
+                            Sent::One(values.next().unwrap_or(Value::Nil))
+                        } else {
+                            Sent::Replies(values.by_ref().take(commands).collect())
+                        });
                     }
                 }
                 Ok(values) => {
@@ -1489,24 +1952,17 @@ impl ClusterBatch {
                         "unexpected number of pipeline replies",
                         format!("sent {expected}, got {}", values.len()),
                     ));
-                    results.extend(
-                        chunk
-                            .into_iter()
-                            .map(|group| (group, Sent::Failed(error.clone()))),
-                    );
-                    failure = Some(error);
+                    results.extend(chunk.map(|_| Sent::Failed(error.clone())));
+                    *failure = Some(error);
                 }
                 Err(error) => {
-                    results.extend(
-                        chunk
-                            .into_iter()
-                            .map(|group| (group, Sent::Failed(error.clone()))),
-                    );
-                    failure = Some(error);
+                    let error = in_flight(address, timeout, error);
+                    results.extend(chunk.map(|_| Sent::Failed(error.clone())));
+                    *failure = Some(error);
                 }
             }
         }
-        (results, failed_loads)
+        results
     }
 
     /// The replies, each entry saying what is known of it: replied; not run (answered
@@ -1539,20 +1995,25 @@ impl ClusterBatch {
 /// The first round's groups, from the slot of each invocation: per slot, its invocations in
 /// the order added; each invocation of a script without keys alone. Ordered by their first
 /// member.
-fn groups(slots: impl Iterator<Item = Option<u16>>) -> Vec<Group> {
+fn groups(slots: impl Iterator<Item = (Option<u16>, bool)>) -> Vec<Group> {
     // Indexed by slot, not hashed: one lookup per invocation is most of this function's work.
     let mut by_slot: Vec<usize> = vec![usize::MAX; usize::from(SLOT_COUNT)];
     let mut groups: Vec<Group> = Vec::new();
-    for (index, slot) in slots.enumerate() {
+    for (index, (slot, plain)) in slots.enumerate() {
         let group = Group {
             slot,
             members: vec![index],
             target: Target::BySlot,
             noscripts: 0,
+            transaction: !plain,
         };
         match slot {
             Some(slot) => match by_slot.get_mut(usize::from(slot)) {
-                Some(at) if *at != usize::MAX => groups[*at].members.push(index),
+                Some(at) if *at != usize::MAX => {
+                    let group = &mut groups[*at];
+                    group.members.push(index);
+                    group.transaction |= !plain;
+                }
                 Some(at) => {
                     *at = groups.len();
                     groups.push(group);
@@ -1740,12 +2201,22 @@ mod tests {
         assert_eq!(refused("LOADING Valkey is loading", 3999), None);
     }
 
+    /// A group sent alone or as one transaction, whatever its size.
     fn group(members: Vec<usize>, target: Target) -> Group {
+        Group {
+            transaction: true,
+            ..plain_group(members, target)
+        }
+    }
+
+    /// A group of scripts that go in waves when it is small.
+    fn plain_group(members: Vec<usize>, target: Target) -> Group {
         Group {
             slot: Some(7),
             members,
             target,
             noscripts: 0,
+            transaction: false,
         }
     }
 
@@ -1926,6 +2397,180 @@ mod tests {
     }
 
     #[test]
+    fn small_slots_go_in_waves_and_large_ones_as_transactions() {
+        let sized = |n: usize| plain_group((0..n).collect(), Target::BySlot);
+        assert!(!sized(1).waves() && !sized(1).atomic());
+        for n in 2..=WAVE_LIMIT {
+            assert!(sized(n).waves() && !sized(n).atomic(), "{n}");
+        }
+        assert!(!sized(WAVE_LIMIT + 1).waves() && sized(WAVE_LIMIT + 1).atomic());
+        let forced = Group {
+            transaction: true,
+            ..sized(2)
+        };
+        assert!(!forced.waves() && forced.atomic());
+        let asked = plain_group(vec![0, 1], Target::Ask(Address::parse("h:1").unwrap()));
+        assert!(!asked.waves() && asked.atomic());
+    }
+
+    /// Settles a group of three members sent in waves; returns whether the connection broke
+    /// and what goes again.
+    fn settle_three(
+        answered: Vec<Value>,
+        last: Option<Sent>,
+        replies: &mut [Result<Value, RedisError>],
+    ) -> (bool, Vec<Again>) {
+        let mut again = Vec::new();
+        let three = plain_group(vec![0, 1, 2], Target::BySlot);
+        let broken = settle_waves(
+            three,
+            answered,
+            last,
+            replies,
+            &mut Scripts::none(),
+            &mut again,
+        );
+        (broken, again)
+    }
+
+    fn members(again: &[Again]) -> Vec<Vec<usize>> {
+        again
+            .iter()
+            .map(|again| again.group.members.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_refused_wave_holds_back_the_rest_of_its_slot() {
+        let mut replies = vec![Ok(Value::Nil); 3];
+        let ran = vec![Value::Int(1), Value::Int(2), Value::Int(3)];
+        let (broken, again) = settle_three(ran, None, &mut replies);
+        assert!(!broken && again.is_empty());
+        assert_eq!(
+            values(&replies),
+            [Value::Int(1), Value::Int(2), Value::Int(3)]
+        );
+
+        // The second refused: it and the third (never sent) go again, in order, after a pause.
+        let tryagain = error("TRYAGAIN Multiple keys request during rehashing of slot");
+        let (_, again) = settle_three(vec![Value::Int(1), tryagain.clone()], None, &mut replies);
+        assert_eq!(members(&again), [vec![1, 2]]);
+        assert!(again[0].wait && again[0].group.target == Target::BySlot);
+        assert_eq!(replies[1].as_ref().ok(), Some(&tryagain));
+        let held = replies[2].as_ref().expect_err("not sent");
+        assert_eq!(held.kind(), ErrorKind::ClusterConnectionNotFound);
+
+        // `MOVED`: the rest follows, in waves.
+        let moved = error("MOVED 7 h:2");
+        let (_, again) = settle_three(vec![moved], None, &mut replies);
+        assert_eq!(members(&again), [vec![0, 1, 2]]);
+        assert_eq!(
+            again[0].group.target,
+            Target::Moved(Address::parse("h:2").unwrap())
+        );
+        assert!(again[0].group.waves());
+
+        // `ASK` with more after it: one transaction at the slot's owner, which tells whether
+        // every member's keys have left.
+        let ask = error("ASK 7 h:9");
+        let (_, again) = settle_three(vec![Value::Int(1), ask.clone()], None, &mut replies);
+        assert_eq!(members(&again), [vec![1, 2]]);
+        assert!(again[0].group.atomic() && again[0].group.target == Target::BySlot);
+        // `ASK` for the last: it alone goes there, with `ASKING`.
+        let (_, again) = settle_three(vec![Value::Int(1), Value::Int(2), ask], None, &mut replies);
+        assert_eq!(members(&again), [vec![2]]);
+        assert_eq!(
+            again[0].group.target,
+            Target::Ask(Address::parse("h:9").unwrap())
+        );
+
+        // `NOSCRIPT`: it and the rest go again after a load, counted.
+        let noscript = error("NOSCRIPT No matching script. Please use EVAL.");
+        let (_, again) = settle_three(vec![Value::Int(1), noscript], None, &mut replies);
+        assert_eq!(members(&again), [vec![1, 2]]);
+        assert!(!again[0].wait && !again[0].stale && again[0].group.noscripts == 1);
+    }
+
+    #[test]
+    fn a_wave_in_flight_when_its_pipeline_fails_stops_its_slot() {
+        let io = RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        let mut replies = vec![Ok(Value::Nil); 3];
+        // The second was in flight: it may have run; the third must not run before it.
+        let (broken, again) = settle_three(
+            vec![Value::Int(1)],
+            Some(Sent::Failed(io.clone())),
+            &mut replies,
+        );
+        assert!(broken && again.is_empty());
+        assert_eq!(replies[0].as_ref().ok(), Some(&Value::Int(1)));
+        assert!(replies[1].as_ref().expect_err("in flight").is_io_error());
+        let held = replies[2].as_ref().expect_err("not sent");
+        assert!(!held.is_io_error() && held.to_string().contains("may have run"));
+
+        // The second was not sent (an earlier pipeline failed): the rest goes again.
+        let skipped = not_sent(&Address::parse("h:1").unwrap(), "test", &io);
+        let (broken, again) = settle_three(
+            vec![Value::Int(1)],
+            Some(Sent::Skipped(skipped)),
+            &mut replies,
+        );
+        assert!(!broken);
+        assert_eq!(members(&again), [vec![1, 2]]);
+    }
+
+    #[test]
+    fn an_error_in_flight_says_the_invocation_may_have_run() {
+        let address = Address::parse("h:1").unwrap();
+        let timeout = RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        let error = in_flight(&address, Some(Duration::from_secs(15)), timeout);
+        assert!(error.is_io_error() && error.is_timeout());
+        assert!(error.to_string().contains("may have run"), "{error}");
+        assert!(error.to_string().contains("15s"), "{error}");
+        let reset = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let error = in_flight(&address, None, reset);
+        assert!(error.is_io_error() && error.to_string().contains("may have run"));
+        let other = RedisError::from((ErrorKind::Client, "other"));
+        assert_eq!(in_flight(&address, None, other).kind(), ErrorKind::Client);
+    }
+
+    #[test]
+    fn only_scripts_that_cannot_word_their_own_errors_go_in_waves() {
+        for plain in [
+            "return redis.call('INCR', KEYS[1])",
+            "redis.call('RPUSH', KEYS[2], ARGV[1])\nreturn redis.call('INCR', KEYS[1])",
+            "local H = {}\nH.twice = function(v) return v * 2 end\nreturn H.twice(1)",
+        ] {
+            assert!(!may_reply_own_error(plain), "{plain}");
+        }
+        for own in [
+            "return redis.error_reply(ARGV[1])",
+            "return {err = ARGV[1]}",
+            "return redis.pcall('GET', KEYS[1])",
+            "local t = {}\nt[ARGV[1]] = ARGV[2]\nreturn t",
+            "return {[ARGV[1]] = ARGV[2]}",
+            "local t = {}\nt.e, t[ARGV[1]] = 1, ARGV[2]\nreturn t",
+            "local t = {}\nrawset(t, ARGV[1], ARGV[2])\nreturn t",
+            "return cjson.decode(ARGV[1])",
+            "return cmsgpack.unpack(ARGV[1])",
+            "return loadstring(ARGV[1])()",
+            "return _G['redis']",
+        ] {
+            assert!(may_reply_own_error(own), "{own}");
+        }
+        // A group with such a script goes as one transaction, however small.
+        let groups = groups(
+            [
+                (Some(1), true),
+                (Some(1), false),
+                (Some(2), true),
+                (Some(2), true),
+            ]
+            .into_iter(),
+        );
+        assert!(groups[0].atomic() && groups[1].waves());
+    }
+
+    #[test]
     fn pauses_grow_and_stay_bounded() {
         let retry = Retry::default();
         let pauses: Vec<Duration> = (0..8).map(|n| retry.pause(n)).collect();
@@ -1948,7 +2593,7 @@ mod tests {
             None,
             Some(1),
         ];
-        let groups: Vec<Vec<usize>> = groups(slots.into_iter())
+        let groups: Vec<Vec<usize>> = groups(slots.into_iter().map(|slot| (slot, true)))
             .into_iter()
             .map(|group| group.members)
             .collect();

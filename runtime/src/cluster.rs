@@ -51,6 +51,22 @@
 //! The next call reaches the new primary once the cluster has promoted one. The generic
 //! [`Script::invoke`] on a synchronous cluster connection recovers only once something else
 //! reloads the slot map (such as a call to [`invoke`]); or open a new connection.
+//!
+//! # Bounded waits
+//!
+//! The functions of this module wait as long as the connection they are given. In redis
+//! 1.8.1 a `ClusterClient` built with the defaults waits at most 1 s to connect to a node (the
+//! handshake included) but has **no response timeout**: a call to a primary that is frozen (a
+//! stopped process, a hung VM) or cut off without the connection breaking waits until the
+//! node answers, however long. `ClusterClientBuilder::response_timeout` sets one: the
+//! asynchronous connection applies it to each attempt and, unless
+//! `overall_response_timeout` says otherwise, to the whole call with its retries; the
+//! synchronous one uses it as the sockets' read timeout. A timed-out call is an I/O error that
+//! the asynchronous connection retries at once (16 retries by default), so, as after a dropped
+//! connection, a script may run twice unless the client is built with `retries(0)`. Redis's
+//! default `cluster-node-timeout`, 15 s, is a reasonable bound: a primary silent that long is
+//! being failed over. [`ClusterBatch`](crate::batch::ClusterBatch) uses its own connections,
+//! bounded by default (see [`crate::batch::DEFAULT_RESPONSE_TIMEOUT`]).
 
 use std::future::Future;
 use std::time::Duration;

@@ -595,6 +595,35 @@ impl ClusterNode {
         self.process.is_alive()
     }
 
+    /// Freezes the node with SIGSTOP, as a long pause (a hung VM, a stalled process) would: its
+    /// kernel still accepts connections and buffers what clients send, but the server answers
+    /// nothing, and after `cluster-node-timeout` (1 s here) its replica takes over. The node
+    /// runs again (SIGCONT) when the returned guard is dropped or
+    /// [`resumed`](Paused::resume), so a test that fails never leaves a frozen server behind.
+    ///
+    /// # Panics
+    ///
+    /// If the node is not running.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let cluster = throwaway_redis::RedisCluster::start().unwrap();
+    /// let node = cluster.primaries()[0];
+    /// let paused = node.pause();
+    /// // ... the node answers nothing here ...
+    /// paused.resume();
+    /// assert!(node.connection().is_ok());
+    /// ```
+    pub fn pause(&self) -> Paused<'_> {
+        assert!(
+            self.process.signal(libc::SIGSTOP),
+            "ClusterNode::pause: node {} is not running",
+            self.port()
+        );
+        Paused { node: self }
+    }
+
     /// Runs a formation command, failing the startup if it is refused.
     fn run(&self, args: &[&str]) -> Result<(), HarnessError> {
         self.query::<Value>(args)
@@ -761,5 +790,31 @@ mod tests {
         assert_eq!(parse_cluster_slots(&Value::Nil), None);
         let no_nodes = Value::Array(vec![Value::Array(vec![Value::Int(0), Value::Int(1)])]);
         assert_eq!(parse_cluster_slots(&no_nodes), None);
+    }
+}
+
+/// A cluster node frozen by [`ClusterNode::pause`]; it runs again when this is dropped.
+#[must_use = "the node runs again as soon as this guard is dropped"]
+#[derive(Debug)]
+pub struct Paused<'a> {
+    node: &'a ClusterNode,
+}
+
+impl Paused<'_> {
+    /// Lets the node run again (SIGCONT) now.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let cluster = throwaway_redis::RedisCluster::start().unwrap();
+    /// cluster.primaries()[0].pause().resume();
+    /// ```
+    pub fn resume(self) {}
+}
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        // A node killed meanwhile needs nothing.
+        self.node.process.signal(libc::SIGCONT);
     }
 }

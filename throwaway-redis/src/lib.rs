@@ -36,7 +36,7 @@ mod process;
 mod server;
 
 pub use binary::{ServerKind, ServerVersion, server_version};
-pub use cluster::{ClusterNode, RedisCluster};
+pub use cluster::{ClusterNode, Paused, RedisCluster};
 pub use error::HarnessError;
 pub use server::RedisServer;
 

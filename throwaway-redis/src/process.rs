@@ -222,6 +222,21 @@ impl ServerProcess {
         self.exit_status().is_none()
     }
 
+    /// Sends `signal` (SIGSTOP, SIGCONT) to the server if it still runs; whether it was sent.
+    /// Under the child's lock, so that a reaped pid (which the kernel may reuse) is never
+    /// signalled.
+    pub(crate) fn signal(&self, signal: libc::c_int) -> bool {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
+        }
+        let Ok(pid) = libc::pid_t::try_from(child.id()) else {
+            return false;
+        };
+        // SAFETY: `kill` has no memory-safety preconditions; the pid is our own unreaped child.
+        unsafe { libc::kill(pid, signal) == 0 }
+    }
+
     /// SIGKILL and reap; a no-op if it already exited.
     pub(crate) fn kill(&self) {
         let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
