@@ -41,6 +41,8 @@ mod includes;
 pub mod key_template;
 mod lint;
 #[cfg(feature = "lua")]
+mod own_error_replies;
+#[cfg(feature = "lua")]
 mod redis_calls;
 #[cfg(feature = "lua")]
 mod script_sha1;
@@ -62,6 +64,8 @@ pub use hash_slot::{SLOT_COUNT, hash_slot, hash_tag};
 pub use includes::{AssembledScript, ScriptFiles, SourceSegment, assemble_script};
 pub use key_template::{HashTag, KeyTemplate, TemplateError, TemplatePiece};
 pub use lint::Lint;
+#[cfg(feature = "lua")]
+pub use own_error_replies::may_reply_own_error;
 #[cfg(feature = "lua")]
 pub use redis_calls::{
     BeginSearch, COMMANDS, Command, CommandFlags, FindKeys, GENERATED_FROM, KeyPositions, KeySpec,

@@ -183,6 +183,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
     );
 
     let warnings = warnings(checked);
+    let may_reply_own_error = checked.may_reply_own_error;
     quote! {
         // One block, so that the source is written once and its name is private.
         const _: () = {
@@ -205,6 +206,7 @@ pub fn expand(script: &ScriptStruct<'_>, checked: &CheckedScript) -> TokenStream
                 &[#(#key_templates),*];
             const STANDALONE_ONLY: bool = #standalone_only;
             const SLOT_GUARD: bool = #slot_guard;
+            const MAY_REPLY_OWN_ERROR: bool = #may_reply_own_error;
             #slot_args
             const FLAGS: ::redis_script::ShebangFlags = #flags;
 

@@ -25,6 +25,9 @@ pub struct CheckedScript {
     pub library: Option<String>,
     /// Whether a value can break the slot proof, so that invocations must check their slots.
     pub slot_guard: bool,
+    /// Whether the script may reply an error of its own words (see
+    /// [`redis_script_analysis::may_reply_own_error`]).
+    pub may_reply_own_error: bool,
     /// Diagnostics of lints that warn ([`Lint::warns`]): shown, but the build goes on.
     pub warnings: Vec<Warning>,
 }
@@ -117,6 +120,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
     let unproven_slots_allowed = declaration.allow.contains(&Lint::UnprovenKeySlots);
     let mut tracked_files = files.absolute_paths(&assembled.files)?;
     tracked_files.extend(manifest);
+    let may_reply_own_error = redis_script_analysis::may_reply_own_error(&assembled.source);
     Ok(CheckedScript {
         tracked_files,
         sha1: script_sha1(&assembled.source),
@@ -126,6 +130,7 @@ pub fn check(script: &ScriptStruct<'_>) -> syn::Result<CheckedScript> {
         script: assembled,
         flags,
         library,
+        may_reply_own_error,
         warnings,
     })
 }

@@ -96,9 +96,12 @@
 //!   ` script: <sha1>, on @user_script:<line>.`; inside a group a script's reply comes in
 //!   `EXEC`'s reply and is never mistaken at all. A slot goes in waves only if none of its
 //!   scripts can word an error reply itself: Redis makes a script's reply an error only from a
-//!   returned table with an `err` field, and a source that mentions none of `err`, `pcall`,
-//!   `rawset`, `decode`, `unpack`, `load`, `_G`, `fenv`, `dofile`, `require`, and no `[` but in
-//!   `KEYS[` and `ARGV[`, cannot build one (errors it raises get Redis's ` script: ...` suffix);
+//!   returned table with an `err` field, and the derive checks at compile time that the source
+//!   has nothing that could build one (`Script::MAY_REPLY_OWN_ERROR`, from
+//!   `redis_script_analysis::may_reply_own_error`: no identifier containing `err`, `pcall`,
+//!   `rawset`, `metatable`, `decode`, `unpack`, `load`, `fenv`, `dofile` or `require`, no
+//!   `_G`, no `[` but in `KEYS[` and `ARGV[`; errors it raises get Redis's ` script: ...`
+//!   suffix);
 //!   any other script keeps its slots of two or more in transactions. What is left: an
 //!   invocation sent alone whose script returns, word for word, one of the server's own errors
 //!   above is taken as refused and sent again.
@@ -732,33 +735,8 @@ struct Entry {
     /// The slot of the first key; `None` for a script without keys.
     slot: Option<u16>,
     /// Whether the script may go in waves: it cannot reply an error of its own words
-    /// ([`may_reply_own_error`]).
+    /// (`Script::MAY_REPLY_OWN_ERROR`, computed by the derive).
     plain: bool,
-}
-
-/// Whether a script's (or library's) source may make its reply an error reply worded by the
-/// script itself, which could read, word for word, as a server's refusal (`TRYAGAIN ...`,
-/// `MOVED ...`): then an invocation sent alone could be taken as refused though it ran, and
-/// sent again. Redis turns a script's reply into an error reply only when the script returns
-/// a table with an `err` field (an error it raises gets ` script: <sha1>, ...` appended, which
-/// no refusal has), and such a table comes from `redis.error_reply`, `redis.pcall`, a
-/// constructor or assignment naming `err`, a computed key (`t[k] = v`, `{[k] = v}`), `rawset`,
-/// decoded data (`cjson.decode`, `cmsgpack.unpack`, `struct.unpack`) or code loaded at run
-/// time. So: any mention of `err`, `pcall`, `rawset`, `decode`, `unpack`, `load`, `_G`,
-/// `fenv`, `dofile` or `require`, or any `[` other than in `KEYS[` and `ARGV[`, counts, comments
-/// and strings included. Conservative on purpose: a script it flags only goes as one
-/// transaction instead of in waves.
-fn may_reply_own_error(source: &str) -> bool {
-    const WORDS: [&str; 10] = [
-        "err", "pcall", "rawset", "decode", "unpack", "load", "_G", "fenv", "dofile", "require",
-    ];
-    if WORDS.iter().any(|word| source.contains(word)) {
-        return true;
-    }
-    source.match_indices('[').any(|(at, _)| {
-        let before = &source[..at];
-        !(before.ends_with("KEYS") || before.ends_with("ARGV"))
-    })
 }
 
 /// The slot of the first key of an `EVALSHA sha1 numkeys key...` (or `EVAL source ...`) command.
@@ -801,7 +779,7 @@ struct Group {
     noscripts: usize,
     /// Sent as `MULTI` ... `EXEC` whatever its size: the rest of a slot sent in waves after one
     /// of its invocations was answered `ASK` (see [`Group::waves`]), or a slot of which a
-    /// script may reply an error of its own words ([`may_reply_own_error`]).
+    /// script may reply an error of its own words (`Script::MAY_REPLY_OWN_ERROR`, computed by the derive).
     transaction: bool,
 }
 
@@ -1410,8 +1388,6 @@ fn settle_waves(
 pub struct ClusterBatch {
     entries: Vec<Entry>,
     retry: Retry,
-    /// Per script source (address, length): whether it may go in waves.
-    plain: Vec<((usize, usize), bool)>,
 }
 
 impl ClusterBatch {
@@ -1482,17 +1458,8 @@ impl ClusterBatch {
 
     fn add<T>(&mut self, script: ScriptInfo, command: Cmd) -> Ticket<T> {
         let slot = first_key_slot(&command);
-        // Sources are `'static` constants: one scan per script and batch, found again by
-        // address.
-        let source = (script.source.as_ptr() as usize, script.source.len());
-        let plain = match self.plain.iter().find(|(known, _)| *known == source) {
-            Some(&(_, plain)) => plain,
-            None => {
-                let plain = !may_reply_own_error(script.source);
-                self.plain.push((source, plain));
-                plain
-            }
-        };
+        // Known at compile time (`Script::MAY_REPLY_OWN_ERROR`).
+        let plain = !script.may_reply_own_error;
         self.entries.push(Entry {
             command,
             script,
@@ -2519,6 +2486,20 @@ mod tests {
     }
 
     #[test]
+    fn a_group_with_a_script_that_may_word_its_errors_goes_as_one_transaction() {
+        let groups = groups(
+            [
+                (Some(1), true),
+                (Some(1), false),
+                (Some(2), true),
+                (Some(2), true),
+            ]
+            .into_iter(),
+        );
+        assert!(groups[0].atomic() && groups[1].waves());
+    }
+
+    #[test]
     fn an_error_in_flight_says_the_invocation_may_have_run() {
         let address = Address::parse("h:1").unwrap();
         let timeout = RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
@@ -2531,43 +2512,6 @@ mod tests {
         assert!(error.is_io_error() && error.to_string().contains("may have run"));
         let other = RedisError::from((ErrorKind::Client, "other"));
         assert_eq!(in_flight(&address, None, other).kind(), ErrorKind::Client);
-    }
-
-    #[test]
-    fn only_scripts_that_cannot_word_their_own_errors_go_in_waves() {
-        for plain in [
-            "return redis.call('INCR', KEYS[1])",
-            "redis.call('RPUSH', KEYS[2], ARGV[1])\nreturn redis.call('INCR', KEYS[1])",
-            "local H = {}\nH.twice = function(v) return v * 2 end\nreturn H.twice(1)",
-        ] {
-            assert!(!may_reply_own_error(plain), "{plain}");
-        }
-        for own in [
-            "return redis.error_reply(ARGV[1])",
-            "return {err = ARGV[1]}",
-            "return redis.pcall('GET', KEYS[1])",
-            "local t = {}\nt[ARGV[1]] = ARGV[2]\nreturn t",
-            "return {[ARGV[1]] = ARGV[2]}",
-            "local t = {}\nt.e, t[ARGV[1]] = 1, ARGV[2]\nreturn t",
-            "local t = {}\nrawset(t, ARGV[1], ARGV[2])\nreturn t",
-            "return cjson.decode(ARGV[1])",
-            "return cmsgpack.unpack(ARGV[1])",
-            "return loadstring(ARGV[1])()",
-            "return _G['redis']",
-        ] {
-            assert!(may_reply_own_error(own), "{own}");
-        }
-        // A group with such a script goes as one transaction, however small.
-        let groups = groups(
-            [
-                (Some(1), true),
-                (Some(1), false),
-                (Some(2), true),
-                (Some(2), true),
-            ]
-            .into_iter(),
-        );
-        assert!(groups[0].atomic() && groups[1].waves());
     }
 
     #[test]

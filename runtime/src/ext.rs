@@ -84,6 +84,7 @@ fn registered() -> &'static HashMap<&'static str, ScriptInfo> {
                     read_only: script.flags.no_writes,
                     guard_slots: false,
                     slot_args: &[],
+                    may_reply_own_error: true,
                     function: None,
                 };
                 (script.sha1, info)

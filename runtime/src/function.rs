@@ -211,6 +211,15 @@ pub trait Function {
     /// # Ok(()) }
     /// ```
     const SLOT_ARGS: &'static [usize] = &[];
+
+    /// Whether the script (or library) may reply an error worded by itself
+    /// (`redis.error_reply`, `{err = ...}`, `redis.pcall`, ...), which could read word for
+    /// word as a server's refusal. Computed by the derive from the source; a cluster batch
+    /// sends the invocations of such a script in one `MULTI`/`EXEC` per slot rather than one
+    /// by one, where the two could not be told apart. `true` unless the derive proves
+    /// otherwise.
+    #[doc(hidden)]
+    const MAY_REPLY_OWN_ERROR: bool = true;
     /// The flags the library registers the function with (`redis.register_function{...,
     /// flags = {'no-writes'}}`); all false without any. A `no-writes` function is called with
     /// `FCALL_RO`, which replicas serve.

@@ -186,6 +186,8 @@ pub(crate) struct ScriptInfo {
     pub(crate) guard_slots: bool,
     /// `Script::SLOT_ARGS`: arguments the slot guard checks with the keys.
     pub(crate) slot_args: &'static [usize],
+    /// `Script::MAY_REPLY_OWN_ERROR`: a cluster batch keeps its slots in `MULTI`/`EXEC`.
+    pub(crate) may_reply_own_error: bool,
     /// `Some` for a function of a library (sent as `FCALL`; `sha1` is empty and `source` is
     /// the library's code), `None` for a script.
     pub(crate) function: Option<FunctionName>,
@@ -213,6 +215,7 @@ impl ScriptInfo {
             read_only: S::FLAGS.no_writes,
             guard_slots: S::SLOT_GUARD,
             slot_args: S::SLOT_ARGS,
+            may_reply_own_error: S::MAY_REPLY_OWN_ERROR,
             function: None,
         }
     }
@@ -226,6 +229,7 @@ impl ScriptInfo {
             read_only: F::FLAGS.no_writes,
             guard_slots: F::SLOT_GUARD,
             slot_args: F::SLOT_ARGS,
+            may_reply_own_error: F::MAY_REPLY_OWN_ERROR,
             function: Some(FunctionName {
                 library: F::LIBRARY,
                 function: F::FUNCTION,
@@ -2107,6 +2111,7 @@ mod tests {
             read_only: false,
             guard_slots: true,
             slot_args: &[],
+            may_reply_own_error: true,
             function: None,
         };
         let lost = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
@@ -2202,6 +2207,7 @@ mod tests {
             read_only: false,
             guard_slots: true,
             slot_args: &[],
+            may_reply_own_error: true,
             function: None,
         };
         assert_eq!(

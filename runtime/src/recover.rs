@@ -412,6 +412,7 @@ mod tests {
             read_only: false,
             guard_slots: false,
             slot_args: &[],
+            may_reply_own_error: true,
             function: None,
         }
     }

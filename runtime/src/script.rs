@@ -164,6 +164,15 @@ pub trait Script {
     #[doc(hidden)]
     const SLOT_GUARD: bool = !Self::STANDALONE_ONLY && !Self::FLAGS.no_cluster;
 
+    /// Whether the script (or library) may reply an error worded by itself
+    /// (`redis.error_reply`, `{err = ...}`, `redis.pcall`, ...), which could read word for
+    /// word as a server's refusal. Computed by the derive from the source; a cluster batch
+    /// sends the invocations of such a script in one `MULTI`/`EXEC` per slot rather than one
+    /// by one, where the two could not be told apart. `true` unless the derive proves
+    /// otherwise.
+    #[doc(hidden)]
+    const MAY_REPLY_OWN_ERROR: bool = true;
+
     /// The 0-based `ARGV` positions of `#[arg("...")]` fields whose template carries a hash
     /// tag (a key prefix the script builds keys from): the slot guard checks that each has a
     /// tag, in the keys' slot.
