@@ -30,13 +30,15 @@ use std::any::type_name;
 use redis::{ErrorKind, RedisError, Value};
 
 /// Commands per chunk, at most. Small enough that two chunks are a small part of a deep
-/// pipeline; large enough that the write and the read call per chunk cost nothing measurable
-/// against the commands themselves (see `BENCHMARKS.md`, synchronous pipelines).
+/// pipeline. The price of chunks is that the server has only about one chunk queued when the
+/// client must write the next: with a one-line script that is some 0.2 ms of work, and a client
+/// kept off the CPU longer leaves the server idle. 128 measured within a few points of one call
+/// on a quiet machine, 64 and 256 no better (`BENCHMARKS.md`, synchronous pipelines).
 pub(crate) const CHUNK_COMMANDS: usize = 128;
 
-/// Bytes per chunk: a chunk also ends after the command that brings it to this size, so that
-/// large commands (a `SCRIPT LOAD` of a long source, big values) are not held back until a
-/// whole chunk of them is packed. A command is never split.
+/// Bytes per chunk: a chunk also ends after the command that brings it to this size, so that a
+/// chunk of large commands (`SCRIPT LOAD`s of long sources, big values) is not megabytes
+/// written ahead of the replies read. A command is never split.
 pub(crate) const CHUNK_BYTES: usize = 64 * 1024;
 
 /// `redis::Connection`, as `type_name` spells it.
