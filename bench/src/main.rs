@@ -237,7 +237,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let redis_version = server_version(&server)?;
     eprintln!("redis-server {redis_version}; measuring (about a minute)...");
 
-    // `BENCH_ONLY=cluster` (or `pipelines`, `calls`, `functions`, `flush`) runs one part, for
+    // `BENCH_ONLY=cluster` (or `pipelines`, `sync-pipelines`, `calls`, `functions`, `flush`) runs one part, for
     // quick checks.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let part = |name: &str| only.is_empty() || only == name;
@@ -265,6 +265,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for depth in [1, 16, 100] {
             runtime.block_on(pipelines(&server, tiny, depth, &mut table))?;
             runtime.block_on(pipelines(&server, large, depth, &mut table))?;
+        }
+    }
+    if part("sync-pipelines") {
+        // `BENCH_SYNC_DEPTHS=2000` (comma-separated) measures only those depths.
+        let depths: Vec<usize> = std::env::var("BENCH_SYNC_DEPTHS")
+            .ok()
+            .map(|depths| {
+                depths
+                    .split(',')
+                    .filter_map(|depth| depth.trim().parse().ok())
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![16, 100, 2_000]);
+        for depth in depths {
+            sync_pipelines(&server, tiny, depth, &mut table)?;
+            sync_pipelines(&server, large, depth, &mut table)?;
         }
     }
     if part("flush") {
@@ -797,6 +813,107 @@ where
             Target::None,
         );
     }
+    Ok(())
+}
+
+/// Invocations per round of a synchronous pipeline row: a few hundred milliseconds each.
+fn sync_pipeline_calls(tiny: bool) -> usize {
+    if tiny { 100_000 } else { 20_000 }
+}
+
+/// Rounds of the synchronous pipeline rows: one connection is at the mercy of every other
+/// process on the machine, so more rounds than the other pipeline rows.
+const SYNC_PIPELINE_ROUNDS: usize = 15;
+
+/// Pipelines of `depth` invocations sent back to back on one synchronous `redis::Connection`
+/// per variant: `ScriptPipeline::query` and `query_scripts` against a hand-written
+/// `redis::Pipeline` of `EVALSHA`s, the script pre-loaded. This is the path whose first round
+/// goes out in chunks (see `pipeline::chunks` in the library).
+fn sync_pipelines<S>(
+    server: &RedisServer,
+    subject: Subject<S>,
+    depth: usize,
+    table: &mut Table,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    S: Script<Output = i64>,
+{
+    const KEY: &str = "sync-pipe";
+    let (mut a, mut b, mut c) = (
+        server.connection()?,
+        server.connection()?,
+        server.connection()?,
+    );
+    let _: String = redis::cmd("SCRIPT")
+        .arg("LOAD")
+        .arg(S::SOURCE)
+        .query(&mut a)?;
+    let pipelines = (sync_pipeline_calls(subject.tiny) / depth).max(1);
+    let make = subject.make;
+    eprintln!("  sync pipelines, {}, depth {depth}...", subject.label);
+    let mut ours = || {
+        let mut pipeline = ScriptPipeline::new();
+        let tickets: Vec<_> = (0..depth).map(|_| pipeline.invoke(&make(KEY))).collect();
+        let replies = pipeline.query(&mut a).expect("pipeline");
+        for &ticket in &tickets {
+            replies.get(ticket).expect("reply");
+        }
+    };
+    let mut ext = || {
+        let mut pipeline = redis::pipe();
+        for _ in 0..depth {
+            pipeline.evalsha_script(&make(KEY));
+        }
+        let replies: Vec<i64> = pipeline.query_scripts(&mut b).expect("query_scripts");
+        assert_eq!(replies.len(), depth);
+    };
+    let mut hand = || {
+        let mut pipeline = redis::pipe();
+        for _ in 0..depth {
+            pipeline.cmd("EVALSHA").arg(S::SHA1).arg(1).arg(KEY);
+        }
+        let replies: Vec<i64> = pipeline.query(&mut c).expect("hand pipeline");
+        assert_eq!(replies.len(), depth);
+    };
+    // The variants alternate pipeline by pipeline, not round by round: on one connection a
+    // round is short, and the machine's other load would otherwise decide the ratio.
+    let mut variants: [&mut dyn FnMut(); 3] = [&mut ours, &mut ext, &mut hand];
+    let mut rates = vec![Vec::new(); variants.len()];
+    for round in 0..=SYNC_PIPELINE_ROUNDS {
+        let mut took = [std::time::Duration::ZERO; 3];
+        for _ in 0..pipelines {
+            for (variant, took) in variants.iter_mut().zip(&mut took) {
+                let started = Instant::now();
+                variant();
+                *took += started.elapsed();
+            }
+        }
+        if round > 0 {
+            for (rates, took) in rates.iter_mut().zip(took) {
+                rates.push((pipelines * depth) as f64 / took.as_secs_f64());
+            }
+        }
+    }
+    let what = |mode: &str| {
+        format!(
+            "sync pipeline depth {depth}, 1 connection, {}: {mode}",
+            subject.label
+        )
+    };
+    table.row(
+        &what("ScriptPipeline::query"),
+        &rates[0],
+        "hand-written EVALSHA pipeline",
+        Some(&rates[2]),
+        Target::AtLeast(0.9),
+    );
+    table.row(
+        &what("PipelineExt::query_scripts"),
+        &rates[1],
+        "hand-written EVALSHA pipeline",
+        Some(&rates[2]),
+        Target::AtLeast(0.9),
+    );
     Ok(())
 }
 

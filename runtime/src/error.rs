@@ -133,8 +133,13 @@ pub enum Error {
     ///   may have run), and later ones fail without being sent. A `ConnectionManager`
     ///   reconnects by itself, and later calls go out on the new connection.
     ///
-    /// `path` is the Lua file of a single call, `None` for a pipeline or transaction (whose
-    /// query fails whole).
+    /// `path` is the Lua file of a single call, `None` for a transaction (whose query fails
+    /// whole). A plain [`ScriptPipeline`](crate::ScriptPipeline) reports an unreadable reply
+    /// as [`Error::Interrupted`] instead, with this parse error as its `source`, saying per
+    /// entry what is known (on a synchronous `redis::Connection`, the entries of the chunks
+    /// read before it keep their replies, and those never sent did not run);
+    /// [`PipelineExt::query_scripts`](crate::PipelineExt::query_scripts) returns the `redis`
+    /// crate's parse error itself.
     ///
     /// ```
     /// use redis_script::{Error, Ran};
@@ -216,8 +221,10 @@ pub enum Error {
         /// Why it did not run.
         source: RedisError,
     },
-    /// The connection failed (or a reply could not be read) with a [`ScriptPipeline`](crate::ScriptPipeline)
-    /// or [`ScriptTransaction`](crate::ScriptTransaction) in flight. `replies` holds, per entry
+    /// The connection failed with a [`ScriptPipeline`](crate::ScriptPipeline) or
+    /// [`ScriptTransaction`](crate::ScriptTransaction) in flight, or a reply of a plain
+    /// pipeline could not be read (`source` is then the parse error, and a synchronous
+    /// connection was closed as for [`Error::ReplyUnreadable`]). `replies` holds, per entry
     /// added, what is known of it: its reply ([`Outcome::Replied`]), certainly not run
     /// ([`Outcome::NotRun`]), or [`Outcome::Unknown`] (it may have run); `source` is the error
     /// that cut the batch. Resume without running anything twice by sending again exactly
@@ -226,12 +233,21 @@ pub enum Error {
     ///
     /// Which entries can be unknown, and why:
     ///
-    /// - **The round that failed.** Each entry it sent is unknown. The `redis` crate reads a
+    /// - **The first round of a plain pipeline on a synchronous `redis::Connection`** (or
+    ///   `&mut`, `Box` of one) goes out in chunks of at most 128 commands (and about 64 KB),
+    ///   each written while the replies of the one before are read. When it fails, the entries
+    ///   of the chunks whose replies were read keep them ([`Outcome::Replied`], or
+    ///   [`Outcome::NotRun`] for one answered `NOSCRIPT`), the chunk being read and the one
+    ///   written in the same call are unknown (at most 256 entries, in order), and the chunks
+    ///   after them were never written: [`Outcome::NotRun`], their error says "never sent".
+    /// - **Any other round that failed.** Each entry it sent is unknown: the first round on
+    ///   any other connection (asynchronous ones, a `redis::Client`, which opens a connection
+    ///   per call, a wrapper type), and a `NOSCRIPT` recovery round. The `redis` crate reads a
     ///   pipeline's replies as a whole and, when a later read fails, drops those it had read
     ///   (the synchronous `Connection::req_packed_commands`; the multiplexed connection gathers
     ///   a pipeline's replies in one buffer that the failure discards): entries that ran and
-    ///   replied before the connection broke are unknown too, not replied. When the first (or
-    ///   only) round fails, every entry is unknown: 0 to all of them ran.
+    ///   replied before the connection broke are unknown too, not replied. When such a first
+    ///   round fails, every entry is unknown: 0 to all of them ran.
     /// - **Rounds before it.** A plain pipeline answered `NOSCRIPT` sends its trailing run again
     ///   after a reload (see the [pipeline module](crate::pipeline)). When such a later round
     ///   fails, the entries answered in the earlier rounds keep their replies, those reported
@@ -635,7 +651,7 @@ const OOM_DETAIL: &str = "command not allowed when used memory > 'maxmemory'";
 /// can return any code with `redis.error_reply` after writing (`READONLY`, `NOPERM`, ...), and
 /// that script ran. Anything else stays "maybe" unless it is certainly client-side.
 pub(crate) fn ran_of(error: &RedisError) -> Ran {
-    if Refusal::of(error).is_some() || is_server_refusal(error) {
+    if Refusal::of(error).is_some() || is_server_refusal(error) || is_not_sent(error) {
         return Ran::No;
     }
     match error.kind() {
@@ -647,6 +663,22 @@ pub(crate) fn ran_of(error: &RedisError) -> Ran {
         | ErrorKind::RESP3NotSupported => Ran::No,
         _ => Ran::Maybe,
     }
+}
+
+/// The start of the detail of [`not_sent`] errors.
+const NOT_SENT: &str = "never sent: the pipeline was cut before this entry went out";
+
+/// The error in place of the reply of an entry that was never sent, because the pipeline was
+/// cut (by `cut`) before it went out: it did not run, and [`ran_of`] says so.
+pub(crate) fn not_sent(cut: &RedisError) -> RedisError {
+    RedisError::from((ErrorKind::Client, "not sent", format!("{NOT_SENT} ({cut})")))
+}
+
+fn is_not_sent(error: &RedisError) -> bool {
+    error.kind() == ErrorKind::Client
+        && error
+            .detail()
+            .is_some_and(|detail| detail.starts_with(NOT_SENT))
 }
 
 /// Whether `error` is one of the refusals Redis and Valkey give before running a command, as
@@ -742,10 +774,21 @@ impl fmt::Display for Error {
                         .filter(|&index| replies.outcome(index) == Some(wanted))
                         .count()
                 };
+                if source.kind() == ErrorKind::Parse {
+                    write!(
+                        f,
+                        "a reply of the batch could not be read ({source}); the connection is \
+                         out of step (a synchronous one was closed: QUIT)"
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "the connection failed with the batch in flight ({source})"
+                    )?;
+                }
                 write!(
                     f,
-                    "the connection failed with the batch in flight ({source}): of its {} \
-                     entries, {} replied, {} did not run and {} may have run (see \
+                    ": of its {} entries, {} replied, {} did not run and {} may have run (see \
                      Replies::unknown)",
                     replies.len(),
                     count(Outcome::Replied),

@@ -1,7 +1,8 @@
 //! `PipelineExt::query_scripts`: a `redis::Pipeline` holding `EVALSHA`s of derived scripts, sent
 //! through a connection wrapper that applies the recovery of `recover` (plain pipelines) or the
 //! loads of `ScriptTransaction` (atomic ones), so that `redis`'s own `query` keeps doing what it
-//! does with the replies (`ignore()`, `ignore_errors()`, conversion into tuples).
+//! does with the replies (`ignore()`, `ignore_errors()`, conversion into tuples). The first round
+//! of a plain pipeline goes out as `ScriptPipeline::query` sends it (see `chunks`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -297,22 +298,23 @@ impl<C: redis::ConnectionLike + ?Sized> redis::ConnectionLike for Recovering<'_,
         let plan = PlainPlan::of(self.pipeline);
         let (loads, loaders) = plan.first_loads();
         let mut mark = crate::flight::mark();
-        let values = match plan.wire(self.pipeline, &loads) {
-            Some(wire) => {
-                self.inner
-                    .req_packed_commands(&wire.get_packed_pipeline(), 0, loads.len() + count)
-            }
-            None => self.inner.req_packed_commands(cmd, 0, count),
+        let wire = plan.wire(self.pipeline, &loads);
+        // In chunks on a `redis::Connection` (see `chunks`): a cut keeps per-entry outcomes.
+        let sent = match &wire {
+            Some(wire) => crate::chunks::send(&mut *self.inner, wire, None),
+            None => crate::chunks::send(&mut *self.inner, self.pipeline, Some(cmd)),
         };
-        let mut values = values.map_err(|error| {
-            interrupted(error, |error| {
-                Replies::all_unknown(scripts_of(self.pipeline), error, false)
-            })
-        })?;
+        let mut values = match sent {
+            Ok(values) => values,
+            Err(cut) => {
+                let error = cut.error.clone();
+                let scripts = scripts_of(self.pipeline);
+                return Err(interrupted(error, |_| {
+                    crate::pipeline::cut_replies(cut, &loads, loaders, scripts)
+                }));
+            }
+        };
         crate::recover::take_loads(&mut values, &loads, loaders);
-        if values.len() != count {
-            return Err(count_error(count, values.len()));
-        }
         if let Some(mut recovery) = plan.recovery(self.pipeline, &values) {
             while !recovery.done() {
                 let (loads, loaders) = crate::recover::loads_sync(&recovery, mark);

@@ -182,6 +182,7 @@ compile_error!(
 
 #[cfg(feature = "cluster")]
 pub mod batch;
+mod chunks;
 #[cfg(feature = "cluster")]
 pub mod cluster;
 #[cfg(feature = "cluster")]

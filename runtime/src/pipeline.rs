@@ -87,18 +87,31 @@
 //!
 //! What none of this covers: a connection that breaks while the pipeline is in flight. Then some,
 //! all or none of it may have run. The query returns [`Error::Interrupted`], whose [`Replies`]
-//! say per entry what is known ([`Outcome`]): replied in an earlier round, certainly not run,
-//! or unknown. Every entry of the round that failed is unknown, also those that replied before
-//! the connection broke: the `redis` crate drops the replies of a pipeline it read when a later
-//! read fails, and keeps no count of them (see [`Error::Interrupted`]). Resuming without
-//! duplicates means sending the not-run entries again and checking the unknown ones first.
+//! say per entry what is known ([`Outcome`]): replied, certainly not run, or unknown. Resuming
+//! without duplicates means sending the not-run entries again and checking the unknown ones
+//! first. How much is known depends on the round that failed and on the connection:
 //!
-//! A reply the `redis` crate cannot read (an error reply that is not valid
-//! UTF-8, from a script's `redis.error_reply` or `error(...)` quoting binary data): the query
-//! returns [`Error::ReplyUnreadable`] (or, on a multiplexed connection, which closes itself, an
-//! I/O error), every entry may have run, and [`Error::ran`] says [`Ran::Maybe`](crate::Ran).
-//! A synchronous connection is closed (`QUIT`) so that nothing sent on it later runs out of
-//! step with its replies; see [`Error::ReplyUnreadable`].
+//! - **The first round on a synchronous `redis::Connection`** (also `&mut` or `Box` of one)
+//!   goes out in chunks of at most 128 commands (and about 64 KB), each written while the
+//!   replies of the one before are read, so the server always has the next chunk queued. When
+//!   it fails, the entries of the chunks read so far keep their replies, at most two chunks
+//!   (the one being read and the one just written, at most 256 entries) are unknown, and the
+//!   chunks after them were never written: they did not run. A pipeline of 128 commands or
+//!   fewer is one chunk.
+//! - **The first round on any other connection** (a multiplexed or other asynchronous one, a
+//!   `redis::Client`, which opens a new connection per call so that chunks could not follow
+//!   each other, a wrapper type, a `dyn ConnectionLike`) is sent in one call, and the `redis`
+//!   crate drops the replies it read when a later read fails: every entry is unknown.
+//! - **A `NOSCRIPT` recovery round** is sent in one call: its entries are unknown, the entries
+//!   answered in earlier rounds keep their replies.
+//!
+//! A reply the `redis` crate cannot read (an error reply that is not valid UTF-8, from a
+//! script's `redis.error_reply` or `error(...)` quoting binary data) cuts the pipeline the same
+//! way: [`Error::Interrupted`] with the parse error as its source, the entry that answered it
+//! and the rest of its chunk (and the next chunk) unknown. A synchronous connection is then
+//! closed (`QUIT`) so that nothing sent on it later runs out of step with its replies; see
+//! [`Error::ReplyUnreadable`]. (A multiplexed connection closes itself: the pipeline gets an
+//! I/O error, every entry unknown.)
 //!
 //! A transaction that the server refuses whole, before `EXEC` runs anything (`EXECABORT`),
 //! reports what a single call would: [`Error::Busy`] while another script runs,
@@ -672,8 +685,8 @@ impl Replies {
                         path: script.path,
                         source,
                     },
-                    // Only invocations are ever reported not run; were a command, its error
-                    // would say so through `Error::ran` if it can.
+                    // A command is reported not run only when it was never sent: its error
+                    // (`error::not_sent`) says `Ran::No` through `Error::ran`.
                     None => Error::Redis(source),
                 })
             }
@@ -835,9 +848,12 @@ impl Replies {
     /// The replies an interrupted [`PipelineExt::query_scripts`] or
     /// [`query_scripts_async`](PipelineExt::query_scripts_async) carries in its error (which
     /// stays a [`redis::RedisError`] of the same kind, an I/O error when the connection
-    /// failed), one per command of the `redis::Pipeline`; `None` for any other error. They
-    /// are the raw replies: read them with [`value`](Self::value), [`outcome`](Self::outcome)
-    /// and [`ran`](Self::ran).
+    /// failed), one per command of the `redis::Pipeline`; `None` for any other error (an
+    /// unreadable reply stays the `redis` crate's parse error). They are the raw replies: read
+    /// them with [`value`](Self::value), [`outcome`](Self::outcome) and [`ran`](Self::ran). On
+    /// a synchronous `redis::Connection` the first round goes out in chunks as for
+    /// [`ScriptPipeline::query`], so the commands of the chunks read before the cut keep their
+    /// replies and those never sent did not run; see [`Error::Interrupted`].
     ///
     /// ```no_run
     /// # #[derive(redis_script::RedisScript)]
@@ -867,8 +883,9 @@ impl Replies {
     }
 
     /// The raw reply at `index` (a failed command's is [`Value::ServerError`]); `None` out of
-    /// range, or for an entry without a reply: [`Outcome::Unknown`], or never sent (a cluster
-    /// batch invocation whose node could not be reached).
+    /// range, or for an entry without a reply: [`Outcome::Unknown`], or never sent (the part
+    /// of an interrupted pipeline after the cut, a cluster batch invocation whose node could
+    /// not be reached).
     ///
     /// ```no_run
     /// # fn run(connection: &mut redis::Connection) -> Result<(), redis_script::Error> {
@@ -1144,9 +1161,12 @@ impl ScriptPipeline {
     }
 
     /// Sends the pipeline on a synchronous connection and returns the replies. The pipeline is
-    /// kept and can be sent again. When the connection fails with the pipeline in flight, the
-    /// error is [`Error::Interrupted`], which says per entry whether it replied, did not run,
-    /// or may have run.
+    /// kept and can be sent again. When the connection fails with the pipeline in flight (or a
+    /// reply cannot be read), the error is [`Error::Interrupted`], which says per entry whether
+    /// it replied, did not run, or may have run. On a `redis::Connection` the first round goes
+    /// out in chunks of at most 128 commands, so that such a cut leaves at most two chunks
+    /// unknown (see the [module documentation](crate::pipeline));
+    /// on other connections every entry of the round that failed is unknown.
     ///
     /// ```no_run
     /// # #[derive(redis_script::RedisScript)]
@@ -1170,17 +1190,24 @@ impl ScriptPipeline {
         }
         self.check_slots()?;
         let (loads, loaders) = self.first_loads();
-        let packed = match self.wire(&loads) {
-            Some(wire) => wire.get_packed_pipeline(),
-            None => self.pipeline.get_packed_pipeline(),
-        };
+        let wire = self.wire(&loads);
         let _children = span.children(self.invocation_spans());
         let mut mark = crate::flight::mark();
-        let mut values = connection
-            .req_packed_commands(&packed, 0, loads.len() + self.len())
-            .map_err(|error| self.first_round_failed(connection, error))?;
+        // In chunks on a `redis::Connection`, so that a cut leaves per-entry outcomes.
+        let sent = crate::chunks::send(connection, wire.as_ref().unwrap_or(&self.pipeline), None);
+        let mut values = match sent {
+            Ok(values) => values,
+            Err(mut cut) => {
+                cut.error = crate::invoke::close_on_parse_error(connection, cut.error);
+                let error = cut.error.clone();
+                let replies = cut_replies(cut, &loads, loaders, self.scripts.clone());
+                return Err(Error::Interrupted {
+                    replies: Box::new(replies),
+                    source: error,
+                });
+            }
+        };
         crate::recover::take_loads(&mut values, &loads, loaders);
-        self.check_count(&values)?;
         let mut not_run = Vec::new();
         if let Some(mut recovery) = self.recovery(&values) {
             while !recovery.done() {
@@ -1246,7 +1273,7 @@ impl ScriptPipeline {
                         .await
                 }
             };
-            let mut values = values.map_err(|error| self.first_round_error(error))?;
+            let mut values = values.map_err(|error| self.interrupted(error))?;
             crate::recover::take_loads(&mut values, &loads, loaders);
             self.check_count(&values)?;
             let mut not_run = Vec::new();
@@ -1293,28 +1320,10 @@ impl ScriptPipeline {
         Ok(())
     }
 
-    /// The error of a first round that failed in flight: every entry unknown.
+    /// The error of a first round that failed in one call: every entry unknown, whether the
+    /// connection failed or a reply could not be read (`source` says which).
     fn interrupted(&self, error: RedisError) -> Error {
         interrupted_first(self.scripts.clone(), error, false)
-    }
-
-    /// The error of a first round that failed: an unreadable reply as
-    /// [`Error::ReplyUnreadable`] (every entry may have run, and the connection is closed),
-    /// anything else as [`Error::Interrupted`].
-    fn first_round_error(&self, error: RedisError) -> Error {
-        if error.kind() == ErrorKind::Parse {
-            return Error::from_wire(error);
-        }
-        self.interrupted(error)
-    }
-
-    /// [`first_round_error`](Self::first_round_error) on a synchronous connection, which is
-    /// closed first if the reply was unreadable.
-    fn first_round_failed<C>(&self, connection: &mut C, error: RedisError) -> Error
-    where
-        C: redis::ConnectionLike + ?Sized,
-    {
-        self.first_round_error(crate::invoke::close_on_parse_error(connection, error))
     }
 
     fn check_slots(&self) -> Result<(), Error> {
@@ -1369,6 +1378,59 @@ pub(crate) fn interrupted_first(
         replies: Box::new(Replies::all_unknown(scripts, &error, atomic)),
         source: error,
     }
+}
+
+/// The replies of a plain pipeline whose first round was cut in flight ([`crate::chunks`]),
+/// sent as `loads` then one command per entry: an entry whose reply was read replied (or did
+/// not run, if it says `NOSCRIPT` or `Function not found`: there is no recovery round), one
+/// that went out (or may have) is unknown, and one that was never written did not run. The
+/// loads' replies, when read, are reported to their `loaders`.
+pub(crate) fn cut_replies(
+    cut: crate::chunks::Cut,
+    loads: &[&ScriptInfo],
+    loaders: Vec<crate::flight::Loader>,
+    scripts: Vec<Option<ScriptInfo>>,
+) -> Replies {
+    let crate::chunks::Cut {
+        mut replies,
+        sent,
+        error,
+    } = cut;
+    if replies.len() >= loads.len() {
+        crate::recover::take_loads(&mut replies, loads, loaders);
+    } else {
+        // The loads' replies were lost: dropping the loaders reports them as not loaded.
+        replies.clear();
+    }
+    let sent = sent.saturating_sub(loads.len());
+    let not_sent = crate::error::not_sent(&error);
+    let mut replies = replies.into_iter();
+    let mut values = Vec::with_capacity(scripts.len());
+    let mut outcomes = Vec::with_capacity(scripts.len());
+    for (index, script) in scripts.iter().enumerate() {
+        let (value, outcome) = match replies.next() {
+            Some(value) => {
+                let missed = script.as_ref().is_some_and(|script| script.missed(&value));
+                if missed
+                    && let Some(script) = script.as_ref().filter(|script| !script.is_function())
+                {
+                    // As after a recovery: the next pipeline mixing it loads it up front.
+                    crate::flight::forget(script.sha1);
+                }
+                let outcome = if missed {
+                    Outcome::NotRun
+                } else {
+                    Outcome::Replied
+                };
+                (Ok(value), outcome)
+            }
+            None if index < sent => (Err(error.clone()), Outcome::Unknown),
+            None => (Err(not_sent.clone()), Outcome::NotRun),
+        };
+        values.push(value);
+        outcomes.push(outcome);
+    }
+    Replies::with_outcomes(values, scripts, outcomes, false)
 }
 
 /// The replies of a plain pipeline whose recovery round failed with `error`: the replies of

@@ -8,6 +8,11 @@
 //! ran 0 or 1 times. Then the caller resumes: the entries that did not run are sent again as
 //! they are, the unknown ones through an idempotency check (`count_run_once.lua`), and every id
 //! has run exactly once.
+//!
+//! On a synchronous connection the first round goes out in chunks of `CHUNK` commands, so a
+//! crash there leaves the replies of the chunks read, at most two chunks unknown and the rest
+//! not run; `an_unreadable_reply_cuts_a_long_sync_pipeline_per_chunk` checks the same without
+//! a crash, where the cut falls at a known entry.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use redis::Commands;
 use redis_script::{
-    Error, Outcome, Ran, RedisScript, Replies, Script, ScriptPipeline, ScriptTransaction, Ticket,
+    Error, Outcome, PipelineExt, Ran, RedisScript, Replies, Script, ScriptPipeline,
+    ScriptTransaction, Ticket,
 };
 use throwaway_redis::RedisServer;
 
@@ -41,8 +47,22 @@ struct CountRunOnce<'a> {
     id: u64,
 }
 
+/// Counts its runs in `runs`, then answers the error reply `message`: bytes that are not
+/// UTF-8, which the `redis` crate cannot read.
+#[derive(RedisScript)]
+#[redis_script(path = "lua/faults/unreadable.lua", returns = i64)]
+struct Unreadable<'a> {
+    #[key]
+    runs: &'a str,
+    #[arg]
+    message: &'a [u8],
+}
+
 /// Invocations per pipeline.
-const ENTRIES: u64 = 1_000;
+const ENTRIES: u64 = 2_000;
+/// Commands per chunk of a first round on a synchronous `redis::Connection` (redis-script's
+/// `chunks::CHUNK_COMMANDS`): a cut leaves at most two chunks unknown.
+const CHUNK: usize = 128;
 /// Turns of the busy loop per invocation: some 0.1 to 0.5 ms each, so a pipeline takes a few
 /// hundred milliseconds, and the server (which reads 16 KB of a client's pipeline at a time)
 /// serves the watcher's polls between its chunks.
@@ -335,8 +355,13 @@ fn crash_in_the_first_round(asynchronous: bool, iterations: u64) {
         assert!(!replies.is_atomic());
         if interrupted {
             cut += 1;
-            // The `redis` crate drops the replies it read when a later read fails: all unknown.
-            assert_eq!(replies.unknown().count() as u64, ENTRIES);
+            if asynchronous {
+                // The `redis` crate drops the replies it read when a later read fails: all
+                // unknown.
+                assert_eq!(replies.unknown().count() as u64, ENTRIES);
+            } else {
+                assert_chunked_cut(&runs, &replies);
+            }
         }
         durable.restart();
         let mut connection = durable.server.connection().expect("a connection");
@@ -346,6 +371,34 @@ fn crash_in_the_first_round(asynchronous: bool, iterations: u64) {
         eprintln!("{runs}: {ran_before} ran before the crash; replied, not run, unknown: {seen:?}");
     }
     assert!(cut > 0, "no crash landed in a pipeline");
+}
+
+/// A first round cut on a synchronous connection, which sends it in chunks: the entries that
+/// replied come first, then at most two chunks of unknown ones, then those never sent.
+fn assert_chunked_cut(runs: &str, replies: &Replies) {
+    let outcomes: Vec<Outcome> = (0..replies.len())
+        .map(|index| replies.outcome(index).expect("an outcome per entry"))
+        .collect();
+    let replied = outcomes
+        .iter()
+        .take_while(|&&outcome| outcome == Outcome::Replied)
+        .count();
+    let unknown = outcomes[replied..]
+        .iter()
+        .take_while(|&&outcome| outcome == Outcome::Unknown)
+        .count();
+    assert!(
+        outcomes[replied + unknown..]
+            .iter()
+            .all(|&outcome| outcome == Outcome::NotRun),
+        "{runs}: replied, then unknown, then not run: {outcomes:?}"
+    );
+    assert!(unknown > 0, "{runs}: the entries in flight are unknown");
+    assert!(
+        unknown <= 2 * CHUNK,
+        "{runs}: {unknown} unknown, more than two chunks"
+    );
+    assert_eq!(replied % CHUNK, 0, "{runs}: whole chunks replied");
 }
 
 #[test]
@@ -526,4 +579,258 @@ fn a_transaction_cut_by_a_crash_is_unknown_as_a_whole() {
         eprintln!("{runs}: killed after {wait:?} of {took:?}; {ran_before} ran");
     }
     assert!(cut > 0, "no crash landed in a transaction");
+}
+
+/// Where the unreadable reply stands in [`an_unreadable_reply_cuts_a_long_sync_pipeline_per_chunk`].
+const UNREADABLE_AT: usize = 1_000;
+
+/// A pipeline of `ENTRIES` counted invocations on `runs` with an unreadable reply at
+/// `UNREADABLE_AT`; the tickets of the counted ones, by id.
+fn pipeline_with_an_unreadable_reply(runs: &str) -> (ScriptPipeline, Vec<(u64, Ticket<i64>)>) {
+    let mut pipeline = ScriptPipeline::new();
+    let mut tickets = Vec::new();
+    for index in 0..ENTRIES as usize {
+        if index == UNREADABLE_AT {
+            pipeline.invoke(&Unreadable {
+                runs: "unreadable",
+                message: b"ERR bad \xff key",
+            });
+        } else {
+            let id = index as u64;
+            tickets.push((id, pipeline.invoke(&CountRunSlowly { runs, id, spin: 0 })));
+        }
+    }
+    (pipeline, tickets)
+}
+
+/// Waits until `count` ids of `runs` ran, then a little more, and checks that no more did.
+fn settle(connection: &mut redis::Connection, runs: &str, count: u64) {
+    let deadline = Instant::now() + LIMIT;
+    while ran(connection, runs) < count {
+        assert!(
+            Instant::now() < deadline,
+            "{runs}: {} of {count} ran",
+            ran(connection, runs)
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        ran(connection, runs),
+        count,
+        "{runs}: nothing runs after the cut"
+    );
+}
+
+/// No timing luck: an entry in the middle of a 2,000-entry pipeline answers an error reply the
+/// `redis` crate cannot read. On a synchronous connection the first round goes out in chunks
+/// of `CHUNK` with a one-chunk lag, so the entries of the chunks before the unreadable reply's
+/// have their replies, that chunk and the one sent with the call that read it are unknown (the
+/// server ran them all), and the later chunks were never sent, and did not run. The connection
+/// is closed. `query_scripts` sends the same way.
+#[test]
+fn an_unreadable_reply_cuts_a_long_sync_pipeline_per_chunk() {
+    let server = RedisServer::start().expect("the tests need redis-server >= 7 (see README)");
+    let mut admin = server.connection().expect("a connection");
+    load(&mut admin);
+    let _: String = redis::cmd("SCRIPT")
+        .arg("LOAD")
+        .arg(Unreadable::SOURCE)
+        .query(&mut admin)
+        .expect("SCRIPT LOAD");
+    let runs = "runs:unreadable";
+    let (pipeline, tickets) = pipeline_with_an_unreadable_reply(runs);
+    let mut connection = server.connection().expect("a connection");
+    let error = pipeline
+        .query(&mut connection)
+        .expect_err("an unreadable reply");
+    let Error::Interrupted { replies, source } = &error else {
+        panic!("expected Error::Interrupted, got {error:?}");
+    };
+    assert_eq!(source.kind(), redis::ErrorKind::Parse, "{source}");
+    assert_eq!(error.ran(), Ran::Maybe);
+    assert!(!replies.is_atomic());
+    // The unreadable reply's chunk and the next one are unknown. (The pipeline mixes two
+    // scripts, so `SCRIPT LOAD`s this process had not sent yet may go in front and shift the
+    // chunks by as many commands.)
+    let first_unknown = replies.unknown().next().expect("unknown entries");
+    let first_not_run = first_unknown + 2 * CHUNK;
+    assert!(
+        (first_unknown..first_unknown + CHUNK).contains(&UNREADABLE_AT),
+        "the chunk of the unreadable reply starts at {first_unknown}"
+    );
+    assert!(first_not_run < ENTRIES as usize);
+    // Everything sent ran, the unreadable entry's chunk and the next included; nothing after.
+    settle(&mut admin, runs, first_not_run as u64 - 1);
+    assert_eq!(admin.get::<_, i64>("unreadable").expect("GET"), 1);
+    let counts: HashMap<u64, i64> = admin.hgetall(runs).expect("HGETALL");
+    for &(id, ticket) in &tickets {
+        let index = ticket.index();
+        let count = counts.get(&id).copied().unwrap_or(0);
+        let outcome = replies.outcome(index);
+        if index < first_unknown {
+            assert_eq!(outcome, Some(Outcome::Replied), "{id}");
+            assert_eq!(replies.get(ticket).ok(), Some(1), "{id}: its reply");
+            assert_eq!(replies.ran(index), Some(Ran::Yes), "{id}");
+            assert_eq!(count, 1, "{id}: replied, so it ran once");
+        } else if index < first_not_run {
+            assert_eq!(outcome, Some(Outcome::Unknown), "{id}");
+            let error = replies.get(ticket).expect_err("unknown");
+            assert_eq!(error.ran(), Ran::Maybe, "{id}: {error}");
+            assert_eq!(replies.ran(index), Some(Ran::Maybe), "{id}");
+            assert_eq!(count, 1, "{id}: sent, so it ran");
+        } else {
+            assert_eq!(outcome, Some(Outcome::NotRun), "{id}");
+            let error = replies.get(ticket).expect_err("not run");
+            assert_eq!(error.ran(), Ran::No, "{id}: {error}");
+            assert_eq!(replies.ran(index), Some(Ran::No), "{id}");
+            assert_eq!(count, 0, "{id}: never sent, yet it ran");
+        }
+    }
+    assert_eq!(
+        replies.not_run().collect::<Vec<_>>(),
+        (first_not_run..ENTRIES as usize).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        replies.unknown().collect::<Vec<_>>(),
+        (first_unknown..first_not_run).collect::<Vec<_>>()
+    );
+    // The connection is closed: nothing sent on it runs.
+    let later = CountRunOnce { runs, id: 1_999 }.invoke(&mut connection);
+    assert!(later.is_err(), "{later:?}");
+    thread::sleep(Duration::from_millis(50));
+    assert!(!admin.hexists::<_, _, bool>(runs, 1_999).expect("HEXISTS"));
+
+    // Resume on a new connection: what did not run, as it is; every id then ran once.
+    let mut connection = server.connection().expect("a connection");
+    let mut again = ScriptPipeline::new();
+    let resent: Vec<Ticket<i64>> = replies
+        .not_run()
+        .map(|index| {
+            again.invoke(&CountRunSlowly {
+                runs,
+                id: index as u64,
+                spin: 0,
+            })
+        })
+        .collect();
+    let resent_replies = again.query(&mut connection).expect("the entries not run");
+    for ticket in resent {
+        assert_eq!(resent_replies.get(ticket).ok(), Some(1));
+    }
+    let counts: HashMap<u64, i64> = admin.hgetall(runs).expect("HGETALL");
+    assert_eq!(
+        counts.len() as u64,
+        ENTRIES - 1,
+        "every id but the unreadable entry's"
+    );
+    assert!(counts.values().all(|&count| count == 1), "{counts:?}");
+
+    // `query_scripts` sends the same way: the chunks after the cut never ran. (Its error stays
+    // the `redis` crate's parse error, which cannot carry the replies.)
+    let runs = "runs:unreadable-ext";
+    let mut pipeline = redis::pipe();
+    for index in 0..ENTRIES as usize {
+        if index == UNREADABLE_AT {
+            pipeline.evalsha_script(&Unreadable {
+                runs: "unreadable",
+                message: b"ERR bad \xff key",
+            });
+        } else {
+            pipeline.evalsha_script(&CountRunSlowly {
+                runs,
+                id: index as u64,
+                spin: 0,
+            });
+        }
+    }
+    let mut connection = server.connection().expect("a connection");
+    let error = pipeline
+        .query_scripts::<Vec<redis::Value>, _>(&mut connection)
+        .expect_err("an unreadable reply");
+    assert_eq!(error.kind(), redis::ErrorKind::Parse, "{error}");
+    let deadline = Instant::now() + LIMIT;
+    let mut count = ran(&mut admin, runs);
+    loop {
+        thread::sleep(Duration::from_millis(100));
+        let now = ran(&mut admin, runs);
+        if now == count && now as usize >= UNREADABLE_AT {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{runs}: {now} ran");
+        count = now;
+    }
+    assert_eq!(admin.get::<_, i64>("unreadable").expect("GET"), 2);
+    let mut ids: Vec<u64> = admin.hkeys(runs).expect("HKEYS");
+    ids.sort_unstable();
+    let sent: Vec<u64> = (0..=count)
+        .filter(|&id| id as usize != UNREADABLE_AT)
+        .collect();
+    assert_eq!(
+        ids, sent,
+        "{runs}: the chunks up to the one after the cut ran"
+    );
+    assert!(
+        (count as usize) < UNREADABLE_AT + 2 * CHUNK,
+        "{runs}: {count} ran; the chunks after the cut were not sent"
+    );
+}
+
+/// A read timeout in the middle of a chunked first round: the entries of the chunks read keep
+/// their replies, the chunk whose read timed out and the one written with it are unknown, the
+/// rest was never sent. The connection stays in step, as after a timeout in one call: the
+/// replies still owed to it are skipped, and the next command gets its own reply.
+#[test]
+fn a_read_timeout_in_a_chunked_first_round_keeps_the_connection_in_step() {
+    const SLOW_AT: usize = CHUNK + CHUNK / 2;
+    const COUNT: usize = 5 * CHUNK;
+    let server = RedisServer::start().expect("the tests need redis-server >= 7 (see README)");
+    let mut admin = server.connection().expect("a connection");
+    load(&mut admin);
+    let runs = "runs:timeout";
+    let mut pipeline = ScriptPipeline::new();
+    let tickets: Vec<Ticket<i64>> = (0..COUNT)
+        .map(|index| {
+            pipeline.invoke(&CountRunSlowly {
+                runs,
+                id: index as u64,
+                // Far longer than the read timeout.
+                spin: if index == SLOW_AT { 50_000_000 } else { 0 },
+            })
+        })
+        .collect();
+    let mut connection = server.connection().expect("a connection");
+    connection
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("a read timeout");
+    let error = pipeline.query(&mut connection).expect_err("a timeout");
+    let Error::Interrupted { replies, source } = &error else {
+        panic!("expected Error::Interrupted, got {error:?}");
+    };
+    assert!(source.is_timeout(), "{source}");
+    let outcomes: Vec<Option<Outcome>> = (0..COUNT).map(|index| replies.outcome(index)).collect();
+    for (index, outcome) in outcomes.iter().enumerate() {
+        let expected = if index < CHUNK {
+            Outcome::Replied
+        } else if index < 3 * CHUNK {
+            Outcome::Unknown
+        } else {
+            Outcome::NotRun
+        };
+        assert_eq!(*outcome, Some(expected), "entry {index}");
+    }
+    assert_eq!(replies.get(tickets[0]).ok(), Some(1));
+    // In step: the next command on the connection reads its own reply, once the slow entry and
+    // the chunk after it are done.
+    connection.set_read_timeout(None).expect("no read timeout");
+    let ran: u64 = redis::cmd("HLEN")
+        .arg(runs)
+        .query(&mut connection)
+        .expect("HLEN");
+    assert_eq!(ran, 3 * CHUNK as u64, "what was sent ran; nothing else did");
+    let pong: String = redis::cmd("PING").query(&mut connection).expect("PING");
+    assert_eq!(pong, "PONG");
+    let counts: HashMap<u64, i64> = admin.hgetall(runs).expect("HGETALL");
+    assert_eq!(counts.len(), 3 * CHUNK);
+    assert!(counts.values().all(|&count| count == 1), "{counts:?}");
 }
