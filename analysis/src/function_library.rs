@@ -548,14 +548,16 @@ impl<'a> Registrations<'a> {
 }
 
 /// The arguments of a top-level `redis.register_function(...)` / `redis.register_function{...}`
-/// statement, and where it starts.
+/// statement, and where it starts. Valkey's `server` is the same table as `redis`, so
+/// `server.register_function` registers too (whether the target has `server` is the walker's
+/// check, `global_not_on_target`).
 fn register_function_arguments(
     call: &full_moon::ast::FunctionCall,
 ) -> Option<(&FunctionArgs, Location)> {
     let Prefix::Name(name) = call.prefix() else {
         return None;
     };
-    if identifier(name) != Some("redis") {
+    if !matches!(identifier(name), Some("redis" | "server")) {
         return None;
     }
     let mut suffixes = call.suffixes();
@@ -750,6 +752,39 @@ mod tests {
         declaration.args.push(Field::single("memo"));
         let found = messages(&analyze(BANK, "transfer", &declaration));
         assert_eq!(found[0].0, Lint::UnreadArgument, "{found:?}");
+    }
+
+    #[test]
+    fn valkeys_server_table_registers_too() {
+        let source = "#!lua name=counters\n\
+            server.register_function('bump', function(keys, args) \
+              return server.call('INCRBY', keys[1], args[1]) end)\n";
+        let declaration = Declaration {
+            name: "Bump".into(),
+            keys: vec![Field::single("counter")],
+            args: vec![Field::single("by")],
+            standalone_only: true,
+            ..Declaration::default()
+        };
+        let script = AssembledScript::single("lua/counters.lua", source);
+        let valkey = crate::Target::new(crate::Server::Valkey, crate::Version::new(8, 1));
+        let analysis = analyze_function_on(&script, "bump", &declaration, valkey);
+        assert!(analysis.diagnostics.is_empty(), "{:?}", messages(&analysis));
+        let library = analysis
+            .library
+            .as_ref()
+            .map(|library| library.name.as_str());
+        assert_eq!(library, Some("counters"));
+        // On Redis the library registers the same function, and `server` is reported.
+        let analysis = analyze_function(&script, "bump", &declaration);
+        let found = messages(&analysis);
+        assert!(
+            found
+                .iter()
+                .all(|(lint, _)| *lint == Lint::GlobalNotOnTarget),
+            "{found:?}"
+        );
+        assert!(!found.is_empty());
     }
 
     #[test]

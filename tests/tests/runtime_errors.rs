@@ -4,7 +4,7 @@
 //! `redis_script::Error::Script` gives the path, the line and the source line either way.
 
 use redis::Commands;
-use redis_script::{Error, RedisScript, ScriptError};
+use redis_script::{Error, RedisFunction, RedisScript, ScriptError};
 use throwaway_redis::{RedisServer, ServerKind};
 
 /// Which server the tests talk to: Valkey words some refusals without "Redis".
@@ -109,6 +109,21 @@ struct ExpireField<'a> {
     server = "valkey-7.2"
 )]
 struct IncrementOnValkey<'a> {
+    #[key]
+    counter: &'a str,
+    #[arg]
+    by: i64,
+}
+
+/// A Valkey library registering through `server.register_function`.
+#[derive(RedisFunction)]
+#[redis_function(
+    library = "lua/errors/valkey_counters.lua",
+    function = "valkey_bump",
+    returns = i64,
+    server = "valkey-7.2"
+)]
+struct BumpOnValkey<'a> {
     #[key]
     counter: &'a str,
     #[arg]
@@ -293,6 +308,29 @@ fn valkeys_server_global_runs_on_valkey_only() {
                 "Script attempted to access nonexistent global variable 'server'",
             );
         }
+    }
+}
+
+#[test]
+fn a_valkey_library_registering_through_server_loads_on_valkey_only() {
+    let server = server();
+    let mut con = connection(&server);
+    let result = BumpOnValkey {
+        counter: "errors:valkey-function",
+        by: 3,
+    }
+    .invoke(&mut con);
+    match server_kind() {
+        ServerKind::Valkey => assert_eq!(result.unwrap(), 3),
+        // Redis has no `server` global, so it refuses the library, as the analysis says for a
+        // Redis target; nothing ran.
+        ServerKind::Redis => match result.unwrap_err() {
+            error @ Error::LibraryLoad { .. } => {
+                assert!(error.to_string().contains("server"), "{error}");
+                assert_eq!(error.ran(), redis_script::Ran::No);
+            }
+            other => panic!("expected Error::LibraryLoad, got {other:?}"),
+        },
     }
 }
 
