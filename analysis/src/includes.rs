@@ -197,7 +197,7 @@ pub(crate) fn directive(line: &str) -> Option<Directive<'_>> {
 }
 
 /// Reads the script at `path` (relative to the crate root, `/` separators) and inlines the
-/// files it includes; see the [module documentation](self).
+/// files it includes (`--- @include "helpers.lua"`, relative to the including file).
 ///
 /// Every problem is a [`Diagnostic`]: the file missing, unreadable or not UTF-8 (no location
 /// for the script's own file; the directive's line and column for an included one, in the

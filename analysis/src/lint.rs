@@ -101,15 +101,15 @@ lints! {
     LuaTooDeeplyNested = "lua_too_deeply_nested", allowable: false;
     /// An unknown `#!` engine, option or flag, or a shebang line without code.
     InvalidShebang = "invalid_shebang", allowable: false;
-    /// `KEYS[n]` beyond the declared #[key] fields (it reads nil).
+    /// `KEYS[n]` beyond the declared `#[key]` fields (it reads nil).
     KeyIndexOutOfRange = "key_index_out_of_range", allowable: true;
-    /// `ARGV[n]` beyond the declared #[arg] fields (it reads nil).
+    /// `ARGV[n]` beyond the declared `#[arg]` fields (it reads nil).
     ArgIndexOutOfRange = "arg_index_out_of_range", allowable: true;
     /// `KEYS[0]` or `ARGV[0]`, which are always nil.
     IndexZero = "index_zero", allowable: true;
-    /// A #[key] field whose `KEYS[n]` the script never reads.
+    /// A `#[key]` field whose `KEYS[n]` the script never reads.
     UnreadKey = "unread_key", allowable: true;
-    /// An #[arg] field whose `ARGV[n]` the script never reads.
+    /// An `#[arg]` field whose `ARGV[n]` the script never reads.
     UnreadArgument = "unread_argument", allowable: true;
     /// A field marked `unread` whose entry the script does read.
     ReadFieldMarkedUnread = "read_field_marked_unread", allowable: true;

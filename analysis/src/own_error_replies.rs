@@ -29,7 +29,8 @@ const WORDS: [&str; 10] = [
 ];
 
 /// Whether `source` may reply an error worded by the script itself. Conservative: any
-/// identifier containing one of [`WORDS`], `_G`, or an index `[` other than `KEYS[...]` and
+/// identifier containing `err`, `pcall`, `rawset`, `metatable`, `decode`, `unpack`, `load`,
+/// `fenv`, `dofile` or `require`, or `_G`, or an index `[` other than `KEYS[...]` and
 /// `ARGV[...]` (a computed key can be `'err'`) counts, as does a source that does not
 /// tokenize; comments and string contents do not.
 ///

@@ -36,11 +36,11 @@
 //!   errors), but always at the dead address, so it runs nothing twice.
 //!
 //! Both also treat a reply they cannot parse (an error reply that is not valid UTF-8: see
-//! [`Error::ReplyUnreadable`](crate::Error::ReplyUnreadable)) as a reason to reconnect **and
+//! [`Error::ReplyUnreadable`]) as a reason to reconnect **and
 //! send the command again** (redis 1.8, `RetryMethod::Reconnect`), so a script whose error
 //! reply quotes binary data runs once per attempt; `ClusterClientBuilder::retries(0)` keeps it
 //! to one. This library cannot see those attempts: it gets the last parse error, reported as
-//! [`Error::ReplyUnreadable`](crate::Error::ReplyUnreadable) (may have run).
+//! [`Error::ReplyUnreadable`] (may have run).
 //!
 //! [`invoke`] and [`invoke_and_wait`] work around the synchronous limitation: after an I/O
 //! error they make the connection reload its slot map (they send `EXISTS` to a healthy primary
