@@ -219,6 +219,8 @@ where
     T: FromRedisValue,
     C: redis::ConnectionLike + ?Sized,
 {
+    let span = crate::observe::Span::function_call(details.name, details.function, fcall);
+    let _entered = span.entered_guard();
     details.check_slots(fcall)?;
     let reply = server_error_as_err(connection.req_command(fcall));
     if !is_missing_reply(&reply) {
@@ -240,6 +242,16 @@ pub(crate) async fn invoke_async<T, C>(
     details: Details,
     connection: &mut C,
 ) -> Result<T, Error>
+where
+    T: FromRedisValue,
+    C: redis::aio::ConnectionLike + Send,
+{
+    let span = crate::observe::Span::function_call(details.name, details.function, &fcall);
+    span.instrument(call_async(fcall, details, connection))
+        .await
+}
+
+async fn call_async<T, C>(fcall: Cmd, details: Details, connection: &mut C) -> Result<T, Error>
 where
     T: FromRedisValue,
     C: redis::aio::ConnectionLike + Send,

@@ -5,7 +5,9 @@
 //! [`invoke_async`](crate::Script::invoke_async) runs in an `INFO` span named
 //! `redis_script.invoke` with the fields `script` (the struct's name), `sha1`, `keys` (the number
 //! of keys) and `noscript_fallback` (`true` when the server answered `NOSCRIPT` and the script was
-//! reloaded, or sent with `EVAL`, and run again). Pipelines, transactions and cluster batches run in one span each,
+//! reloaded, or sent with `EVAL`, and run again). A [`Function`](crate::Function)'s `FCALL`
+//! has the same span with `function` (the name `FCALL` calls) in place of `sha1`, alone and in
+//! batches. Pipelines, transactions and cluster batches run in one span each,
 //! `redis_script.batch`, with `kind`, `invocations` and `commands` (and for cluster batches
 //! `nodes` and `retried`).
 //!
@@ -50,6 +52,23 @@ mod imp {
             ))
         }
 
+        /// The span of one `FCALL`: `function` (the name `FCALL` calls) instead of `sha1`.
+        #[inline]
+        pub(crate) fn function_call(
+            function_struct: &'static str,
+            function: &'static str,
+            command: &redis::Cmd,
+        ) -> Self {
+            let keys = super::key_count(command);
+            Span(tracing::info_span!(
+                "redis_script.invoke",
+                script = function_struct,
+                function,
+                keys,
+                noscript_fallback = false,
+            ))
+        }
+
         #[inline]
         pub(crate) fn batch(kind: &'static str, invocations: usize, commands: usize) -> Self {
             Span(tracing::info_span!(
@@ -79,14 +98,21 @@ mod imp {
             Children(
                 invocations
                     .map(|(script, command, noscript_fallback)| {
-                        tracing::info_span!(
+                        let span = tracing::info_span!(
                             parent: &self.0,
                             "redis_script.invoke",
                             script = script.name,
-                            sha1 = script.sha1,
+                            sha1 = tracing::field::Empty,
+                            function = tracing::field::Empty,
                             keys = super::key_count(command),
                             noscript_fallback,
-                        )
+                        );
+                        // A function has a name where a script has a SHA1.
+                        match &script.function {
+                            Some(function) => span.record("function", function.function),
+                            None => span.record("sha1", script.sha1),
+                        };
+                        span
                     })
                     .collect(),
             )
@@ -131,6 +157,15 @@ mod imp {
         pub(crate) fn invocation(
             _script: &'static str,
             _sha1: &'static str,
+            _command: &redis::Cmd,
+        ) -> Self {
+            Span
+        }
+
+        #[inline(always)]
+        pub(crate) fn function_call(
+            _function_struct: &'static str,
+            _function: &'static str,
             _command: &redis::Cmd,
         ) -> Self {
             Span

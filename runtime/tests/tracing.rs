@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use redis_script::{RedisScript, Script, ScriptPipeline, ScriptTransaction};
+use redis_script::{RedisFunction, RedisScript, Script, ScriptPipeline, ScriptTransaction};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -26,6 +26,17 @@ struct Transfer<'a> {
     #[key("{{bank:{bank}}}:acct:{}")]
     from: &'a str,
     #[key("{{bank:{bank}}}:acct:{}")]
+    to: &'a str,
+    #[arg]
+    amount: i64,
+}
+
+#[derive(RedisFunction)]
+#[redis_function(library = "lua/doc_bank.lua", function = "doc_transfer", returns = i64)]
+struct BankTransfer<'a> {
+    #[key("{{bank}}:{}")]
+    from: &'a str,
+    #[key("{{bank}}:{}")]
     to: &'a str,
     #[arg]
     amount: i64,
@@ -394,4 +405,39 @@ async fn each_invocation_in_a_cluster_batch_has_a_child_span() {
         [incr, incr, incr, incr, transfer, transfer],
         "one child span per invocation, in order"
     );
+}
+
+#[test]
+fn a_function_call_names_its_function_where_a_script_has_a_sha1() {
+    let server = throwaway_redis::RedisServer::start().expect("redis-server");
+    let mut connection = server.connection().unwrap();
+    let recorder = Recorder::default();
+    let transfer = BankTransfer {
+        from: "a",
+        to: "b",
+        amount: 5,
+    };
+    tracing::subscriber::with_default(recorder.clone(), || {
+        // The library is missing: loaded and called again, in the same span.
+        assert_eq!(transfer.invoke(&mut connection).unwrap(), 5);
+        let mut pipeline = ScriptPipeline::new();
+        pipeline.invoke_function(&transfer);
+        pipeline.invoke(&Incr { counter: "f" });
+        pipeline.query(&mut connection).unwrap();
+    });
+    let spans = recorder.spans.lock().unwrap();
+    let field = |index: usize, name: &str| spans[index].1.get(name).cloned();
+    let invocations: Vec<usize> = (0..spans.len())
+        .filter(|&index| spans[index].0 == "redis_script.invoke")
+        .collect();
+    assert_eq!(invocations.len(), 3, "{spans:?}");
+    for &index in &invocations[..2] {
+        assert_eq!(field(index, "script").as_deref(), Some("BankTransfer"));
+        assert_eq!(field(index, "function").as_deref(), Some("doc_transfer"));
+        assert_eq!(field(index, "sha1"), None, "{:?}", spans[index]);
+        assert_eq!(field(index, "keys").as_deref(), Some("2"));
+    }
+    let script = invocations[2];
+    assert_eq!(field(script, "sha1").as_deref(), Some(Incr::SHA1));
+    assert_eq!(field(script, "function"), None);
 }
