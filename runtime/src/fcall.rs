@@ -174,7 +174,7 @@ pub(crate) fn is_function_missing(error: &RedisError) -> bool {
     error.code() == Some("ERR") && error.detail().map(str::trim) == Some(FUNCTION_NOT_FOUND)
 }
 
-fn is_missing_reply(reply: &RedisResult<Value>) -> bool {
+pub(crate) fn is_missing_reply(reply: &RedisResult<Value>) -> bool {
     matches!(reply, Err(error) if is_function_missing(error))
 }
 

@@ -1,10 +1,11 @@
 //! The [`Function`] trait: a Redis 7 function (`FCALL`) with typed keys, arguments and reply.
 
 use std::future::Future;
+use std::time::Duration;
 
 use redis::{Cmd, FromRedisValue};
 
-use crate::{Error, ShebangFlags, fcall};
+use crate::{Error, Replicated, ShebangFlags, fcall, replication};
 
 /// A function of a Redis 7 function library (`#!lua name=...`, `redis.register_function`),
 /// with typed keys, arguments and reply: the successor of [`Script`](crate::Script) for code
@@ -355,5 +356,79 @@ pub trait Function {
         C: redis::aio::ConnectionLike + Send,
     {
         crate::__private::invoke_function_async(self, connection)
+    }
+
+    /// Calls the function and `WAIT`s for `replicas` replicas to acknowledge its writes, in one
+    /// round trip (`FCALL` then `WAIT numreplicas timeout`), as
+    /// [`Script::invoke_and_wait`](crate::Script::invoke_and_wait) does for scripts:
+    /// [`Replicated::replicas`] says how many did before `timeout` (zero: no timeout). A
+    /// `no-writes` function goes as `FCALL`, not `FCALL_RO`, so that the pipeline reaches a
+    /// primary, the only node that answers `WAIT`. When the library is missing, nothing ran:
+    /// it is loaded and the function called as [`invoke`](Self::invoke) does, then `WAIT` is
+    /// sent.
+    ///
+    /// ```
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use redis_script::Function;
+    ///
+    /// # let server = throwaway_redis::RedisServer::start()?;
+    /// # let mut connection = server.connection()?;
+    /// let transfer = Transfer { from: "{bank}:alice", to: "{bank}:bob", amount: 2 };
+    /// let done = transfer.invoke_and_wait(&mut connection, 0, Duration::from_millis(10))?;
+    /// assert_eq!((done.value, done.replicas), (2, 0)); // a server without replicas
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }
+    /// ```
+    fn invoke_and_wait<C>(
+        &self,
+        connection: &mut C,
+        replicas: usize,
+        timeout: Duration,
+    ) -> Result<Replicated<Self::Output>, Error>
+    where
+        C: redis::ConnectionLike + ?Sized,
+    {
+        let (fcall, details) = replication::waiting_function(self);
+        let wait = replication::wait_command(replicas, timeout);
+        replication::invoke_function_and_wait(&fcall, details, &wait, connection)
+    }
+
+    /// The asynchronous [`invoke_and_wait`](Self::invoke_and_wait). The command is built
+    /// before the future first runs, so the future borrows only the connection.
+    ///
+    /// ```
+    /// # include!("../doc/transfer_function.rs");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use redis_script::Function;
+    ///
+    /// # let server = throwaway_redis::RedisServer::start()?;
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// # runtime.block_on(async {
+    /// let mut connection = server.client().get_multiplexed_async_connection().await?;
+    /// let transfer = Transfer { from: "{bank}:alice", to: "{bank}:bob", amount: 4 };
+    /// let done = transfer
+    ///     .invoke_and_wait_async(&mut connection, 0, Duration::from_millis(10))
+    ///     .await?;
+    /// assert_eq!(done.value, 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }
+    /// ```
+    fn invoke_and_wait_async<'c, C>(
+        &self,
+        connection: &'c mut C,
+        replicas: usize,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Replicated<Self::Output>, Error>> + Send + use<'c, Self, C>
+    where
+        C: redis::aio::ConnectionLike + Send,
+    {
+        let (fcall, details) = replication::waiting_function(self);
+        let wait = replication::wait_command(replicas, timeout);
+        replication::invoke_function_and_wait_async(fcall, details, wait, connection)
     }
 }

@@ -186,6 +186,104 @@ where
     span.instrument(run).await
 }
 
+/// A function's `FCALL` for a pipeline that ends with `WAIT`: never `FCALL_RO`, so that the
+/// pipeline is routed to a primary, the only kind of node that answers `WAIT`.
+pub(crate) fn waiting_function<F: crate::Function + ?Sized>(
+    function: &F,
+) -> (Cmd, crate::fcall::Details) {
+    let mut fcall = redis::cmd("FCALL");
+    fcall.arg(F::FUNCTION);
+    function.write_keys_and_args(&mut fcall);
+    let mut details = crate::fcall::Details::of::<F>();
+    details.read_only = false;
+    (fcall, details)
+}
+
+/// `[FCALL, WAIT]` on a synchronous connection. A missing library ran nothing: the function is
+/// then called as [`Function::invoke`](crate::Function::invoke) calls it (its library loaded
+/// first), and `WAIT` sent after it, one more round trip on that path only.
+pub(crate) fn invoke_function_and_wait<T, C>(
+    fcall: &Cmd,
+    details: crate::fcall::Details,
+    wait: &Cmd,
+    connection: &mut C,
+) -> Result<Replicated<T>, Error>
+where
+    T: FromRedisValue,
+    C: redis::ConnectionLike + ?Sized,
+{
+    let span = crate::observe::Span::function_call(details.name, details.function, fcall);
+    let _entered = span.entered_guard();
+    let result = (|| {
+        details.check_slots(fcall)?;
+        let replies =
+            Replies::from_values(connection.req_packed_commands(&packed(fcall, wait), 0, 2))?;
+        if !crate::fcall::is_missing_reply(&replies.script) {
+            return finish_function(replies, &details);
+        }
+        let value = crate::fcall::invoke(fcall, details, connection)?;
+        Ok(Replicated {
+            value,
+            replicas: replica_count(connection.req_command(wait))?,
+        })
+    })();
+    if let Err(error) = &result {
+        crate::invoke::close_if_unreadable(connection, error);
+    }
+    result
+}
+
+/// The asynchronous twin of [`invoke_function_and_wait`].
+pub(crate) async fn invoke_function_and_wait_async<T, C>(
+    fcall: Cmd,
+    details: crate::fcall::Details,
+    wait: Cmd,
+    connection: &mut C,
+) -> Result<Replicated<T>, Error>
+where
+    T: FromRedisValue,
+    C: redis::aio::ConnectionLike + Send,
+{
+    let span = crate::observe::Span::function_call(details.name, details.function, &fcall);
+    let run = async {
+        details.check_slots(&fcall)?;
+        let mut pipeline = redis::pipe();
+        pipeline
+            .add_command(fcall.clone())
+            .add_command(wait.clone());
+        let replies = Replies::from_values(connection.req_packed_commands(&pipeline, 0, 2).await)?;
+        if !crate::fcall::is_missing_reply(&replies.script) {
+            return finish_function(replies, &details);
+        }
+        // The reply stays a `Value` across the `WAIT`, so that the future is `Send` whatever
+        // the output type.
+        let reply: Value = crate::fcall::invoke_async(fcall, details, connection).await?;
+        let replicas = replica_count(connection.req_packed_command(&wait).await)?;
+        Ok(Replicated {
+            value: details.convert(Ok(reply))?,
+            replicas,
+        })
+    };
+    span.instrument(run).await
+}
+
+fn finish_function<T: FromRedisValue>(
+    replies: Replies,
+    details: &crate::fcall::Details,
+) -> Result<Replicated<T>, Error> {
+    let value = details.convert(replies.script)?;
+    Ok(Replicated {
+        value,
+        replicas: replica_count(replies.wait)?,
+    })
+}
+
+/// `WAIT`'s answer: how many replicas acknowledged.
+fn replica_count(wait: RedisResult<Value>) -> Result<usize, Error> {
+    let wait = server_error_as_err(wait)?;
+    usize::from_redis_value(wait).map_err(|error| Error::Redis(error.into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

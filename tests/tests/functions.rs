@@ -967,6 +967,44 @@ fn cluster_libraries_reach_the_replicas_and_every_entry_point_calls() {
     assert_counted_once(&mut node_connection(node), tag, &expected);
 }
 
+/// `Function::invoke_and_wait` on a cluster: `FCALL` and `WAIT` reach the keys' primary, whose
+/// replica acknowledges; with the library missing first (flushed), it is loaded and the call
+/// runs once; sync and async alike.
+#[test]
+fn cluster_functions_wait_for_their_replica() {
+    let (_one_at_a_time, cluster) = shared();
+    let client = cluster.client().expect("cluster client");
+    let wait = Duration::from_secs(2);
+    let tag = "cluster-wait";
+    let mut ids = Vec::new();
+    for (round, flushed) in [(0, true), (1, false), (2, true), (3, false)] {
+        if flushed {
+            flush_primaries(cluster);
+        }
+        let call = count_call(tag, round);
+        let done = if round < 2 {
+            let mut connection = client.get_connection().expect("connection");
+            call.invoke_and_wait(&mut connection, 1, wait)
+        } else {
+            runtime().block_on(async {
+                let mut connection = client.get_async_connection().await.expect("async");
+                call.invoke_and_wait_async(&mut connection, 1, wait).await
+            })
+        }
+        .expect("invoke and wait");
+        ids.push(round);
+        assert_eq!(done.value, ids.len() as i64, "round {round}");
+        assert_eq!(
+            done.replicas, 1,
+            "round {round}: the primary's replica acknowledged"
+        );
+    }
+    let node = cluster
+        .node_for_slot(hash_slot(tag.as_bytes()))
+        .expect("the tag's node");
+    assert_counted_once(&mut node_connection(node), tag, &ids);
+}
+
 #[test]
 fn cluster_missing_library_is_loaded_on_every_primary_by_the_first_call() {
     let (_one_at_a_time, cluster) = shared();
