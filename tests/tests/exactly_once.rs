@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use redis::Commands;
 use redis_script::batch::{ClusterBatch, ClusterNodes, DEFAULT_RESPONSE_TIMEOUT, Retry};
 use redis_script::{PipelineExt, RedisScript, Script, ScriptPipeline, ScriptTransaction};
-use throwaway_redis::{RedisCluster, RedisServer};
+use throwaway_redis::{ClusterNode, RedisCluster, RedisServer};
 
 /// Invocations per proof (plain pipelines, transactions, cluster batches: each this many).
 const INVOCATIONS: u64 = 100_000;
@@ -1031,48 +1031,7 @@ async fn a_slot_split_by_a_migration_runs_in_order_once_the_migration_completes(
     assert_eq!(others, (1..=IDS).collect::<Vec<_>>(), "the other slot ran");
 
     // Enough rounds: the migration completes while the batch waits between rounds.
-    let finish = {
-        let (source_port, target_port) = (source.port(), target.port());
-        let ports: Vec<u16> = cluster.primaries().iter().map(|node| node.port()).collect();
-        let target_id = target.node_id().to_owned();
-        let slot_text = slot_text.clone();
-        tokio::task::spawn_blocking(move || {
-            thread::sleep(Duration::from_millis(300));
-            let connect = |port: u16| {
-                redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-                    .unwrap()
-                    .get_connection()
-                    .unwrap()
-            };
-            redis::cmd("MIGRATE")
-                .arg("127.0.0.1")
-                .arg(target_port)
-                .arg("")
-                .arg(0)
-                .arg(5000)
-                .arg("KEYS")
-                .arg(b)
-                .arg(log)
-                .exec(&mut connect(source_port))
-                .unwrap();
-            // The target first, as Redis's documentation orders it.
-            let mut order = vec![target_port, source_port];
-            order.extend(
-                ports
-                    .iter()
-                    .filter(|&&port| port != target_port && port != source_port),
-            );
-            for port in order {
-                redis::cmd("CLUSTER")
-                    .arg("SETSLOT")
-                    .arg(&slot_text)
-                    .arg("NODE")
-                    .arg(&target_id)
-                    .exec(&mut connect(port))
-                    .unwrap();
-            }
-        })
-    };
+    let finish = finish_migration_later(cluster, source, target, slot, [b, log]);
     let started = Instant::now();
     let (batch, tickets) = batch_of(Retry {
         rounds: 40,
@@ -1201,46 +1160,7 @@ async fn waves_hold_a_slot_back_behind_a_refusal_and_follow_ask_and_moved_in_ord
     );
 
     // The migration completes while the batch waits between rounds: the rest runs after it.
-    let finish = {
-        let (source_port, target_port) = (source.port(), target.port());
-        let ports: Vec<u16> = cluster.primaries().iter().map(|node| node.port()).collect();
-        let target_id = target.node_id().to_owned();
-        tokio::task::spawn_blocking(move || {
-            thread::sleep(Duration::from_millis(300));
-            let connect = |port: u16| {
-                redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-                    .unwrap()
-                    .get_connection()
-                    .unwrap()
-            };
-            redis::cmd("MIGRATE")
-                .arg("127.0.0.1")
-                .arg(target_port)
-                .arg("")
-                .arg(0)
-                .arg(5000)
-                .arg("KEYS")
-                .arg(b)
-                .arg(log)
-                .exec(&mut connect(source_port))
-                .unwrap();
-            let mut order = vec![target_port, source_port];
-            order.extend(
-                ports
-                    .iter()
-                    .filter(|&&port| port != target_port && port != source_port),
-            );
-            for port in order {
-                redis::cmd("CLUSTER")
-                    .arg("SETSLOT")
-                    .arg(slot)
-                    .arg("NODE")
-                    .arg(&target_id)
-                    .exec(&mut connect(port))
-                    .unwrap();
-            }
-        })
-    };
+    let finish = finish_migration_later(cluster, source, target, slot, [b, log]);
     let started = Instant::now();
     let (batch, tickets) = batch_of(
         5,
@@ -1786,4 +1706,54 @@ async fn a_frozen_primary_holds_a_batch_no_longer_than_the_default_response_time
         "frozen primary: the batch returned after {took:?}; {may_have_run} invocations may have \
         run, {not_sent} not sent; {ran_on_frozen} ran before the freeze and survived the failover"
     );
+}
+
+/// After 300 ms, on a thread of its own, moves the keys `[b, log]` from `source` to `target`
+/// (`MIGRATE`) and gives `slot` to `target` on every primary, the target first, as Redis's
+/// documentation orders it: the end of a migration a batch is waiting through.
+fn finish_migration_later(
+    cluster: &RedisCluster,
+    source: &ClusterNode,
+    target: &ClusterNode,
+    slot: u16,
+    [b, log]: [&'static str; 2],
+) -> tokio::task::JoinHandle<()> {
+    let (source_port, target_port) = (source.port(), target.port());
+    let ports: Vec<u16> = cluster.primaries().iter().map(|node| node.port()).collect();
+    let target_id = target.node_id().to_owned();
+    tokio::task::spawn_blocking(move || {
+        thread::sleep(Duration::from_millis(300));
+        let connect = |port: u16| {
+            redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+                .unwrap()
+                .get_connection()
+                .unwrap()
+        };
+        redis::cmd("MIGRATE")
+            .arg("127.0.0.1")
+            .arg(target_port)
+            .arg("")
+            .arg(0)
+            .arg(5000)
+            .arg("KEYS")
+            .arg(b)
+            .arg(log)
+            .exec(&mut connect(source_port))
+            .unwrap();
+        let mut order = vec![target_port, source_port];
+        order.extend(
+            ports
+                .iter()
+                .filter(|&&port| port != target_port && port != source_port),
+        );
+        for port in order {
+            redis::cmd("CLUSTER")
+                .arg("SETSLOT")
+                .arg(slot)
+                .arg("NODE")
+                .arg(&target_id)
+                .exec(&mut connect(port))
+                .unwrap();
+        }
+    })
 }
