@@ -104,6 +104,16 @@ fn generated(runs: usize) {
         millis(parse.0),
         millis(parse.1)
     );
+    // The derive also scans the tokens once for error replies a script may word itself.
+    let scan = measure(runs, || {
+        let _ = redis_script_analysis::may_reply_own_error(&script);
+    });
+    println!(
+        "  and, besides the analysis, the derive's token scan (may_reply_own_error): min {:.2} ms, \
+         median {:.2} ms",
+        millis(scan.0),
+        millis(scan.1)
+    );
 }
 
 /// The 30 scripts with includes: each assembled from disk and analysed, as the derive does.

@@ -5,6 +5,7 @@ mod replies;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use full_moon::ast::punctuated::Punctuated;
 use full_moon::ast::{
@@ -60,6 +61,9 @@ pub(crate) struct Walker<'a, 'c> {
     reply_depth: Option<usize>,
     /// The replies seen so far in that body.
     replies: replies::Replies,
+    /// The target's members of each sandbox table looked up so far (`None`: not a table of
+    /// the target): built once per walk, not at every `redis.call`.
+    sandbox_tables: Vec<(&'a str, Option<Rc<[&'static str]>>)>,
 }
 
 struct Local<'a> {
@@ -144,6 +148,7 @@ impl<'a, 'c> Walker<'a, 'c> {
             in_target_callback: false,
             reply_depth: context.library.is_none().then_some(0),
             replies: replies::Replies::default(),
+            sandbox_tables: Vec::new(),
         }
     }
 
@@ -483,12 +488,18 @@ impl<'a, 'c> Walker<'a, 'c> {
     }
 
     /// The sandbox table `token` names with the members it has, unless a local hides it.
-    fn library(&mut self, token: &'a TokenReference) -> Option<(&'a str, Vec<&'static str>)> {
+    fn library(&mut self, token: &'a TokenReference) -> Option<(&'a str, Rc<[&'static str]>)> {
         let name = identifier(token)?;
         if self.is_local(name) {
             return None;
         }
-        sandbox_members(name, self.context.target).map(|members| (name, members))
+        if let Some((_, members)) = self.sandbox_tables.iter().find(|(table, _)| *table == name) {
+            return members.clone().map(|members| (name, members));
+        }
+        let members: Option<Rc<[&'static str]>> =
+            sandbox_members(name, self.context.target).map(Rc::from);
+        self.sandbox_tables.push((name, members.clone()));
+        members.map(|members| (name, members))
     }
 
     /// `library.member`, `library['member']` or `library:member(...)` as the first suffix of a
