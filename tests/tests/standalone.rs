@@ -794,8 +794,14 @@ async fn async_invocations_run_concurrently_without_loss() {
     assert_eq!(counts, (1..=200).collect::<Vec<i64>>());
 }
 
+/// The two tests that count `ReadOnlyGet`'s commands, one at a time: reloads after `NOSCRIPT`
+/// are shared by the whole process (single-flight, by SHA1), so one test's call can wait for the
+/// other's load on its own server, and then count one more `EVALSHA_RO`.
+static READ_ONLY_COUNTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[test]
 fn no_writes_scripts_go_out_as_evalsha_ro() {
+    let _one_at_a_time = READ_ONLY_COUNTS.blocking_lock();
     let server = server();
     let mut con = connection(&server);
     let _: () = con.set("k", "v").unwrap();
@@ -823,6 +829,7 @@ fn no_writes_scripts_go_out_as_evalsha_ro() {
 
 #[tokio::test]
 async fn no_writes_scripts_go_out_as_evalsha_ro_async() {
+    let _one_at_a_time = READ_ONLY_COUNTS.lock().await;
     let server = server();
     let mut admin = connection(&server);
     let _: () = admin.set("k", "v").unwrap();
