@@ -916,6 +916,22 @@ async fn moved_and_ask_are_followed_and_nothing_runs_twice(
 }
 
 /// Runs `args` on `node`.
+/// Moves `keys` from `source` to `target` (`MIGRATE`), as a slot migration does key by key.
+fn migrate_keys(source: &ClusterNode, target: &ClusterNode, keys: &[&str]) {
+    let target_port = target.port().to_string();
+    let mut args = vec![
+        "MIGRATE",
+        "127.0.0.1",
+        &target_port,
+        "",
+        "0",
+        "5000",
+        "KEYS",
+    ];
+    args.extend_from_slice(keys);
+    run_on(source, &args);
+}
+
 fn run_on(node: &throwaway_redis::ClusterNode, args: &[&str]) {
     let mut command = redis::cmd(args[0]);
     for arg in &args[1..] {
@@ -976,20 +992,7 @@ async fn a_slot_split_by_a_migration_runs_in_order_once_the_migration_completes(
             target.node_id(),
         ],
     );
-    let target_port = target.port().to_string();
-    let migrate = |keys: &[&str]| {
-        let mut args = vec![
-            "MIGRATE",
-            "127.0.0.1",
-            &target_port,
-            "",
-            "0",
-            "5000",
-            "KEYS",
-        ];
-        args.extend_from_slice(keys);
-        run_on(source, &args);
-    };
+    let migrate = |keys: &[&str]| migrate_keys(source, target, keys);
     migrate(&[a]);
     nodes.refresh().await.unwrap();
 
@@ -1097,20 +1100,7 @@ async fn waves_hold_a_slot_back_behind_a_refusal_and_follow_ask_and_moved_in_ord
     };
     setslot(target, slot, "IMPORTING", source.node_id());
     setslot(source, slot, "MIGRATING", target.node_id());
-    let target_port = target.port().to_string();
-    let migrate = |keys: &[&str]| {
-        let mut args = vec![
-            "MIGRATE",
-            "127.0.0.1",
-            &target_port,
-            "",
-            "0",
-            "5000",
-            "KEYS",
-        ];
-        args.extend_from_slice(keys);
-        run_on(source, &args);
-    };
+    let migrate = |keys: &[&str]| migrate_keys(source, target, keys);
     migrate(&[a]);
     nodes.refresh().await.unwrap();
 
