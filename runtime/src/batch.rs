@@ -727,11 +727,11 @@ impl ClusterNodes {
     }
 }
 
-/// One invocation of a batch.
-#[derive(Clone, Debug)]
+/// One invocation of a batch, but its command: kept apart in `ClusterBatch::commands`, so that
+/// what every round reads of each invocation is small.
+#[derive(Clone, Copy, Debug)]
 struct Entry {
-    command: Cmd,
-    script: ScriptInfo,
+    script: &'static ScriptInfo,
     /// The slot of the first key; `None` for a script without keys.
     slot: Option<u16>,
     /// Whether the script may go in waves: it cannot reply an error of its own words
@@ -771,7 +771,7 @@ enum Target {
 #[derive(Clone, Debug)]
 struct Group {
     slot: Option<u16>,
-    members: Vec<usize>,
+    members: Members,
     target: Target,
     /// How many times its members were answered `NOSCRIPT`: after
     /// [`flight::MAX_RELOADS`](crate::flight::MAX_RELOADS), and in the last round, they go as
@@ -816,6 +816,80 @@ impl Group {
             return 1;
         }
         usize::from(self.asking()) + self.members.len() + if self.atomic() { 2 } else { 0 }
+    }
+}
+
+/// The invocations of a group, by index: in place up to [`WAVE_LIMIT`] (nearly every group of
+/// a batch spread over many slots, and no allocation each), on the heap beyond.
+#[derive(Clone, Debug)]
+enum Members {
+    Inline { len: usize, at: [usize; WAVE_LIMIT] },
+    Heap(Vec<usize>),
+}
+
+impl Members {
+    fn one(member: usize) -> Self {
+        let mut at = [0; WAVE_LIMIT];
+        at[0] = member;
+        Members::Inline { len: 1, at }
+    }
+
+    fn push(&mut self, member: usize) {
+        match self {
+            Members::Inline { len, at } if *len < WAVE_LIMIT => {
+                at[*len] = member;
+                *len += 1;
+            }
+            Members::Inline { len, at } => {
+                let mut heap = at[..*len].to_vec();
+                heap.push(member);
+                *self = Members::Heap(heap);
+            }
+            Members::Heap(heap) => heap.push(member),
+        }
+    }
+}
+
+impl From<&[usize]> for Members {
+    fn from(members: &[usize]) -> Self {
+        match members.len() {
+            len if len <= WAVE_LIMIT => {
+                let mut at = [0; WAVE_LIMIT];
+                at[..len].copy_from_slice(members);
+                Members::Inline { len, at }
+            }
+            _ => Members::Heap(members.to_vec()),
+        }
+    }
+}
+
+impl From<Vec<usize>> for Members {
+    fn from(members: Vec<usize>) -> Self {
+        if members.len() <= WAVE_LIMIT {
+            Members::from(&members[..])
+        } else {
+            Members::Heap(members)
+        }
+    }
+}
+
+impl std::ops::Deref for Members {
+    type Target = [usize];
+
+    fn deref(&self) -> &[usize] {
+        match self {
+            Members::Inline { len, at } => &at[..*len],
+            Members::Heap(heap) => heap,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Members {
+    type Item = &'a usize;
+    type IntoIter = std::slice::Iter<'a, usize>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 
@@ -1280,7 +1354,7 @@ fn settle_waves(
         return false;
     }
     let remainder = |group: &Group| Group {
-        members: group.members[rest..].to_vec(),
+        members: Members::from(&group.members[rest..]),
         ..group.clone()
     };
     match last {
@@ -1387,6 +1461,8 @@ fn settle_waves(
 #[derive(Clone, Debug, Default)]
 pub struct ClusterBatch {
     entries: Vec<Entry>,
+    /// Each entry's command; `None` once it went into a pipeline (see `ShareCommands`).
+    commands: Vec<Option<Cmd>>,
     retry: Retry,
 }
 
@@ -1456,12 +1532,12 @@ impl ClusterBatch {
         self.add(ScriptInfo::of_function::<F>(), function.fcall_command())
     }
 
-    fn add<T>(&mut self, script: ScriptInfo, command: Cmd) -> Ticket<T> {
+    fn add<T>(&mut self, script: &'static ScriptInfo, command: Cmd) -> Ticket<T> {
         let slot = first_key_slot(&command);
         // Known at compile time (`Script::MAY_REPLY_OWN_ERROR`).
         let plain = !script.may_reply_own_error;
+        self.commands.push(Some(command));
         self.entries.push(Entry {
-            command,
             script,
             slot,
             plain,
@@ -1489,7 +1565,9 @@ impl ClusterBatch {
 
     /// Runs the batch. Fails as a whole only if the slot guard refuses an invocation (before
     /// anything is sent); every other failure is the failed invocation's own reply in
-    /// [`Replies`]. The batch is kept and can be run again.
+    /// [`Replies`]. The batch is consumed: its commands go into the pipelines as they are,
+    /// not copied (copying them was the largest part of a batch's own work on the client);
+    /// clone it first to run the same invocations again.
     ///
     /// ```no_run
     /// # #[derive(redis_script::RedisScript)]
@@ -1501,28 +1579,42 @@ impl ClusterBatch {
     /// let count = batch.run_async(nodes).await?.get(ticket)?;
     /// # Ok(()) }
     /// ```
-    pub async fn run_async(&self, nodes: &mut ClusterNodes) -> Result<Replies, Error> {
+    pub async fn run_async(mut self, nodes: &mut ClusterNodes) -> Result<Replies, Error> {
         let span = crate::observe::Span::batch("cluster", self.len(), self.len());
-        let run = async {
-            for entry in &self.entries {
-                entry.script.check_slots(&entry.command)?;
+        let added = || {
+            self.entries
+                .iter()
+                .zip(&self.commands)
+                .filter_map(|(entry, command)| Some((entry.script, command.as_ref()?)))
+        };
+        // One child span per invocation, open for the whole batch (they share its rounds).
+        let _invocations = span.children(added().map(|(script, command)| (script, command, false)));
+        {
+            let _entered = span.entered_guard();
+            for (script, command) in added() {
+                script.check_slots(command)?;
             }
-            let mut replies: Vec<Result<Value, RedisError>> = vec![Ok(Value::Nil); self.len()];
-            let mut not_run = vec![false; self.len()];
-            let mut pending = groups(self.entries.iter().map(|entry| (entry.slot, entry.plain)));
+        }
+        // Moved into the pipelines as they are sent, not copied (see `ShareCommands`).
+        let mut commands = std::mem::take(&mut self.commands);
+        let this = &self;
+        let run = async {
+            let mut replies: Vec<Result<Value, RedisError>> = vec![Ok(Value::Nil); this.len()];
+            let mut not_run = vec![false; this.len()];
+            let mut pending = groups(this.entries.iter().map(|entry| (entry.slot, entry.plain)));
             let mut wait = false;
             let mut stale = false;
             let mut pauses = 0u32;
             let mut node_count = 0;
             let mut retried = 0;
-            let rounds = self.retry.rounds.max(1);
+            let rounds = this.retry.rounds.max(1);
             for round in 0..rounds {
                 if pending.is_empty() {
                     break;
                 }
                 if round > 0 {
                     if wait {
-                        Pause::new(self.retry.pause(pauses)).await;
+                        Pause::new(this.retry.pause(pauses)).await;
                         pauses = pauses.saturating_add(1);
                     }
                     retried += pending
@@ -1537,8 +1629,14 @@ impl ClusterBatch {
                     }
                 }
                 let last_round = round + 1 == rounds;
-                let (again, used) = self
-                    .send_round(nodes, pending, &mut replies, &mut not_run, last_round)
+                let (again, used) = this
+                    .send_round(
+                        nodes,
+                        pending,
+                        (&mut replies, &mut not_run),
+                        &mut commands,
+                        last_round,
+                    )
                     .await;
                 node_count = node_count.max(used);
                 wait = again.iter().any(|again| again.wait);
@@ -1547,19 +1645,13 @@ impl ClusterBatch {
             }
             // What still says `NOSCRIPT` (or `Function not found`) when the rounds are used up
             // did not run.
-            for ((reply, not_run), entry) in replies.iter().zip(&mut not_run).zip(&self.entries) {
+            for ((reply, not_run), entry) in replies.iter().zip(&mut not_run).zip(&this.entries) {
                 if matches!(reply, Ok(value) if entry.script.missed(value)) {
                     *not_run = true;
                 }
             }
-            Ok::<_, Error>((self.replies(replies, not_run), node_count, retried))
+            Ok::<_, Error>((this.replies(replies, not_run), node_count, retried))
         };
-        // One child span per invocation, open for the whole batch (they share its rounds).
-        let _invocations = span.children(
-            self.entries
-                .iter()
-                .map(|entry| (&entry.script, &entry.command, false)),
-        );
         let (replies, node_count, retried) = span.instrument(run).await?;
         span.record_nodes(node_count, retried);
         Ok(replies)
@@ -1571,8 +1663,8 @@ impl ClusterBatch {
         &self,
         nodes: &mut ClusterNodes,
         pending: Vec<Group>,
-        replies: &mut [Result<Value, RedisError>],
-        not_run: &mut [bool],
+        (replies, not_run): (&mut [Result<Value, RedisError>], &mut [bool]),
+        commands: &mut [Option<Cmd>],
         last_round: bool,
     ) -> (Vec<Again>, usize) {
         let mut again = Vec::new();
@@ -1636,11 +1728,14 @@ impl ClusterBatch {
         for (address, share) in shares {
             match nodes.connection(&address).await {
                 Ok(connection) => {
+                    let mut taken = ShareCommands::take(&share, commands);
                     runs.push(async move {
                         let (results, failed_loads) = self
-                            .send_share(connection, &address, timeout, share, last_round)
+                            .send_share(
+                                connection, &address, timeout, share, &mut taken, last_round,
+                            )
                             .await;
-                        (address, results, failed_loads)
+                        (address, results, failed_loads, taken)
                     });
                 }
                 Err(error) => {
@@ -1657,7 +1752,11 @@ impl ClusterBatch {
         let keys = |member: usize| self.entries[member].script.load_key();
         let missed = |member: usize, value: &Value| self.entries[member].script.missed(value);
         let mut any_broken = false;
-        for (address, results, failed_loads) in futures_util::future::join_all(runs).await {
+        let mut taken = Vec::new();
+        for (address, results, failed_loads, share_commands) in
+            futures_util::future::join_all(runs).await
+        {
+            taken.push(share_commands);
             let mut broken = false;
             let mut scripts = Scripts {
                 keys: &keys,
@@ -1713,7 +1812,7 @@ impl ClusterBatch {
                     }
                     Next::Reload(members) => again.push(Again {
                         group: Group {
-                            members,
+                            members: members.into(),
                             noscripts: group.noscripts + 1,
                             ..group
                         },
@@ -1730,6 +1829,16 @@ impl ClusterBatch {
         }
         if any_broken {
             let _ = nodes.refresh().await;
+        }
+        // What goes again needs its command back.
+        let mut wanted = vec![false; commands.len()];
+        for again in &again {
+            for &member in &again.group.members {
+                wanted[member] = true;
+            }
+        }
+        for share_commands in taken {
+            share_commands.give_back(&wanted, commands);
         }
         // Keep the order of first members, so a node's groups go out as added.
         again.sort_by_key(|again| again.group.members.first().copied());
@@ -1752,6 +1861,7 @@ impl ClusterBatch {
         address: &Address,
         timeout: Option<Duration>,
         share: Vec<Group>,
+        taken: &mut ShareCommands,
         last_round: bool,
     ) -> (Vec<Shipped>, Vec<(LoadKey, Value)>) {
         let mut loads: Vec<&ScriptInfo> = Vec::new();
@@ -1790,8 +1900,8 @@ impl ClusterBatch {
                 .send_wave(
                     &mut connection,
                     (address, timeout),
-                    &shipped,
-                    &wave,
+                    (&shipped, &wave),
+                    taken,
                     chunk_loads,
                     last_round,
                     &mut failure,
@@ -1834,15 +1944,21 @@ impl ClusterBatch {
         &self,
         connection: &mut MultiplexedConnection,
         (address, timeout): (&Address, Option<Duration>),
-        shipped: &[Shipped],
-        wave: &[(usize, usize)],
+        (shipped, wave): (&[Shipped], &[(usize, usize)]),
+        taken: &mut ShareCommands,
         mut loads: Vec<&ScriptInfo>,
         last_round: bool,
         failure: &mut Option<RedisError>,
         failed_loads: &mut Vec<(LoadKey, Value)>,
     ) -> Vec<Sent> {
         let mut chunks: Vec<(usize, redis::Pipeline, Vec<&ScriptInfo>, usize)> = Vec::new();
-        let mut units = wave.iter().peekable();
+        // A unit whose command is not at hand is not sent (see `ShareCommands::holds`).
+        let absent: Vec<bool> = wave
+            .iter()
+            .map(|&(index, position)| !taken.holds(index, position, &shipped[index].group))
+            .collect();
+        let first_pipeline = taken.pipelines.len();
+        let mut units = wave.iter().enumerate().peekable();
         while units.peek().is_some() {
             let chunk_loads = std::mem::take(&mut loads);
             let mut pipeline =
@@ -1851,16 +1967,19 @@ impl ClusterBatch {
                 pipeline.add_command(script.load_command());
             }
             let (mut count, mut commands) = (0, 0);
-            while let Some(&(index, position)) = units.next_if(|&&(index, _)| {
+            while let Some((unit, &(index, position))) = units.next_if(|&(_, &(index, _))| {
                 commands == 0 || commands + shipped[index].group.commands() <= CHUNK
             }) {
+                count += 1;
+                if absent[unit] {
+                    continue;
+                }
                 let group = &shipped[index].group;
                 commands += group.commands();
-                count += 1;
-                let members = if group.waves() {
-                    &group.members[position..=position]
+                let positions = if group.waves() {
+                    position..position + 1
                 } else {
-                    &group.members[..]
+                    0..group.members.len()
                 };
                 if group.asking() {
                     pipeline.cmd("ASKING");
@@ -1869,12 +1988,19 @@ impl ClusterBatch {
                     pipeline.cmd("MULTI");
                 }
                 let eval = group.eval(last_round);
-                for &member in members {
-                    let entry = &self.entries[member];
+                for position in positions {
                     if eval {
-                        pipeline.add_command(eval_from_evalsha(&entry.script, &entry.command));
+                        let script = self.entries[group.members[position]].script;
+                        if let Some(command) = taken.command(index, position) {
+                            pipeline.add_command(eval_from_evalsha(script, command));
+                        }
                     } else {
-                        pipeline.add_command(entry.command.clone());
+                        taken.send(
+                            index,
+                            position,
+                            &mut pipeline,
+                            first_pipeline + chunks.len(),
+                        );
                     }
                 }
                 if group.atomic() {
@@ -1885,14 +2011,16 @@ impl ClusterBatch {
             chunks.push((count, pipeline, chunk_loads, expected));
         }
         let mut results = Vec::with_capacity(wave.len());
-        let mut units = wave.iter();
+        let mut units = wave.iter().zip(&absent);
         for (count, pipeline, chunk_loads, expected) in chunks {
             let chunk = units.by_ref().take(count);
             if let Some(error) = failure.as_ref() {
                 let error = not_sent(address, "an earlier pipeline to the node failed", error);
                 results.extend(chunk.map(|_| Sent::Skipped(error.clone())));
+                taken.pipelines.push(Some(pipeline));
                 continue;
             }
+            let first = results.len();
             match connection
                 .send_packed_commands(&pipeline, 0, expected)
                 .await
@@ -1904,7 +2032,11 @@ impl ClusterBatch {
                             failed_loads.push((script.load_key(), reply));
                         }
                     }
-                    for &(index, _) in chunk {
+                    for (&(index, _), &absent) in chunk {
+                        if absent {
+                            results.push(Sent::Skipped(ShareCommands::absent(address)));
+                            continue;
+                        }
                         let commands = shipped[index].group.commands();
                         results.push(if commands == 1 {
                             Sent::One(values.next().unwrap_or(Value::Nil))
@@ -1928,6 +2060,8 @@ impl ClusterBatch {
                     *failure = Some(error);
                 }
             }
+            let keep = ShareCommands::keep(&results[first..]);
+            taken.pipelines.push(keep.then_some(pipeline));
         }
         results
     }
@@ -1959,6 +2093,149 @@ impl ClusterBatch {
     }
 }
 
+/// The commands of one node's share in a round. Each goes into its pipeline as it is, moved,
+/// not copied (copying them was the largest part of a batch's own work on the client); a
+/// pipeline with an error among its replies is kept until the round is settled, and only the
+/// command of an invocation that goes again is copied back out of it.
+struct ShareCommands {
+    /// Per group of the share, where its members start in `held`.
+    starts: Vec<usize>,
+    /// The share's members, group after group.
+    members: Vec<usize>,
+    held: Vec<Held>,
+    /// The pipelines built for the share, sent or not, in order; `None` for one dropped as
+    /// soon as its replies were read, since none of them could make an invocation go again
+    /// (see [`ShareCommands::keep`]). Freeing ten thousand commands takes a while: done there,
+    /// it overlaps with the other nodes' work, as a hand-written pipeline's does.
+    pipelines: Vec<Option<redis::Pipeline>>,
+}
+
+/// Where one invocation's command is while its share is sent.
+enum Held {
+    Here(Cmd),
+    /// In `ShareCommands::pipelines[pipeline]`, command `index`.
+    Sent {
+        pipeline: usize,
+        index: usize,
+    },
+    /// Not handed over: an invocation sent again whose command was not given back, which the
+    /// rounds' bookkeeping rules out; it is reported as not sent rather than sent wrong.
+    Missing,
+}
+
+impl ShareCommands {
+    /// Takes the commands of `share`'s members out of `commands`.
+    fn take(share: &[Group], commands: &mut [Option<Cmd>]) -> Self {
+        let count = share.iter().map(|group| group.members.len()).sum();
+        let mut taken = ShareCommands {
+            starts: Vec::with_capacity(share.len()),
+            members: Vec::with_capacity(count),
+            held: Vec::with_capacity(count),
+            pipelines: Vec::new(),
+        };
+        for group in share {
+            taken.starts.push(taken.held.len());
+            for &member in &group.members {
+                taken.members.push(member);
+                taken
+                    .held
+                    .push(match commands.get_mut(member).and_then(Option::take) {
+                        Some(command) => Held::Here(command),
+                        None => Held::Missing,
+                    });
+            }
+        }
+        taken
+    }
+
+    fn at(&self, group: usize, position: usize) -> usize {
+        self.starts
+            .get(group)
+            .map_or(usize::MAX, |start| start + position)
+    }
+
+    /// Whether the commands a unit of a wave sends are at hand: the member at `position` of
+    /// a group sent in waves, every member of one sent whole.
+    fn holds(&self, group: usize, position: usize, of: &Group) -> bool {
+        let positions = if of.waves() {
+            position..position + 1
+        } else {
+            0..of.members.len()
+        };
+        positions
+            .into_iter()
+            .all(|position| matches!(self.held.get(self.at(group, position)), Some(Held::Here(_))))
+    }
+
+    fn command(&self, group: usize, position: usize) -> Option<&Cmd> {
+        match self.held.get(self.at(group, position)) {
+            Some(Held::Here(command)) => Some(command),
+            _ => None,
+        }
+    }
+
+    /// Moves a command into `into`, which is to be `pipelines[pipeline]`.
+    fn send(&mut self, group: usize, position: usize, into: &mut redis::Pipeline, pipeline: usize) {
+        let at = self.at(group, position);
+        if let Some(held) = self.held.get_mut(at) {
+            let sent = Held::Sent {
+                pipeline,
+                index: into.len(),
+            };
+            if let Held::Here(command) = std::mem::replace(held, sent) {
+                into.add_command(command);
+            }
+        }
+    }
+
+    /// Whether a pipeline is kept after its replies were read: only if one of them is an
+    /// error, the one kind of reply that can make an invocation go again (a refusal, a
+    /// `NOSCRIPT`; an answered invocation never goes again).
+    fn keep(replies: &[Sent]) -> bool {
+        let error = |value: &Value| match value {
+            Value::ServerError(_) => true,
+            Value::Array(values) => values
+                .iter()
+                .any(|value| matches!(value, Value::ServerError(_))),
+            _ => false,
+        };
+        replies.iter().any(|sent| match sent {
+            Sent::One(value) => error(value),
+            Sent::Replies(values) => values.iter().any(error),
+            Sent::Failed(_) | Sent::Skipped(_) => true,
+        })
+    }
+
+    /// The error of a unit not sent for want of its command.
+    fn absent(address: &Address) -> RedisError {
+        RedisError::from((
+            ErrorKind::ClusterConnectionNotFound,
+            "the invocation was not sent: its command was not at hand",
+            format!("node {address}"),
+        ))
+    }
+
+    /// Puts back into `commands` what was not sent, and a copy of each sent command that is
+    /// `wanted` again.
+    fn give_back(self, wanted: &[bool], commands: &mut [Option<Cmd>]) {
+        for (member, held) in self.members.into_iter().zip(self.held) {
+            let command = match held {
+                Held::Here(command) => Some(command),
+                Held::Sent { pipeline, index } if wanted.get(member) == Some(&true) => self
+                    .pipelines
+                    .get(pipeline)
+                    .and_then(Option::as_ref)
+                    .and_then(|pipeline| pipeline.cmd_iter().nth(index))
+                    .cloned(),
+                Held::Sent { .. } | Held::Missing => None,
+            };
+            if let (Some(command), Some(slot)) = (command, commands.get_mut(member)) {
+                *slot = Some(command);
+            }
+        }
+    }
+}
+
 /// The first round's groups, from the slot of each invocation: per slot, its invocations in
 /// the order added; each invocation of a script without keys alone. Ordered by their first
 /// member.
@@ -1969,7 +2246,7 @@ fn groups(slots: impl Iterator<Item = (Option<u16>, bool)>) -> Vec<Group> {
     for (index, (slot, plain)) in slots.enumerate() {
         let group = Group {
             slot,
-            members: vec![index],
+            members: Members::one(index),
             target: Target::BySlot,
             noscripts: 0,
             transaction: !plain,
@@ -2180,7 +2457,7 @@ mod tests {
     fn plain_group(members: Vec<usize>, target: Target) -> Group {
         Group {
             slot: Some(7),
-            members,
+            members: members.into(),
             target,
             noscripts: 0,
             transaction: false,
@@ -2403,7 +2680,7 @@ mod tests {
     fn members(again: &[Again]) -> Vec<Vec<usize>> {
         again
             .iter()
-            .map(|again| again.group.members.clone())
+            .map(|again| again.group.members.to_vec())
             .collect()
     }
 
@@ -2539,7 +2816,7 @@ mod tests {
         ];
         let groups: Vec<Vec<usize>> = groups(slots.into_iter().map(|slot| (slot, true)))
             .into_iter()
-            .map(|group| group.members)
+            .map(|group| group.members.to_vec())
             .collect();
         assert_eq!(
             groups,

@@ -62,11 +62,8 @@ fn interrupted(error: RedisError, replies: impl FnOnce(&RedisError) -> Replies) 
 }
 
 /// Per command of `pipeline`, its derived script.
-fn scripts_of(pipeline: &redis::Pipeline) -> Vec<Option<ScriptInfo>> {
-    pipeline
-        .cmd_iter()
-        .map(|command| script_of(command).copied())
-        .collect()
+fn scripts_of(pipeline: &redis::Pipeline) -> Vec<Option<&'static ScriptInfo>> {
+    pipeline.cmd_iter().map(script_of).collect()
 }
 
 /// Every derived script of the program, by SHA1: the source of an `EVALSHA` found in a

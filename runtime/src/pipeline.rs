@@ -200,6 +200,7 @@ pub(crate) struct ScriptInfo {
     /// `Script::SLOT_ARGS`: arguments the slot guard checks with the keys.
     pub(crate) slot_args: &'static [usize],
     /// `Script::MAY_REPLY_OWN_ERROR`: a cluster batch keeps its slots in `MULTI`/`EXEC`.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     pub(crate) may_reply_own_error: bool,
     /// `Some` for a function of a library (sent as `FCALL`; `sha1` is empty and `source` is
     /// the library's code), `None` for a script.
@@ -219,34 +220,41 @@ pub(crate) struct FunctionName {
 pub(crate) type LoadKey = (bool, &'static str);
 
 impl ScriptInfo {
-    pub(crate) fn of<S: Script + ?Sized>() -> Self {
-        ScriptInfo {
-            name: S::NAME,
-            path: S::PATH,
-            source: S::SOURCE,
-            sha1: S::SHA1,
-            read_only: S::FLAGS.no_writes,
-            guard_slots: S::SLOT_GUARD,
-            slot_args: S::SLOT_ARGS,
-            may_reply_own_error: S::MAY_REPLY_OWN_ERROR,
-            function: None,
+    /// A `'static` constant per script type: batches keep one pointer per invocation, not a
+    /// copy of these nine fields.
+    pub(crate) fn of<S: Script + ?Sized>() -> &'static Self {
+        &const {
+            ScriptInfo {
+                name: S::NAME,
+                path: S::PATH,
+                source: S::SOURCE,
+                sha1: S::SHA1,
+                read_only: S::FLAGS.no_writes,
+                guard_slots: S::SLOT_GUARD,
+                slot_args: S::SLOT_ARGS,
+                may_reply_own_error: S::MAY_REPLY_OWN_ERROR,
+                function: None,
+            }
         }
     }
 
-    pub(crate) fn of_function<F: Function + ?Sized>() -> Self {
-        ScriptInfo {
-            name: F::NAME,
-            path: F::PATH,
-            source: F::SOURCE,
-            sha1: "",
-            read_only: F::FLAGS.no_writes,
-            guard_slots: F::SLOT_GUARD,
-            slot_args: F::SLOT_ARGS,
-            may_reply_own_error: F::MAY_REPLY_OWN_ERROR,
-            function: Some(FunctionName {
-                library: F::LIBRARY,
-                function: F::FUNCTION,
-            }),
+    /// As [`ScriptInfo::of`], for a function.
+    pub(crate) fn of_function<F: Function + ?Sized>() -> &'static Self {
+        &const {
+            ScriptInfo {
+                name: F::NAME,
+                path: F::PATH,
+                source: F::SOURCE,
+                sha1: "",
+                read_only: F::FLAGS.no_writes,
+                guard_slots: F::SLOT_GUARD,
+                slot_args: F::SLOT_ARGS,
+                may_reply_own_error: F::MAY_REPLY_OWN_ERROR,
+                function: Some(FunctionName {
+                    library: F::LIBRARY,
+                    function: F::FUNCTION,
+                }),
+            }
         }
     }
 
@@ -530,7 +538,7 @@ impl<T> fmt::Debug for Ticket<T> {
 #[derive(Debug, Clone)]
 pub struct Replies {
     values: Vec<Result<Value, RedisError>>,
-    scripts: Vec<Option<ScriptInfo>>,
+    scripts: Vec<Option<&'static ScriptInfo>>,
     /// Per entry, what is known of it; empty when every entry replied (the common case, with
     /// nothing allocated).
     outcomes: Vec<Outcome>,
@@ -568,7 +576,7 @@ pub enum Outcome {
 }
 
 impl Replies {
-    pub(crate) fn new(values: Vec<Value>, scripts: Vec<Option<ScriptInfo>>) -> Self {
+    pub(crate) fn new(values: Vec<Value>, scripts: Vec<Option<&'static ScriptInfo>>) -> Self {
         Replies {
             values: values.into_iter().map(Ok).collect(),
             scripts,
@@ -598,7 +606,7 @@ impl Replies {
     /// interrupted batch, or of a cluster batch of which some invocations were not answered.
     pub(crate) fn with_outcomes(
         values: Vec<Result<Value, RedisError>>,
-        scripts: Vec<Option<ScriptInfo>>,
+        scripts: Vec<Option<&'static ScriptInfo>>,
         outcomes: Vec<Outcome>,
         atomic: bool,
     ) -> Self {
@@ -618,7 +626,7 @@ impl Replies {
     /// Every entry unknown: a batch whose first (or only) round failed, `error` in place of
     /// each reply.
     pub(crate) fn all_unknown(
-        scripts: Vec<Option<ScriptInfo>>,
+        scripts: Vec<Option<&'static ScriptInfo>>,
         error: &RedisError,
         atomic: bool,
     ) -> Self {
@@ -669,7 +677,7 @@ impl Replies {
                 ),
             ));
         };
-        let script = self.scripts.get(ticket.index).and_then(Option::as_ref);
+        let script = self.scripts.get(ticket.index).copied().flatten();
         match self.outcome_at(ticket.index) {
             Outcome::Replied => convert_reply(value, script),
             Outcome::NotRun => {
@@ -958,7 +966,7 @@ impl Replies {
 pub struct ScriptPipeline {
     /// Invocations as `EVALSHA`, commands as added.
     pipeline: redis::Pipeline,
-    scripts: Vec<Option<ScriptInfo>>,
+    scripts: Vec<Option<&'static ScriptInfo>>,
     invocations: usize,
     /// The first invocation and the last ordinary command: invocations before that command go
     /// as `EVAL` (a command cannot be made to wait for a reload).
@@ -1097,9 +1105,9 @@ impl ScriptPipeline {
     /// library alone miss together and are all sent again, so they need no load up front.
     fn first_loads(&self) -> (Vec<&ScriptInfo>, Vec<crate::flight::Loader>) {
         let from = self.eval_before();
-        let mixed = crate::recover::mixed(self.scripts[from..].iter().flatten());
+        let mixed = crate::recover::mixed(self.scripts[from..].iter().copied().flatten());
         let (mut loads, loaders) = crate::recover::first_loads(&mixed);
-        let entries = self.scripts.iter().flatten();
+        let entries = self.scripts.iter().copied().flatten();
         let first_function = self
             .scripts
             .iter()
@@ -1149,9 +1157,7 @@ impl ScriptPipeline {
             .iter()
             .enumerate()
             .map(|(index, script)| {
-                script
-                    .as_ref()
-                    .filter(|script| index >= eval_before || script.is_function())
+                script.filter(|script| index >= eval_before || script.is_function())
             })
             .collect();
         if !crate::recover::any_missed(&scripts, values) {
@@ -1327,10 +1333,7 @@ impl ScriptPipeline {
     }
 
     fn check_slots(&self) -> Result<(), Error> {
-        check_all_slots(
-            self.pipeline.cmd_iter(),
-            self.scripts.iter().map(Option::as_ref),
-        )
+        check_all_slots(self.pipeline.cmd_iter(), self.scripts.iter().copied())
     }
 
     fn span(&self, kind: &'static str) -> crate::observe::Span {
@@ -1346,7 +1349,7 @@ impl ScriptPipeline {
             .zip(&self.scripts)
             .enumerate()
             .filter_map(move |(index, (command, script))| {
-                Some((script.as_ref()?, command, index < eval_before))
+                Some(((*script)?, command, index < eval_before))
             })
     }
 }
@@ -1370,7 +1373,7 @@ fn check_round(round: &redis::Pipeline, replies: Vec<Value>) -> Result<Vec<Value
 /// [`Error::Interrupted`] for a batch whose first (or only) round failed with `error`: each
 /// entry unknown, since the `redis` crate drops the replies it read when a later read fails.
 pub(crate) fn interrupted_first(
-    scripts: Vec<Option<ScriptInfo>>,
+    scripts: Vec<Option<&'static ScriptInfo>>,
     error: RedisError,
     atomic: bool,
 ) -> Error {
@@ -1389,7 +1392,7 @@ pub(crate) fn cut_replies(
     cut: crate::chunks::Cut,
     loads: &[&ScriptInfo],
     loaders: Vec<crate::flight::Loader>,
-    scripts: Vec<Option<ScriptInfo>>,
+    scripts: Vec<Option<&'static ScriptInfo>>,
 ) -> Replies {
     let crate::chunks::Cut {
         mut replies,
@@ -1438,7 +1441,7 @@ pub(crate) fn cut_replies(
 pub(crate) fn interrupted_round_replies(
     recovery: crate::recover::Plain<'_>,
     values: Vec<Value>,
-    scripts: Vec<Option<ScriptInfo>>,
+    scripts: Vec<Option<&'static ScriptInfo>>,
     error: &RedisError,
 ) -> Replies {
     let outcomes = recovery.into_outcomes();
@@ -1456,7 +1459,7 @@ pub(crate) fn interrupted_round_replies(
 fn interrupted_round(
     recovery: crate::recover::Plain<'_>,
     values: Vec<Value>,
-    scripts: Vec<Option<ScriptInfo>>,
+    scripts: Vec<Option<&'static ScriptInfo>>,
     error: RedisError,
 ) -> Error {
     Error::Interrupted {
@@ -1516,13 +1519,13 @@ pub struct ScriptTransaction {
 enum Sent {
     /// A `SCRIPT LOAD` or `FUNCTION LOAD` the transaction added: its reply is not the
     /// caller's.
-    Load(ScriptInfo),
+    Load(&'static ScriptInfo),
     /// A command the caller added.
     Command,
     /// An invocation; `load` is the index in `sent` of the `SCRIPT LOAD` it relies on, and
     /// `first` whether that load was sent for it (just before it).
     Invocation {
-        script: ScriptInfo,
+        script: &'static ScriptInfo,
         load: usize,
         first: bool,
     },
@@ -1592,7 +1595,7 @@ impl ScriptTransaction {
         self.add_invocation(ScriptInfo::of_function::<F>(), function.fcall_command())
     }
 
-    fn add_invocation<T>(&mut self, script: ScriptInfo, command: Cmd) -> Ticket<T> {
+    fn add_invocation<T>(&mut self, script: &'static ScriptInfo, command: Cmd) -> Ticket<T> {
         let key = script.load_key();
         let known = self.loaded.iter().find(|(loaded, _)| *loaded == key);
         let (load, first) = match known {
@@ -1962,7 +1965,7 @@ impl ScriptTransaction {
         check_all_slots(
             self.pipeline.cmd_iter(),
             self.sent.iter().map(|sent| match sent {
-                Sent::Invocation { script, .. } => Some(script),
+                Sent::Invocation { script, .. } => Some(*script),
                 Sent::Load(_) | Sent::Command => None,
             }),
         )
@@ -1979,7 +1982,7 @@ impl ScriptTransaction {
             .cmd_iter()
             .zip(&self.sent)
             .filter_map(|(command, sent)| match sent {
-                Sent::Invocation { script, first, .. } => Some((script, command, *first)),
+                Sent::Invocation { script, first, .. } => Some((*script, command, *first)),
                 Sent::Load(_) | Sent::Command => None,
             })
     }
@@ -2165,7 +2168,7 @@ mod tests {
 
     #[test]
     fn each_entry_says_what_is_known_of_it() {
-        let info = ScriptInfo {
+        let info = &ScriptInfo {
             name: "X",
             path: "lua/x.lua",
             source: "return 1",
@@ -2261,7 +2264,7 @@ mod tests {
 
     #[test]
     fn server_errors_and_conversions() {
-        let info = ScriptInfo {
+        let info = &ScriptInfo {
             name: "X",
             path: "lua/x.lua",
             source: "return 1",
@@ -2273,11 +2276,11 @@ mod tests {
             function: None,
         };
         assert_eq!(
-            convert_reply::<i64>(&Ok(Value::Int(3)), Some(&info)).ok(),
+            convert_reply::<i64>(&Ok(Value::Int(3)), Some(info)).ok(),
             Some(3)
         );
         let text = Ok(Value::BulkString(b"x".to_vec()));
-        let error = convert_reply::<i64>(&text, Some(&info));
+        let error = convert_reply::<i64>(&text, Some(info));
         assert!(matches!(
             error,
             Err(Error::Conversion {
