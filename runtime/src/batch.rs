@@ -196,7 +196,6 @@ use redis::{
 use redis_script_analysis::{SLOT_COUNT, hash_slot};
 
 use crate::pipeline::{LoadKey, Outcome, Replies, ScriptInfo, Ticket};
-use crate::recover::eval_from_evalsha;
 #[cfg(test)]
 use crate::recover::is_noscript_value;
 use crate::{Error, Function, Script};
@@ -727,21 +726,21 @@ impl ClusterNodes {
     }
 }
 
-/// One invocation of a batch, but its command: kept apart in `ClusterBatch::commands`, so that
-/// what every round reads of each invocation is small.
+/// One invocation of a batch.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     script: &'static ScriptInfo,
-    /// The slot of the first key; `None` for a script without keys.
-    slot: Option<u16>,
+    /// Its `numkeys`, keys and arguments: `ClusterBatch::args` from `start` to `end`.
+    start: usize,
+    end: usize,
     /// Whether the script may go in waves: it cannot reply an error of its own words
     /// (`Script::MAY_REPLY_OWN_ERROR`, computed by the derive).
     plain: bool,
 }
 
-/// The slot of the first key of an `EVALSHA sha1 numkeys key...` (or `EVAL source ...`) command.
-fn first_key_slot(command: &Cmd) -> Option<u16> {
-    let mut args = command.args_iter().skip(2);
+/// The slot of the first key of an invocation, from its arguments `numkeys key...` (those of
+/// an `EVALSHA sha1 numkeys key...` command after the SHA1).
+fn first_key_slot<'a>(mut args: impl Iterator<Item = Arg<&'a [u8]>>) -> Option<u16> {
     let numkeys = match args.next()? {
         Arg::Simple(bytes) => std::str::from_utf8(bytes).ok()?.parse::<usize>().ok()?,
         _ => return None,
@@ -1461,8 +1460,12 @@ fn settle_waves(
 #[derive(Clone, Debug, Default)]
 pub struct ClusterBatch {
     entries: Vec<Entry>,
-    /// Each entry's command; `None` once it went into a pipeline (see `ShareCommands`).
-    commands: Vec<Option<Cmd>>,
+    /// Every invocation's `numkeys`, keys and arguments, one after the other (each entry
+    /// knows its range): one buffer that grows by doubling, where a command per invocation
+    /// cost two allocations, and as much again to free. Each command is built from here as its
+    /// pipeline is (while its bytes are fresh in the cache, as a hand-written pipeline builds
+    /// them), and built again for a round that sends it again.
+    args: Cmd,
     retry: Retry,
 }
 
@@ -1509,7 +1512,9 @@ impl ClusterBatch {
     /// assert_eq!((ticket.index(), batch.len()), (0, 1));
     /// ```
     pub fn invoke<S: Script + ?Sized>(&mut self, script: &S) -> Ticket<S::Output> {
-        self.add(ScriptInfo::of::<S>(), script.evalsha_command())
+        let start = self.args.args_iter().len();
+        script.write_keys_and_args(&mut self.args);
+        self.add(ScriptInfo::of::<S>(), start)
     }
 
     /// Adds a call of the function `function` (`FCALL`, `FCALL_RO` for a `no-writes`
@@ -1529,17 +1534,21 @@ impl ClusterBatch {
     /// # }
     /// ```
     pub fn invoke_function<F: Function + ?Sized>(&mut self, function: &F) -> Ticket<F::Output> {
-        self.add(ScriptInfo::of_function::<F>(), function.fcall_command())
+        let start = self.args.args_iter().len();
+        function.write_keys_and_args(&mut self.args);
+        self.add(ScriptInfo::of_function::<F>(), start)
     }
 
-    fn add<T>(&mut self, script: &'static ScriptInfo, command: Cmd) -> Ticket<T> {
-        let slot = first_key_slot(&command);
+    /// Records the invocation whose `numkeys`, keys and arguments were just written to
+    /// `args` from `start` on.
+    fn add<T>(&mut self, script: &'static ScriptInfo, start: usize) -> Ticket<T> {
+        let end = self.args.args_iter().len();
         // Known at compile time (`Script::MAY_REPLY_OWN_ERROR`).
         let plain = !script.may_reply_own_error;
-        self.commands.push(Some(command));
         self.entries.push(Entry {
             script,
-            slot,
+            start,
+            end,
             plain,
         });
         Ticket::new(self.entries.len() - 1)
@@ -1565,9 +1574,7 @@ impl ClusterBatch {
 
     /// Runs the batch. Fails as a whole only if the slot guard refuses an invocation (before
     /// anything is sent); every other failure is the failed invocation's own reply in
-    /// [`Replies`]. The batch is consumed: its commands go into the pipelines as they are,
-    /// not copied (copying them was the largest part of a batch's own work on the client);
-    /// clone it first to run the same invocations again.
+    /// [`Replies`]. The batch is kept and can be run again.
     ///
     /// ```no_run
     /// # #[derive(redis_script::RedisScript)]
@@ -1579,29 +1586,47 @@ impl ClusterBatch {
     /// let count = batch.run_async(nodes).await?.get(ticket)?;
     /// # Ok(()) }
     /// ```
-    pub async fn run_async(mut self, nodes: &mut ClusterNodes) -> Result<Replies, Error> {
+    pub async fn run_async(&self, nodes: &mut ClusterNodes) -> Result<Replies, Error> {
         let span = crate::observe::Span::batch("cluster", self.len(), self.len());
-        let added = || {
-            self.entries
-                .iter()
-                .zip(&self.commands)
-                .filter_map(|(entry, command)| Some((entry.script, command.as_ref()?)))
-        };
-        // One child span per invocation, open for the whole batch (they share its rounds).
-        let _invocations = span.children(added().map(|(script, command)| (script, command, false)));
+        // Each invocation's arguments, found in one walk over the buffer.
+        let args: Vec<&[u8]> = self
+            .args
+            .args_iter()
+            .map(|arg| match arg {
+                Arg::Simple(bytes) => bytes,
+                // The derive writes plain arguments only.
+                _ => &[],
+            })
+            .collect();
+        let args = &args[..];
+        // One child span per invocation, open for the whole batch (they share its rounds);
+        // the commands are built only when spans are recorded.
+        let _invocations = span.children((0..self.len()).map(|member| {
+            (
+                self.entries[member].script,
+                self.command(args, member, false),
+                false,
+            )
+        }));
         {
             let _entered = span.entered_guard();
-            for (script, command) in added() {
-                script.check_slots(command)?;
+            for (member, entry) in self.entries.iter().enumerate() {
+                if entry.script.guard_slots {
+                    entry
+                        .script
+                        .check_slots(&self.command(args, member, false))?;
+                }
             }
         }
-        // Moved into the pipelines as they are sent, not copied (see `ShareCommands`).
-        let mut commands = std::mem::take(&mut self.commands);
-        let this = &self;
+        let this = self;
         let run = async {
             let mut replies: Vec<Result<Value, RedisError>> = vec![Ok(Value::Nil); this.len()];
             let mut not_run = vec![false; this.len()];
-            let mut pending = groups(this.entries.iter().map(|entry| (entry.slot, entry.plain)));
+            let mut pending = groups(this.entries.iter().map(|entry| {
+                let own = args.get(entry.start..entry.end).unwrap_or_default();
+                let slot = first_key_slot(own.iter().map(|&arg| Arg::Simple(arg)));
+                (slot, entry.plain)
+            }));
             let mut wait = false;
             let mut stale = false;
             let mut pauses = 0u32;
@@ -1634,7 +1659,7 @@ impl ClusterBatch {
                         nodes,
                         pending,
                         (&mut replies, &mut not_run),
-                        &mut commands,
+                        args,
                         last_round,
                     )
                     .await;
@@ -1664,7 +1689,7 @@ impl ClusterBatch {
         nodes: &mut ClusterNodes,
         pending: Vec<Group>,
         (replies, not_run): (&mut [Result<Value, RedisError>], &mut [bool]),
-        commands: &mut [Option<Cmd>],
+        args: &[&[u8]],
         last_round: bool,
     ) -> (Vec<Again>, usize) {
         let mut again = Vec::new();
@@ -1728,14 +1753,11 @@ impl ClusterBatch {
         for (address, share) in shares {
             match nodes.connection(&address).await {
                 Ok(connection) => {
-                    let mut taken = ShareCommands::take(&share, commands);
                     runs.push(async move {
                         let (results, failed_loads) = self
-                            .send_share(
-                                connection, &address, timeout, share, &mut taken, last_round,
-                            )
+                            .send_share(connection, &address, timeout, share, args, last_round)
                             .await;
-                        (address, results, failed_loads, taken)
+                        (address, results, failed_loads)
                     });
                 }
                 Err(error) => {
@@ -1752,11 +1774,7 @@ impl ClusterBatch {
         let keys = |member: usize| self.entries[member].script.load_key();
         let missed = |member: usize, value: &Value| self.entries[member].script.missed(value);
         let mut any_broken = false;
-        let mut taken = Vec::new();
-        for (address, results, failed_loads, share_commands) in
-            futures_util::future::join_all(runs).await
-        {
-            taken.push(share_commands);
+        for (address, results, failed_loads) in futures_util::future::join_all(runs).await {
             let mut broken = false;
             let mut scripts = Scripts {
                 keys: &keys,
@@ -1830,16 +1848,6 @@ impl ClusterBatch {
         if any_broken {
             let _ = nodes.refresh().await;
         }
-        // What goes again needs its command back.
-        let mut wanted = vec![false; commands.len()];
-        for again in &again {
-            for &member in &again.group.members {
-                wanted[member] = true;
-            }
-        }
-        for share_commands in taken {
-            share_commands.give_back(&wanted, commands);
-        }
         // Keep the order of first members, so a node's groups go out as added.
         again.sort_by_key(|again| again.group.members.first().copied());
         (again, node_count)
@@ -1861,7 +1869,7 @@ impl ClusterBatch {
         address: &Address,
         timeout: Option<Duration>,
         share: Vec<Group>,
-        taken: &mut ShareCommands,
+        args: &[&[u8]],
         last_round: bool,
     ) -> (Vec<Shipped>, Vec<(LoadKey, Value)>) {
         let mut loads: Vec<&ScriptInfo> = Vec::new();
@@ -1901,7 +1909,7 @@ impl ClusterBatch {
                     &mut connection,
                     (address, timeout),
                     (&shipped, &wave),
-                    taken,
+                    args,
                     chunk_loads,
                     last_round,
                     &mut failure,
@@ -1945,20 +1953,14 @@ impl ClusterBatch {
         connection: &mut MultiplexedConnection,
         (address, timeout): (&Address, Option<Duration>),
         (shipped, wave): (&[Shipped], &[(usize, usize)]),
-        taken: &mut ShareCommands,
+        args: &[&[u8]],
         mut loads: Vec<&ScriptInfo>,
         last_round: bool,
         failure: &mut Option<RedisError>,
         failed_loads: &mut Vec<(LoadKey, Value)>,
     ) -> Vec<Sent> {
         let mut chunks: Vec<(usize, redis::Pipeline, Vec<&ScriptInfo>, usize)> = Vec::new();
-        // A unit whose command is not at hand is not sent (see `ShareCommands::holds`).
-        let absent: Vec<bool> = wave
-            .iter()
-            .map(|&(index, position)| !taken.holds(index, position, &shipped[index].group))
-            .collect();
-        let first_pipeline = taken.pipelines.len();
-        let mut units = wave.iter().enumerate().peekable();
+        let mut units = wave.iter().peekable();
         while units.peek().is_some() {
             let chunk_loads = std::mem::take(&mut loads);
             let mut pipeline =
@@ -1967,19 +1969,16 @@ impl ClusterBatch {
                 pipeline.add_command(script.load_command());
             }
             let (mut count, mut commands) = (0, 0);
-            while let Some((unit, &(index, position))) = units.next_if(|&(_, &(index, _))| {
+            while let Some(&(index, position)) = units.next_if(|&&(index, _)| {
                 commands == 0 || commands + shipped[index].group.commands() <= CHUNK
             }) {
-                count += 1;
-                if absent[unit] {
-                    continue;
-                }
                 let group = &shipped[index].group;
                 commands += group.commands();
-                let positions = if group.waves() {
-                    position..position + 1
+                count += 1;
+                let members = if group.waves() {
+                    &group.members[position..=position]
                 } else {
-                    0..group.members.len()
+                    &group.members[..]
                 };
                 if group.asking() {
                     pipeline.cmd("ASKING");
@@ -1988,20 +1987,8 @@ impl ClusterBatch {
                     pipeline.cmd("MULTI");
                 }
                 let eval = group.eval(last_round);
-                for position in positions {
-                    if eval {
-                        let script = self.entries[group.members[position]].script;
-                        if let Some(command) = taken.command(index, position) {
-                            pipeline.add_command(eval_from_evalsha(script, command));
-                        }
-                    } else {
-                        taken.send(
-                            index,
-                            position,
-                            &mut pipeline,
-                            first_pipeline + chunks.len(),
-                        );
-                    }
+                for &member in members {
+                    pipeline.add_command(self.command(args, member, eval));
                 }
                 if group.atomic() {
                     pipeline.cmd("EXEC");
@@ -2011,32 +1998,29 @@ impl ClusterBatch {
             chunks.push((count, pipeline, chunk_loads, expected));
         }
         let mut results = Vec::with_capacity(wave.len());
-        let mut units = wave.iter().zip(&absent);
+        let mut units = wave.iter();
         for (count, pipeline, chunk_loads, expected) in chunks {
             let chunk = units.by_ref().take(count);
             if let Some(error) = failure.as_ref() {
                 let error = not_sent(address, "an earlier pipeline to the node failed", error);
                 results.extend(chunk.map(|_| Sent::Skipped(error.clone())));
-                taken.pipelines.push(Some(pipeline));
                 continue;
             }
-            let first = results.len();
             match connection
                 .send_packed_commands(&pipeline, 0, expected)
                 .await
             {
                 Ok(values) if values.len() == expected => {
+                    // Freed here, while the other nodes still work, as a hand-written
+                    // pipeline is: freeing ten thousand commands takes a while.
+                    drop(pipeline);
                     let mut values = values.into_iter();
                     for (script, reply) in chunk_loads.iter().zip(values.by_ref()) {
                         if script.load_failed(&reply) {
                             failed_loads.push((script.load_key(), reply));
                         }
                     }
-                    for (&(index, _), &absent) in chunk {
-                        if absent {
-                            results.push(Sent::Skipped(ShareCommands::absent(address)));
-                            continue;
-                        }
+                    for &(index, _) in chunk {
                         let commands = shipped[index].group.commands();
                         results.push(if commands == 1 {
                             Sent::One(values.next().unwrap_or(Value::Nil))
@@ -2060,10 +2044,35 @@ impl ClusterBatch {
                     *failure = Some(error);
                 }
             }
-            let keep = ShareCommands::keep(&results[first..]);
-            taken.pipelines.push(keep.then_some(pipeline));
         }
         results
+    }
+
+    /// The command of invocation `member`, built from its arguments in `args` (all of the
+    /// batch's, see [`ClusterBatch::args`](Self)): `EVALSHA sha1 numkeys ...`, `EVAL source
+    /// numkeys ...` when `eval` (a function has no such form: `FCALL name numkeys ...`), with
+    /// the `_RO` forms for read-only code.
+    fn command(&self, args: &[&[u8]], member: usize, eval: bool) -> Cmd {
+        let Some(entry) = self.entries.get(member) else {
+            return Cmd::new();
+        };
+        let script = entry.script;
+        let own = args.get(entry.start..entry.end).unwrap_or_default();
+        let (name, code) = match (&script.function, eval, script.read_only) {
+            (Some(function), _, false) => ("FCALL", function.function),
+            (Some(function), _, true) => ("FCALL_RO", function.function),
+            (None, false, false) => ("EVALSHA", script.sha1),
+            (None, false, true) => ("EVALSHA_RO", script.sha1),
+            (None, true, false) => ("EVAL", script.source),
+            (None, true, true) => ("EVAL_RO", script.source),
+        };
+        let bytes: usize = own.iter().map(|arg| arg.len()).sum();
+        let mut command = Cmd::with_capacity(2 + own.len(), name.len() + code.len() + bytes);
+        command.arg(name).arg(code);
+        for &arg in own {
+            command.arg(arg);
+        }
+        command
     }
 
     /// The replies, each entry saying what is known of it: replied; not run (answered
@@ -2090,149 +2099,6 @@ impl ClusterBatch {
             })
             .collect();
         Replies::with_outcomes(values, scripts, outcomes, false)
-    }
-}
-
-/// The commands of one node's share in a round. Each goes into its pipeline as it is, moved,
-/// not copied (copying them was the largest part of a batch's own work on the client); a
-/// pipeline with an error among its replies is kept until the round is settled, and only the
-/// command of an invocation that goes again is copied back out of it.
-struct ShareCommands {
-    /// Per group of the share, where its members start in `held`.
-    starts: Vec<usize>,
-    /// The share's members, group after group.
-    members: Vec<usize>,
-    held: Vec<Held>,
-    /// The pipelines built for the share, sent or not, in order; `None` for one dropped as
-    /// soon as its replies were read, since none of them could make an invocation go again
-    /// (see [`ShareCommands::keep`]). Freeing ten thousand commands takes a while: done there,
-    /// it overlaps with the other nodes' work, as a hand-written pipeline's does.
-    pipelines: Vec<Option<redis::Pipeline>>,
-}
-
-/// Where one invocation's command is while its share is sent.
-enum Held {
-    Here(Cmd),
-    /// In `ShareCommands::pipelines[pipeline]`, command `index`.
-    Sent {
-        pipeline: usize,
-        index: usize,
-    },
-    /// Not handed over: an invocation sent again whose command was not given back, which the
-    /// rounds' bookkeeping rules out; it is reported as not sent rather than sent wrong.
-    Missing,
-}
-
-impl ShareCommands {
-    /// Takes the commands of `share`'s members out of `commands`.
-    fn take(share: &[Group], commands: &mut [Option<Cmd>]) -> Self {
-        let count = share.iter().map(|group| group.members.len()).sum();
-        let mut taken = ShareCommands {
-            starts: Vec::with_capacity(share.len()),
-            members: Vec::with_capacity(count),
-            held: Vec::with_capacity(count),
-            pipelines: Vec::new(),
-        };
-        for group in share {
-            taken.starts.push(taken.held.len());
-            for &member in &group.members {
-                taken.members.push(member);
-                taken
-                    .held
-                    .push(match commands.get_mut(member).and_then(Option::take) {
-                        Some(command) => Held::Here(command),
-                        None => Held::Missing,
-                    });
-            }
-        }
-        taken
-    }
-
-    fn at(&self, group: usize, position: usize) -> usize {
-        self.starts
-            .get(group)
-            .map_or(usize::MAX, |start| start + position)
-    }
-
-    /// Whether the commands a unit of a wave sends are at hand: the member at `position` of
-    /// a group sent in waves, every member of one sent whole.
-    fn holds(&self, group: usize, position: usize, of: &Group) -> bool {
-        let positions = if of.waves() {
-            position..position + 1
-        } else {
-            0..of.members.len()
-        };
-        positions
-            .into_iter()
-            .all(|position| matches!(self.held.get(self.at(group, position)), Some(Held::Here(_))))
-    }
-
-    fn command(&self, group: usize, position: usize) -> Option<&Cmd> {
-        match self.held.get(self.at(group, position)) {
-            Some(Held::Here(command)) => Some(command),
-            _ => None,
-        }
-    }
-
-    /// Moves a command into `into`, which is to be `pipelines[pipeline]`.
-    fn send(&mut self, group: usize, position: usize, into: &mut redis::Pipeline, pipeline: usize) {
-        let at = self.at(group, position);
-        if let Some(held) = self.held.get_mut(at) {
-            let sent = Held::Sent {
-                pipeline,
-                index: into.len(),
-            };
-            if let Held::Here(command) = std::mem::replace(held, sent) {
-                into.add_command(command);
-            }
-        }
-    }
-
-    /// Whether a pipeline is kept after its replies were read: only if one of them is an
-    /// error, the one kind of reply that can make an invocation go again (a refusal, a
-    /// `NOSCRIPT`; an answered invocation never goes again).
-    fn keep(replies: &[Sent]) -> bool {
-        let error = |value: &Value| match value {
-            Value::ServerError(_) => true,
-            Value::Array(values) => values
-                .iter()
-                .any(|value| matches!(value, Value::ServerError(_))),
-            _ => false,
-        };
-        replies.iter().any(|sent| match sent {
-            Sent::One(value) => error(value),
-            Sent::Replies(values) => values.iter().any(error),
-            Sent::Failed(_) | Sent::Skipped(_) => true,
-        })
-    }
-
-    /// The error of a unit not sent for want of its command.
-    fn absent(address: &Address) -> RedisError {
-        RedisError::from((
-            ErrorKind::ClusterConnectionNotFound,
-            "the invocation was not sent: its command was not at hand",
-            format!("node {address}"),
-        ))
-    }
-
-    /// Puts back into `commands` what was not sent, and a copy of each sent command that is
-    /// `wanted` again.
-    fn give_back(self, wanted: &[bool], commands: &mut [Option<Cmd>]) {
-        for (member, held) in self.members.into_iter().zip(self.held) {
-            let command = match held {
-                Held::Here(command) => Some(command),
-                Held::Sent { pipeline, index } if wanted.get(member) == Some(&true) => self
-                    .pipelines
-                    .get(pipeline)
-                    .and_then(Option::as_ref)
-                    .and_then(|pipeline| pipeline.cmd_iter().nth(index))
-                    .cloned(),
-                Held::Sent { .. } | Held::Missing => None,
-            };
-            if let (Some(command), Some(slot)) = (command, commands.get_mut(member)) {
-                *slot = Some(command);
-            }
-        }
     }
 }
 
@@ -2323,7 +2189,10 @@ mod tests {
             .arg("0146cf5abf2391640ada2991ba6f93ad1698fe70")
             .arg(1)
             .arg("{user1}:a");
-        assert_eq!(first_key_slot(&evalsha), Some(hash_slot(b"user1")));
+        assert_eq!(
+            first_key_slot(evalsha.args_iter().skip(2)),
+            Some(hash_slot(b"user1"))
+        );
         let mut command = redis::cmd("EVAL");
         command
             .arg("return 1")
@@ -2331,10 +2200,13 @@ mod tests {
             .arg("{user1}:a")
             .arg("{user1}:b")
             .arg("x");
-        assert_eq!(first_key_slot(&command), Some(hash_slot(b"user1")));
+        assert_eq!(
+            first_key_slot(command.args_iter().skip(2)),
+            Some(hash_slot(b"user1"))
+        );
         let mut keyless = redis::cmd("EVAL");
         keyless.arg("return 1").arg(0).arg("x");
-        assert_eq!(first_key_slot(&keyless), None);
+        assert_eq!(first_key_slot(keyless.args_iter().skip(2)), None);
     }
 
     fn error(text: &str) -> Value {

@@ -88,9 +88,9 @@ mod imp {
 
         /// One `redis_script.invoke` span per `(script, command, fallback)`, children of this
         /// batch span.
-        pub(crate) fn children<'a>(
+        pub(crate) fn children<'a, C: std::borrow::Borrow<redis::Cmd>>(
             &self,
-            invocations: impl Iterator<Item = (&'a crate::pipeline::ScriptInfo, &'a redis::Cmd, bool)>,
+            invocations: impl Iterator<Item = (&'a crate::pipeline::ScriptInfo, C, bool)>,
         ) -> Children {
             if self.0.is_disabled() {
                 return Children(Vec::new());
@@ -104,7 +104,7 @@ mod imp {
                             script = script.name,
                             sha1 = tracing::field::Empty,
                             function = tracing::field::Empty,
-                            keys = super::key_count(command),
+                            keys = super::key_count(command.borrow()),
                             noscript_fallback,
                         );
                         // A function has a name where a script has a SHA1.
