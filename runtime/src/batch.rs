@@ -1588,16 +1588,7 @@ impl ClusterBatch {
     /// ```
     pub async fn run_async(&self, nodes: &mut ClusterNodes) -> Result<Replies, Error> {
         let span = crate::observe::Span::batch("cluster", self.len(), self.len());
-        // Each invocation's arguments, found in one walk over the buffer.
-        let args: Vec<&[u8]> = self
-            .args
-            .args_iter()
-            .map(|arg| match arg {
-                Arg::Simple(bytes) => bytes,
-                // The derive writes plain arguments only.
-                _ => &[],
-            })
-            .collect();
+        let args = self.arguments();
         let args = &args[..];
         // One child span per invocation, open for the whole batch (they share its rounds);
         // the commands are built only when spans are recorded.
@@ -1622,11 +1613,9 @@ impl ClusterBatch {
         let run = async {
             let mut replies: Vec<Result<Value, RedisError>> = vec![Ok(Value::Nil); this.len()];
             let mut not_run = vec![false; this.len()];
-            let mut pending = groups(this.entries.iter().map(|entry| {
-                let own = args.get(entry.start..entry.end).unwrap_or_default();
-                let slot = first_key_slot(own.iter().map(|&arg| Arg::Simple(arg)));
-                (slot, entry.plain)
-            }));
+            let mut pending = groups(
+                (0..this.len()).map(|member| (this.slot(args, member), this.entries[member].plain)),
+            );
             let mut wait = false;
             let mut stale = false;
             let mut pauses = 0u32;
@@ -2048,14 +2037,32 @@ impl ClusterBatch {
         results
     }
 
-    /// The command of invocation `member`, built from its arguments in `args` (all of the
-    /// batch's, see [`ClusterBatch::args`](Self)): `EVALSHA sha1 numkeys ...`, `EVAL source
+    /// Every argument in the batch's buffer, in one walk over it (it can only be walked):
+    /// what [`command`](Self::command) and [`slot`](Self::slot) index into.
+    fn arguments(&self) -> Vec<&[u8]> {
+        self.args
+            .args_iter()
+            .map(|arg| match arg {
+                Arg::Simple(bytes) => bytes,
+                // The derive writes plain arguments only.
+                _ => &[],
+            })
+            .collect()
+    }
+
+    /// The slot of invocation `member`'s first key; `None` for a script without keys.
+    fn slot(&self, args: &[&[u8]], member: usize) -> Option<u16> {
+        let entry = &self.entries[member];
+        let own = args.get(entry.start..entry.end).unwrap_or_default();
+        first_key_slot(own.iter().map(|&arg| Arg::Simple(arg)))
+    }
+
+    /// The command of invocation `member`, built from its arguments in `args` (the batch's
+    /// argument buffer, walked once per run): `EVALSHA sha1 numkeys ...`, or `EVAL source
     /// numkeys ...` when `eval` (a function has no such form: `FCALL name numkeys ...`), with
     /// the `_RO` forms for read-only code.
     fn command(&self, args: &[&[u8]], member: usize, eval: bool) -> Cmd {
-        let Some(entry) = self.entries.get(member) else {
-            return Cmd::new();
-        };
+        let entry = &self.entries[member];
         let script = entry.script;
         let own = args.get(entry.start..entry.end).unwrap_or_default();
         let (name, code) = match (&script.function, eval, script.read_only) {
@@ -2180,6 +2187,102 @@ mod tests {
         assert!(SlotMap::parse(slots_reply(&[(10, 5, "h", 1)]), "").is_err());
         assert!(SlotMap::parse(slots_reply(&[(0, 16384, "h", 1)]), "").is_err());
         assert!(SlotMap::parse(Value::Int(1), "").is_err());
+    }
+
+    /// A script of two keys and an argument, written by hand as the derive would.
+    struct Pair<'a> {
+        key: &'a str,
+        other: &'a str,
+        amount: i64,
+    }
+
+    impl Script for Pair<'_> {
+        type Output = i64;
+        const NAME: &'static str = "Pair";
+        const PATH: &'static str = "lua/pair.lua";
+        const SOURCE: &'static str = "return 1";
+        const SHA1: &'static str = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
+        const KEY_FIELDS: &'static [&'static str] = &["key", "other"];
+        const ARG_FIELDS: &'static [&'static str] = &["amount"];
+        const FLAGS: crate::ShebangFlags = crate::ShebangFlags::NONE;
+        const KEY_TEMPLATES: &'static [Option<&'static str>] = &[None, None];
+        const STANDALONE_ONLY: bool = false;
+
+        fn write_keys_and_args(&self, command: &mut Cmd) {
+            command
+                .arg(2)
+                .arg(self.key)
+                .arg(self.other)
+                .arg(self.amount);
+        }
+    }
+
+    /// The same, read-only (`EVALSHA_RO`, `EVAL_RO`), and without keys.
+    struct Count;
+
+    impl Script for Count {
+        type Output = i64;
+        const NAME: &'static str = "Count";
+        const PATH: &'static str = "lua/count.lua";
+        const SOURCE: &'static str = "#!lua flags=no-writes\nreturn 2";
+        const SHA1: &'static str = "1d3b2ac1e2e4b1f0b6b2a4f1e0f8c6d2b4a6c8e0";
+        const KEY_FIELDS: &'static [&'static str] = &[];
+        const ARG_FIELDS: &'static [&'static str] = &[];
+        const FLAGS: crate::ShebangFlags = crate::ShebangFlags {
+            no_writes: true,
+            ..crate::ShebangFlags::NONE
+        };
+        const KEY_TEMPLATES: &'static [Option<&'static str>] = &[];
+        const STANDALONE_ONLY: bool = false;
+
+        fn write_keys_and_args(&self, command: &mut Cmd) {
+            command.arg(0);
+        }
+    }
+
+    #[test]
+    fn commands_come_out_of_the_argument_buffer_as_single_calls_build_them() {
+        let first = Pair {
+            key: "{a}:1",
+            other: "{a}:2",
+            amount: -7,
+        };
+        let second = Pair {
+            key: "user:9",
+            other: "user:9:log",
+            amount: 12_345,
+        };
+        let mut batch = ClusterBatch::new();
+        batch.invoke(&first);
+        batch.invoke(&Count);
+        batch.invoke(&second);
+        let args = batch.arguments();
+        let packed = |command: Cmd| command.get_packed_command();
+        let invocations: [(&dyn Fn() -> Cmd, &'static ScriptInfo); 3] = [
+            (&|| first.evalsha_command(), ScriptInfo::of::<Pair>()),
+            (&|| Count.evalsha_command(), ScriptInfo::of::<Count>()),
+            (&|| second.evalsha_command(), ScriptInfo::of::<Pair>()),
+        ];
+        for (member, (evalsha, script)) in invocations.into_iter().enumerate() {
+            assert_eq!(
+                packed(batch.command(&args, member, false)),
+                packed(evalsha())
+            );
+            assert_eq!(
+                packed(batch.command(&args, member, true)),
+                packed(crate::recover::eval_from_evalsha(script, &evalsha()))
+            );
+        }
+        assert!(packed(batch.command(&args, 1, false)).starts_with(b"*3\r\n$10\r\nEVALSHA_RO"));
+        assert_eq!(batch.slot(&args, 0), Some(hash_slot(b"a")));
+        assert_eq!(batch.slot(&args, 1), None);
+        assert_eq!(batch.slot(&args, 2), Some(hash_slot(b"user:9")));
+        // Running it does not use it up: the same commands come out again.
+        let again = batch.clone();
+        assert_eq!(
+            packed(again.command(&again.arguments(), 2, false)),
+            packed(second.evalsha_command())
+        );
     }
 
     #[test]
