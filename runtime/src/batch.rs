@@ -2225,7 +2225,7 @@ mod tests {
         const NAME: &'static str = "Count";
         const PATH: &'static str = "lua/count.lua";
         const SOURCE: &'static str = "#!lua flags=no-writes\nreturn 2";
-        const SHA1: &'static str = "1d3b2ac1e2e4b1f0b6b2a4f1e0f8c6d2b4a6c8e0";
+        const SHA1: &'static str = "ae33f9227913b24d053a555637f98260b23bd3a3";
         const KEY_FIELDS: &'static [&'static str] = &[];
         const ARG_FIELDS: &'static [&'static str] = &[];
         const FLAGS: crate::ShebangFlags = crate::ShebangFlags {
