@@ -405,12 +405,14 @@ impl std::fmt::Display for Address {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct SlotMap {
-    /// Index into `nodes` for each slot; `NO_OWNER` for a slot no node serves.
-    owners: Vec<usize>,
+    /// Index into `nodes` for each slot; `NO_OWNER` for a slot no node serves. Two bytes each
+    /// (a node serves at least one of the 16,384 slots, so there are fewer nodes than that):
+    /// the table is looked up once per slot group, and at 32 KB it stays in the cache.
+    owners: Vec<u16>,
     nodes: Vec<Address>,
 }
 
-const NO_OWNER: usize = usize::MAX;
+const NO_OWNER: u16 = u16::MAX;
 
 impl SlotMap {
     /// Builds the map from a `CLUSTER SLOTS` reply; `asked` is the host of the node that
@@ -461,6 +463,10 @@ impl SlotMap {
                     map.nodes.len() - 1
                 }
             };
+            let node = match u16::try_from(node) {
+                Ok(node) if node != NO_OWNER => node,
+                _ => return Err(invalid(format!("more than {NO_OWNER} primaries"))),
+            };
             for owner in &mut map.owners[start..=end] {
                 *owner = node;
             }
@@ -494,7 +500,7 @@ impl SlotMap {
 
     fn owner(&self, slot: u16) -> Option<usize> {
         match self.owners.get(usize::from(slot)) {
-            Some(&node) if node != NO_OWNER => Some(node),
+            Some(&node) if node != NO_OWNER => Some(usize::from(node)),
             _ => None,
         }
     }
@@ -754,15 +760,16 @@ fn first_key_slot<'a>(mut args: impl Iterator<Item = Arg<&'a [u8]>>) -> Option<u
     }
 }
 
-/// Where a group goes next.
+/// Where a group goes next. A redirect's address is boxed: groups are moved around several
+/// times per round, nearly all of them `BySlot`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Target {
     /// The owner of its slot in the slot map (any primary for a script without keys).
     BySlot,
     /// The node a `MOVED` named.
-    Moved(Address),
+    Moved(Box<Address>),
     /// The node an `ASK` named, with `ASKING` first.
-    Ask(Address),
+    Ask(Box<Address>),
 }
 
 /// The invocations sent together: all pending invocations of one slot, in the order added, or
@@ -822,7 +829,11 @@ impl Group {
 /// a batch spread over many slots, and no allocation each), on the heap beyond.
 #[derive(Clone, Debug)]
 enum Members {
-    Inline { len: usize, at: [usize; WAVE_LIMIT] },
+    /// `len` is at most [`WAVE_LIMIT`]: a byte, which shares a word with the variant's tag.
+    Inline {
+        len: u8,
+        at: [usize; WAVE_LIMIT],
+    },
     Heap(Vec<usize>),
 }
 
@@ -835,12 +846,12 @@ impl Members {
 
     fn push(&mut self, member: usize) {
         match self {
-            Members::Inline { len, at } if *len < WAVE_LIMIT => {
-                at[*len] = member;
+            Members::Inline { len, at } if usize::from(*len) < WAVE_LIMIT => {
+                at[usize::from(*len)] = member;
                 *len += 1;
             }
             Members::Inline { len, at } => {
-                let mut heap = at[..*len].to_vec();
+                let mut heap = at[..usize::from(*len)].to_vec();
                 heap.push(member);
                 *self = Members::Heap(heap);
             }
@@ -851,10 +862,10 @@ impl Members {
 
 impl From<&[usize]> for Members {
     fn from(members: &[usize]) -> Self {
-        match members.len() {
-            len if len <= WAVE_LIMIT => {
+        match u8::try_from(members.len()) {
+            Ok(len) if usize::from(len) <= WAVE_LIMIT => {
                 let mut at = [0; WAVE_LIMIT];
-                at[..len].copy_from_slice(members);
+                at[..members.len()].copy_from_slice(members);
                 Members::Inline { len, at }
             }
             _ => Members::Heap(members.to_vec()),
@@ -877,7 +888,7 @@ impl std::ops::Deref for Members {
 
     fn deref(&self) -> &[usize] {
         match self {
-            Members::Inline { len, at } => &at[..*len],
+            Members::Inline { len, at } => &at[..usize::from(*len)],
             Members::Heap(heap) => heap,
         }
     }
@@ -971,8 +982,8 @@ fn refusal(error: &ServerError, slot: Option<u16>) -> Option<Refusal> {
 impl Refusal {
     fn target(&self) -> Target {
         match self {
-            Refusal::Moved(address) => Target::Moved(address.clone()),
-            Refusal::Ask(address) => Target::Ask(address.clone()),
+            Refusal::Moved(address) => Target::Moved(Box::new(address.clone())),
+            Refusal::Ask(address) => Target::Ask(Box::new(address.clone())),
             Refusal::Redirect | Refusal::Wait => Target::BySlot,
         }
     }
@@ -1689,7 +1700,7 @@ impl ClusterBatch {
         let mut keyless = 0usize;
         for group in pending {
             let address = match &group.target {
-                Target::Moved(address) | Target::Ask(address) => Some(address.clone()),
+                Target::Moved(address) | Target::Ask(address) => Some(Address::clone(address)),
                 Target::BySlot => {
                     let owner = match group.slot {
                         Some(slot) => nodes.map.owner(slot),
@@ -2463,12 +2474,15 @@ mod tests {
                 wait: true
             }
         );
-        let asked = group(vec![0], Target::Ask(Address::parse("h:1").unwrap()));
+        let asked = group(
+            vec![0],
+            Target::Ask(Box::new(Address::parse("h:1").unwrap())),
+        );
         let moved = error("MOVED 7 h:2");
         assert_eq!(
             settle(&asked, vec![Value::Okay, moved], &mut replies),
             Next::Again {
-                target: Target::Moved(Address::parse("h:2").unwrap()),
+                target: Target::Moved(Box::new(Address::parse("h:2").unwrap())),
                 wait: false
             }
         );
@@ -2515,7 +2529,7 @@ mod tests {
         assert_eq!(
             settle(&three, asked, &mut replies),
             Next::Again {
-                target: Target::Ask(Address::parse("h:9").unwrap()),
+                target: Target::Ask(Box::new(Address::parse("h:9").unwrap())),
                 wait: false
             }
         );
@@ -2540,7 +2554,7 @@ mod tests {
         assert_eq!(
             settle(&three, at_exec, &mut replies),
             Next::Again {
-                target: Target::Moved(Address::parse("h:3").unwrap()),
+                target: Target::Moved(Box::new(Address::parse("h:3").unwrap())),
                 wait: false
             }
         );
@@ -2628,7 +2642,10 @@ mod tests {
             ..sized(2)
         };
         assert!(!forced.waves() && forced.atomic());
-        let asked = plain_group(vec![0, 1], Target::Ask(Address::parse("h:1").unwrap()));
+        let asked = plain_group(
+            vec![0, 1],
+            Target::Ask(Box::new(Address::parse("h:1").unwrap())),
+        );
         assert!(!asked.waves() && asked.atomic());
     }
 
@@ -2685,7 +2702,7 @@ mod tests {
         assert_eq!(members(&again), [vec![0, 1, 2]]);
         assert_eq!(
             again[0].group.target,
-            Target::Moved(Address::parse("h:2").unwrap())
+            Target::Moved(Box::new(Address::parse("h:2").unwrap()))
         );
         assert!(again[0].group.waves());
 
@@ -2700,7 +2717,7 @@ mod tests {
         assert_eq!(members(&again), [vec![2]]);
         assert_eq!(
             again[0].group.target,
-            Target::Ask(Address::parse("h:9").unwrap())
+            Target::Ask(Box::new(Address::parse("h:9").unwrap()))
         );
 
         // `NOSCRIPT`: it and the rest go again after a load, counted.
