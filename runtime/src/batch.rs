@@ -184,7 +184,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -747,11 +747,14 @@ struct Entry {
 /// The slot of the first key of an invocation, from its arguments `numkeys key...` (those of
 /// an `EVALSHA sha1 numkeys key...` command after the SHA1).
 fn first_key_slot<'a>(mut args: impl Iterator<Item = Arg<&'a [u8]>>) -> Option<u16> {
-    let numkeys = match args.next()? {
-        Arg::Simple(bytes) => std::str::from_utf8(bytes).ok()?.parse::<usize>().ok()?,
+    // `numkeys` as the derive writes it: decimal digits. Only whether it is zero matters.
+    let keyless = match args.next()? {
+        Arg::Simple(digits) if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+            digits.iter().all(|&digit| digit == b'0')
+        }
         _ => return None,
     };
-    if numkeys == 0 {
+    if keyless {
         return None;
     }
     match args.next()? {
@@ -821,7 +824,9 @@ impl Group {
         if self.waves() {
             return 1;
         }
-        usize::from(self.asking()) + self.members.len() + if self.atomic() { 2 } else { 0 }
+        // Not in waves: `atomic` is then whether it has more than one member.
+        let len = self.members.len();
+        usize::from(self.asking()) + len + if len > 1 { 2 } else { 0 }
     }
 }
 
@@ -1314,6 +1319,10 @@ impl Again {
     }
 }
 
+/// What became of a node's share in a round (see [`ClusterBatch::send_share`]): each group and
+/// the loads that failed.
+type Share = (Vec<Shipped>, Vec<(LoadKey, Value)>);
+
 /// What became of one group's pipeline.
 enum Sent {
     /// The group's replies, `ASKING`, `MULTI` and `EXEC` included.
@@ -1325,17 +1334,24 @@ enum Sent {
     Failed(RedisError),
     /// Not sent, because an earlier pipeline to the node failed.
     Skipped(RedisError),
+    /// The reply of an invocation alone, taken straight into the caller's replies: it is no
+    /// error, so there is nothing to settle.
+    Settled,
 }
 
 /// What became of one group in a node's share.
 struct Shipped {
     group: Group,
-    /// Of a group sent in waves: the replies of its members sent, in order (each ran, but
-    /// perhaps the last, which then held back the rest).
+    /// Of a group sent in waves: how many of its first members were answered with a reply
+    /// that is no error, taken straight into the caller's replies (see [`Share`]).
+    settled: usize,
+    /// Of a group sent in waves: the replies of its members sent after the `settled` ones, in
+    /// order (each ran, but perhaps the last, which then held back the rest).
     answered: Vec<Value>,
-    /// Of a group sent whole: its outcome. Of a group sent in waves: what became of the member
-    /// after the answered ones, if its pipeline failed or was not sent; `None` when every
-    /// member was answered or the last answered held back the rest.
+    /// Of a group sent whole: its outcome (`Settled` once its reply was taken). Of a group
+    /// sent in waves: what became of the member after the answered ones, if its pipeline
+    /// failed or was not sent; `None` when every member was answered or the last answered held
+    /// back the rest.
     last: Option<Sent>,
 }
 
@@ -1343,15 +1359,16 @@ struct Shipped {
 /// what is to be sent again into `again`. Returns whether the node's connection broke.
 fn settle_waves(
     group: Group,
-    answered: Vec<Value>,
+    (settled, answered): (usize, Vec<Value>),
     last: Option<Sent>,
     replies: &mut [Result<Value, RedisError>],
     scripts: &mut Scripts<'_>,
     again: &mut Vec<Again>,
 ) -> bool {
-    let count = answered.len();
+    let count = settled + answered.len();
     let mut next = Next::Done;
-    for (&member, value) in group.members.iter().zip(answered) {
+    let unsettled = group.members.get(settled..).unwrap_or_default();
+    for (&member, value) in unsettled.iter().zip(answered) {
         next = settle_single(group.slot, member, value, replies, scripts);
     }
     // The members from `rest` on did not run: the last answered one, if it was refused or
@@ -1393,7 +1410,8 @@ fn settle_waves(
             }
             again.push(Again::refused(retarget(remainder(&group)), true));
         }
-        Some(Sent::Replies(_) | Sent::One(_)) | None => {
+        // (`Settled` is only ever the outcome of an invocation alone.)
+        Some(Sent::Replies(_) | Sent::One(_) | Sent::Settled) | None => {
             // Kept if the rounds run out before they are sent.
             let held = RedisError::from((
                 ErrorKind::ClusterConnectionNotFound,
@@ -1477,7 +1495,18 @@ pub struct ClusterBatch {
     /// pipeline is (while its bytes are fresh in the cache, as a hand-written pipeline builds
     /// them), and built again for a round that sends it again.
     args: Cmd,
+    scripts: ScriptSet,
     retry: Retry,
+}
+
+/// Which scripts (and functions) a batch invokes, as far as it saves work: a batch of one
+/// script, the common case, knows what each node loads without reading its invocations.
+#[derive(Clone, Copy, Debug, Default)]
+enum ScriptSet {
+    #[default]
+    Empty,
+    One(&'static ScriptInfo),
+    Mixed,
 }
 
 impl ClusterBatch {
@@ -1556,6 +1585,13 @@ impl ClusterBatch {
         let end = self.args.args_iter().len();
         // Known at compile time (`Script::MAY_REPLY_OWN_ERROR`).
         let plain = !script.may_reply_own_error;
+        self.scripts = match self.scripts {
+            ScriptSet::Empty => ScriptSet::One(script),
+            // One constant per script type, so one address (a copy elsewhere only costs the
+            // scan of the invocations this saves).
+            ScriptSet::One(known) if std::ptr::eq(known, script) => ScriptSet::One(known),
+            _ => ScriptSet::Mixed,
+        };
         self.entries.push(Entry {
             script,
             start,
@@ -1671,7 +1707,9 @@ impl ClusterBatch {
             // What still says `NOSCRIPT` (or `Function not found`) when the rounds are used up
             // did not run.
             for ((reply, not_run), entry) in replies.iter().zip(&mut not_run).zip(&this.entries) {
-                if matches!(reply, Ok(value) if entry.script.missed(value)) {
+                // Only an error can say so: the common reply does not read its entry.
+                if matches!(reply, Ok(value @ Value::ServerError(_)) if entry.script.missed(value))
+                {
                     *not_run = true;
                 }
             }
@@ -1696,7 +1734,12 @@ impl ClusterBatch {
         let mut shares: BTreeMap<Address, Vec<Group>> = BTreeMap::new();
         // Groups that go by the slot map, per primary (by its index in the map): the common
         // case, kept apart so that no address is cloned or compared per group.
-        let mut by_node: Vec<Vec<Group>> = vec![Vec::new(); nodes.map.nodes.len()];
+        let primaries = nodes.map.nodes.len();
+        // Sized for an even spread and a little more, so that no share is copied as it grows.
+        let even = pending.len() / primaries.max(1);
+        let mut by_node: Vec<Vec<Group>> = (0..primaries)
+            .map(|_| Vec::with_capacity(even + even / 8 + 16))
+            .collect();
         let mut keyless = 0usize;
         for group in pending {
             let address = match &group.target {
@@ -1706,7 +1749,7 @@ impl ClusterBatch {
                         Some(slot) => nodes.map.owner(slot),
                         None => {
                             keyless += 1;
-                            Some(keyless % nodes.map.nodes.len().max(1))
+                            Some(keyless % primaries.max(1))
                         }
                     };
                     if let Some(share) = owner.and_then(|node| by_node.get_mut(node)) {
@@ -1748,20 +1791,32 @@ impl ClusterBatch {
             }
         }
         let node_count = shares.len();
-        let mut runs = Vec::with_capacity(node_count);
         let timeout = nodes.response_timeout;
+        // Each node's plain replies are written as its pipelines answer, while the other
+        // nodes still work (see `send_share`); the rest is settled below.
+        let answering = Mutex::new(&mut *replies);
+        let mut runs = Vec::with_capacity(node_count);
         for (address, share) in shares {
             match nodes.connection(&address).await {
                 Ok(connection) => {
+                    let answering = &answering;
                     runs.push(async move {
-                        let (results, failed_loads) = self
-                            .send_share(connection, &address, timeout, share, args, last_round)
+                        let share = self
+                            .send_share(
+                                connection,
+                                (&address, timeout),
+                                share,
+                                args,
+                                last_round,
+                                answering,
+                            )
                             .await;
-                        (address, results, failed_loads)
+                        (address, share)
                     });
                 }
                 Err(error) => {
                     let error = not_sent(&address, "cannot connect", &error);
+                    let mut replies = lock(&answering);
                     for group in share {
                         for &member in &group.members {
                             replies[member] = Err(error.clone());
@@ -1771,10 +1826,14 @@ impl ClusterBatch {
                 }
             }
         }
+        let shares = futures_util::future::join_all(runs).await;
+        let replies = answering
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         let keys = |member: usize| self.entries[member].script.load_key();
         let missed = |member: usize, value: &Value| self.entries[member].script.missed(value);
         let mut any_broken = false;
-        for (address, results, failed_loads) in futures_util::future::join_all(runs).await {
+        for (address, (results, failed_loads)) in shares {
             let mut broken = false;
             let mut scripts = Scripts {
                 keys: &keys,
@@ -1784,11 +1843,13 @@ impl ClusterBatch {
             };
             for Shipped {
                 group,
+                settled,
                 answered,
                 last,
             } in results
             {
                 if group.waves() {
+                    let answered = (settled, answered);
                     broken |=
                         settle_waves(group, answered, last, replies, &mut scripts, &mut again);
                     continue;
@@ -1801,6 +1862,7 @@ impl ClusterBatch {
                     )))
                 });
                 let next = match sent {
+                    Sent::Settled => continue,
                     Sent::One(value) => match group.members.first() {
                         Some(&member) => {
                             settle_single(group.slot, member, value, replies, &mut scripts)
@@ -1861,25 +1923,34 @@ impl ClusterBatch {
     /// as `EVALSHA`: a script's source goes to each node once per round, not once per
     /// invocation, and a flush that lands after the load costs a `NOSCRIPT`, which the next
     /// round answers (see [`noscripts`]). After a pipeline fails, nothing more is sent: the
-    /// connection's state is unknown, and what was not sent can be sent again safely. Returns
-    /// what became of each group and the loads that failed.
+    /// connection's state is unknown, and what was not sent can be sent again safely. A reply
+    /// to an invocation alone or in a wave that is no error is final and goes into `answering`
+    /// (the caller's replies) as its pipeline answers; returns what became of each group
+    /// otherwise, and the loads that failed.
     async fn send_share(
         &self,
         mut connection: MultiplexedConnection,
-        address: &Address,
-        timeout: Option<Duration>,
+        (address, timeout): (&Address, Option<Duration>),
         share: Vec<Group>,
         args: &[&[u8]],
         last_round: bool,
-    ) -> (Vec<Shipped>, Vec<(LoadKey, Value)>) {
+        answering: &Mutex<&mut [Result<Value, RedisError>]>,
+    ) -> Share {
         let mut loads: Vec<&ScriptInfo> = Vec::new();
-        for group in &share {
-            // A script that goes as `EVAL` needs no load; a function has no such form.
-            let eval = group.eval(last_round);
+        // A script that goes as `EVAL` needs no load; a function has no such form.
+        let needs_load =
+            |group: &Group, script: &ScriptInfo| !group.eval(last_round) || script.is_function();
+        if let ScriptSet::One(script) = self.scripts
+            && share.iter().any(|group| needs_load(group, script))
+        {
+            loads.push(script);
+        }
+        let mixed = matches!(self.scripts, ScriptSet::Mixed);
+        for group in share.iter().filter(|_| mixed) {
             for &member in &group.members {
                 let script = &self.entries[member].script;
                 // The same script's constants share their address: most checks end there.
-                if (!eval || script.is_function())
+                if needs_load(group, script)
                     && !loads.iter().any(|known| {
                         std::ptr::eq(known.source, script.source)
                             || known.load_key() == script.load_key()
@@ -1893,6 +1964,7 @@ impl ClusterBatch {
             .into_iter()
             .map(|group| Shipped {
                 group,
+                settled: 0,
                 answered: Vec::new(),
                 last: None,
             })
@@ -1917,14 +1989,31 @@ impl ClusterBatch {
                 )
                 .await;
             let mut next = Vec::new();
+            // Not held across an `await`: the other nodes' pipelines answer meanwhile.
+            let mut replies = lock(answering);
             for ((index, position), sent) in wave.into_iter().zip(sent) {
                 let item = &mut shipped[index];
-                if !item.group.waves() {
-                    item.last = Some(sent);
-                    continue;
-                }
+                let waves = item.group.waves();
                 match sent {
-                    Sent::One(value) => {
+                    // A reply that is no error is final (only an error can be a refusal or a
+                    // missing script): it goes straight to the caller's replies, which is
+                    // the fate of nearly every reply; the rest is settled by `send_round`.
+                    Sent::One(value)
+                        if !matches!(value, Value::ServerError(_))
+                            && item.answered.is_empty()
+                            && (waves || item.group.members.len() == 1) =>
+                    {
+                        replies[item.group.members[position]] = Ok(value);
+                        if waves {
+                            item.settled += 1;
+                            if position + 1 < item.group.members.len() {
+                                next.push((index, position + 1));
+                            }
+                        } else {
+                            item.last = Some(Sent::Settled);
+                        }
+                    }
+                    Sent::One(value) if waves => {
                         let ran = !matches!(value, Value::ServerError(_)) || {
                             let script = &self.entries[item.group.members[position]].script;
                             wave_ran(item.group.slot, &value, script.missed(&value))
@@ -1937,6 +2026,7 @@ impl ClusterBatch {
                     other => item.last = Some(other),
                 }
             }
+            drop(replies);
             wave = next;
         }
         (shipped, failed_loads)
@@ -1960,6 +2050,8 @@ impl ClusterBatch {
         failed_loads: &mut Vec<(LoadKey, Value)>,
     ) -> Vec<Sent> {
         let mut chunks: Vec<(usize, redis::Pipeline, Vec<&ScriptInfo>, usize)> = Vec::new();
+        // The commands of each unit, counted once: the replies are split by them.
+        let mut sizes: Vec<usize> = Vec::with_capacity(wave.len());
         let mut units = wave.iter().peekable();
         while units.peek().is_some() {
             let chunk_loads = std::mem::take(&mut loads);
@@ -1969,28 +2061,32 @@ impl ClusterBatch {
                 pipeline.add_command(script.load_command());
             }
             let (mut count, mut commands) = (0, 0);
-            while let Some(&(index, position)) = units.next_if(|&&(index, _)| {
-                commands == 0 || commands + shipped[index].group.commands() <= CHUNK
-            }) {
+            while let Some(&&(index, position)) = units.peek() {
                 let group = &shipped[index].group;
-                commands += group.commands();
+                let size = group.commands();
+                if commands > 0 && commands + size > CHUNK {
+                    break;
+                }
+                units.next();
+                sizes.push(size);
+                commands += size;
                 count += 1;
-                let members = if group.waves() {
-                    &group.members[position..=position]
+                let (members, atomic) = if group.waves() {
+                    (&group.members[position..=position], false)
                 } else {
-                    &group.members[..]
+                    (&group.members[..], group.members.len() > 1)
                 };
                 if group.asking() {
                     pipeline.cmd("ASKING");
                 }
-                if group.atomic() {
+                if atomic {
                     pipeline.cmd("MULTI");
                 }
                 let eval = group.eval(last_round);
                 for &member in members {
                     pipeline.add_command(self.command(args, member, eval));
                 }
-                if group.atomic() {
+                if atomic {
                     pipeline.cmd("EXEC");
                 }
             }
@@ -1998,7 +2094,7 @@ impl ClusterBatch {
             chunks.push((count, pipeline, chunk_loads, expected));
         }
         let mut results = Vec::with_capacity(wave.len());
-        let mut units = wave.iter();
+        let mut units = sizes.iter();
         for (count, pipeline, chunk_loads, expected) in chunks {
             let chunk = units.by_ref().take(count);
             if let Some(error) = failure.as_ref() {
@@ -2020,8 +2116,7 @@ impl ClusterBatch {
                             failed_loads.push((script.load_key(), reply));
                         }
                     }
-                    for &(index, _) in chunk {
-                        let commands = shipped[index].group.commands();
+                    for &commands in chunk {
                         results.push(if commands == 1 {
                             Sent::One(values.next().unwrap_or(Value::Nil))
                         } else {
@@ -2123,35 +2218,39 @@ impl ClusterBatch {
 /// The first round's groups, from the slot of each invocation: per slot, its invocations in
 /// the order added; each invocation of a script without keys alone. Ordered by their first
 /// member.
-fn groups(slots: impl Iterator<Item = (Option<u16>, bool)>) -> Vec<Group> {
+fn groups(slots: impl ExactSizeIterator<Item = (Option<u16>, bool)>) -> Vec<Group> {
     // Indexed by slot, not hashed: one lookup per invocation is most of this function's work.
+    // A group is built only for a slot seen first; there are at most as many as invocations,
+    // and as many as slots with keys.
     let mut by_slot: Vec<usize> = vec![usize::MAX; usize::from(SLOT_COUNT)];
-    let mut groups: Vec<Group> = Vec::new();
+    let mut groups: Vec<Group> = Vec::with_capacity(slots.len().min(usize::from(SLOT_COUNT)));
     for (index, (slot, plain)) in slots.enumerate() {
-        let group = Group {
+        let at = slot.and_then(|slot| by_slot.get_mut(usize::from(slot)));
+        if let Some(at) = at {
+            if let Some(group) = groups.get_mut(*at) {
+                group.members.push(index);
+                group.transaction |= !plain;
+                continue;
+            }
+            *at = groups.len();
+        }
+        groups.push(Group {
             slot,
             members: Members::one(index),
             target: Target::BySlot,
             noscripts: 0,
             transaction: !plain,
-        };
-        match slot {
-            Some(slot) => match by_slot.get_mut(usize::from(slot)) {
-                Some(at) if *at != usize::MAX => {
-                    let group = &mut groups[*at];
-                    group.members.push(index);
-                    group.transaction |= !plain;
-                }
-                Some(at) => {
-                    *at = groups.len();
-                    groups.push(group);
-                }
-                None => groups.push(group),
-            },
-            None => groups.push(group),
-        }
+        });
     }
     groups
+}
+
+/// The replies being written by the nodes' shares. Nothing panics while holding it, and what
+/// it holds stays valid either way.
+fn lock<'a, 'b>(
+    replies: &'a Mutex<&'b mut [Result<Value, RedisError>]>,
+) -> MutexGuard<'a, &'b mut [Result<Value, RedisError>]> {
+    replies.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A group that was not sent goes by the refreshed slot map next time (its node may be gone).
@@ -2660,7 +2759,7 @@ mod tests {
         let three = plain_group(vec![0, 1, 2], Target::BySlot);
         let broken = settle_waves(
             three,
-            answered,
+            (0, answered),
             last,
             replies,
             &mut Scripts::none(),
@@ -2725,6 +2824,58 @@ mod tests {
         let (_, again) = settle_three(vec![Value::Int(1), noscript], None, &mut replies);
         assert_eq!(members(&again), [vec![1, 2]]);
         assert!(!again[0].wait && !again[0].stale && again[0].group.noscripts == 1);
+    }
+
+    /// Compiled, never run: a batch can be run from a spawned task (the replies being written
+    /// are behind a `Mutex`, never held across an `await`).
+    #[allow(dead_code)]
+    fn running_a_batch_is_send(batch: &ClusterBatch, nodes: &mut ClusterNodes) {
+        fn send<T: Send>(_: T) {}
+        send(batch.run_async(nodes));
+    }
+
+    #[test]
+    fn members_answered_with_plain_replies_are_counted_not_settled_again() {
+        let settle = |settled, answered, last, replies: &mut [Result<Value, RedisError>]| {
+            let mut again = Vec::new();
+            let three = plain_group(vec![0, 1, 2], Target::BySlot);
+            let scripts = &mut Scripts::none();
+            let broken = settle_waves(
+                three,
+                (settled, answered),
+                last,
+                replies,
+                scripts,
+                &mut again,
+            );
+            (broken, again)
+        };
+        // The first member's reply went straight to the replies; the second was refused.
+        let mut replies = vec![Ok(Value::Int(1)), Ok(Value::Nil), Ok(Value::Nil)];
+        let tryagain = error("TRYAGAIN Multiple keys request during rehashing of slot");
+        let (broken, again) = settle(1, vec![tryagain.clone()], None, &mut replies);
+        assert!(!broken);
+        assert_eq!(members(&again), [vec![1, 2]]);
+        assert_eq!(replies[0].as_ref().ok(), Some(&Value::Int(1)));
+        assert_eq!(replies[1].as_ref().ok(), Some(&tryagain));
+        assert!(replies[2].is_err());
+
+        // Two settled, the third in flight when the pipeline failed: nothing goes again.
+        let io = RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        let mut replies = vec![Ok(Value::Int(1)), Ok(Value::Int(2)), Ok(Value::Nil)];
+        let (broken, again) = settle(2, Vec::new(), Some(Sent::Failed(io)), &mut replies);
+        assert!(broken && again.is_empty());
+        assert_eq!(values(&replies[..2]), [Value::Int(1), Value::Int(2)]);
+        assert!(replies[2].as_ref().expect_err("in flight").is_io_error());
+
+        // All three settled: nothing to do.
+        let mut replies = vec![Ok(Value::Int(1)), Ok(Value::Int(2)), Ok(Value::Int(3))];
+        let (broken, again) = settle(3, Vec::new(), None, &mut replies);
+        assert!(!broken && again.is_empty());
+        assert_eq!(
+            values(&replies),
+            [Value::Int(1), Value::Int(2), Value::Int(3)]
+        );
     }
 
     #[test]
