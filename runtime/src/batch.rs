@@ -1319,9 +1319,9 @@ impl Again {
     }
 }
 
-/// What became of a node's share in a round (see [`ClusterBatch::send_share`]): each group and
-/// the loads that failed.
-type Share = (Vec<Shipped>, Vec<(LoadKey, Value)>);
+/// What became of a node's share in a round (see [`ClusterBatch::send_share`]): its groups, what
+/// became of each (by the same index), and the loads that failed.
+type Share = (Vec<Group>, Vec<Shipped>, Vec<(LoadKey, Value)>);
 
 /// What became of one group's pipeline.
 enum Sent {
@@ -1339,9 +1339,10 @@ enum Sent {
     Settled,
 }
 
-/// What became of one group in a node's share.
+/// What became of one group in a node's share (kept apart from the group, which is not moved
+/// while its node works).
+#[derive(Default)]
 struct Shipped {
-    group: Group,
     /// Of a group sent in waves: how many of its first members were answered with a reply
     /// that is no error, taken straight into the caller's replies (see [`Share`]).
     settled: usize,
@@ -1833,7 +1834,7 @@ impl ClusterBatch {
         let keys = |member: usize| self.entries[member].script.load_key();
         let missed = |member: usize, value: &Value| self.entries[member].script.missed(value);
         let mut any_broken = false;
-        for (address, (results, failed_loads)) in shares {
+        for (address, (share, results, failed_loads)) in shares {
             let mut broken = false;
             let mut scripts = Scripts {
                 keys: &keys,
@@ -1841,12 +1842,14 @@ impl ClusterBatch {
                 failed_loads: &failed_loads,
                 not_run: &mut *not_run,
             };
-            for Shipped {
+            for (
                 group,
-                settled,
-                answered,
-                last,
-            } in results
+                Shipped {
+                    settled,
+                    answered,
+                    last,
+                },
+            ) in share.into_iter().zip(results)
             {
                 if group.waves() {
                     let answered = (settled, answered);
@@ -1960,15 +1963,8 @@ impl ClusterBatch {
                 }
             }
         }
-        let mut shipped: Vec<Shipped> = share
-            .into_iter()
-            .map(|group| Shipped {
-                group,
-                settled: 0,
-                answered: Vec::new(),
-                last: None,
-            })
-            .collect();
+        let mut shipped: Vec<Shipped> = Vec::with_capacity(share.len());
+        shipped.resize_with(share.len(), Shipped::default);
         let mut failure: Option<RedisError> = None;
         let mut failed_loads = Vec::new();
         // (group, position of the member sent) for groups sent in waves; the position is 0 for
@@ -1980,7 +1976,7 @@ impl ClusterBatch {
                 .send_wave(
                     &mut connection,
                     (address, timeout),
-                    (&shipped, &wave),
+                    (&share, &wave),
                     args,
                     chunk_loads,
                     last_round,
@@ -1992,8 +1988,8 @@ impl ClusterBatch {
             // Not held across an `await`: the other nodes' pipelines answer meanwhile.
             let mut replies = lock(answering);
             for ((index, position), sent) in wave.into_iter().zip(sent) {
-                let item = &mut shipped[index];
-                let waves = item.group.waves();
+                let (group, item) = (&share[index], &mut shipped[index]);
+                let waves = group.waves();
                 match sent {
                     // A reply that is no error is final (only an error can be a refusal or a
                     // missing script): it goes straight to the caller's replies, which is
@@ -2001,12 +1997,12 @@ impl ClusterBatch {
                     Sent::One(value)
                         if !matches!(value, Value::ServerError(_))
                             && item.answered.is_empty()
-                            && (waves || item.group.members.len() == 1) =>
+                            && (waves || group.members.len() == 1) =>
                     {
-                        replies[item.group.members[position]] = Ok(value);
+                        replies[group.members[position]] = Ok(value);
                         if waves {
                             item.settled += 1;
-                            if position + 1 < item.group.members.len() {
+                            if position + 1 < group.members.len() {
                                 next.push((index, position + 1));
                             }
                         } else {
@@ -2015,11 +2011,11 @@ impl ClusterBatch {
                     }
                     Sent::One(value) if waves => {
                         let ran = !matches!(value, Value::ServerError(_)) || {
-                            let script = &self.entries[item.group.members[position]].script;
-                            wave_ran(item.group.slot, &value, script.missed(&value))
+                            let script = &self.entries[group.members[position]].script;
+                            wave_ran(group.slot, &value, script.missed(&value))
                         };
                         item.answered.push(value);
-                        if ran && position + 1 < item.group.members.len() {
+                        if ran && position + 1 < group.members.len() {
                             next.push((index, position + 1));
                         }
                     }
@@ -2029,7 +2025,7 @@ impl ClusterBatch {
             drop(replies);
             wave = next;
         }
-        (shipped, failed_loads)
+        (share, shipped, failed_loads)
     }
 
     /// Sends one wave of a node's share (see [`send_share`](Self::send_share)) as consecutive
@@ -2042,7 +2038,7 @@ impl ClusterBatch {
         &self,
         connection: &mut MultiplexedConnection,
         (address, timeout): (&Address, Option<Duration>),
-        (shipped, wave): (&[Shipped], &[(usize, usize)]),
+        (share, wave): (&[Group], &[(usize, usize)]),
         args: &[&[u8]],
         mut loads: Vec<&ScriptInfo>,
         last_round: bool,
@@ -2062,7 +2058,7 @@ impl ClusterBatch {
             }
             let (mut count, mut commands) = (0, 0);
             while let Some(&&(index, position)) = units.peek() {
-                let group = &shipped[index].group;
+                let group = &share[index];
                 let size = group.commands();
                 if commands > 0 && commands + size > CHUNK {
                     break;
