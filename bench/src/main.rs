@@ -63,8 +63,9 @@ const ASYNC_TASKS: usize = 50;
 const ASYNC_CALLS: usize = 40_000;
 const ASYNC_ROUNDS: usize = 21;
 const PIPELINE_CONNECTIONS: usize = 50;
-/// Rounds of the pipeline rows (each variant, after a warm-up round).
-const PIPELINE_ROUNDS: usize = 5;
+/// Rounds of the pipeline rows (each variant, after a warm-up round). With 5, a row's median
+/// moved by up to 10 points from one run to the next on a shared 2-core machine.
+const PIPELINE_ROUNDS: usize = 15;
 const GUARD_CALLS: usize = 1_000_000;
 const BATCH: usize = 10_000;
 /// Rounds of the cluster batch rows: a batch takes 20 to 200 ms, so many rounds cost little.
