@@ -2216,8 +2216,8 @@ impl ClusterBatch {
 /// member.
 fn groups(slots: impl ExactSizeIterator<Item = (Option<u16>, bool)>) -> Vec<Group> {
     // Indexed by slot, not hashed: one lookup per invocation is most of this function's work.
-    // A group is built only for a slot seen first; there are at most as many as invocations,
-    // and as many as slots with keys.
+    // A group is built only for a slot seen first. Sized for one group per invocation or per
+    // slot, whichever is fewer; only keyless invocations, a group each, can make it grow.
     let mut by_slot: Vec<usize> = vec![usize::MAX; usize::from(SLOT_COUNT)];
     let mut groups: Vec<Group> = Vec::with_capacity(slots.len().min(usize::from(SLOT_COUNT)));
     for (index, (slot, plain)) in slots.enumerate() {
