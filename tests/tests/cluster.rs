@@ -1118,9 +1118,13 @@ fn failover_async(retries: Option<u32>) {
 fn failover_sync_recovers_through_redis_script_cluster_functions() {
     let mut cluster = RedisCluster::start().expect("start a cluster");
     // Bounded reads: a call stuck on a node that does not answer fails (and may or may not
-    // have run) instead of hanging the invoker.
+    // have run) instead of hanging the invoker. Bounded pauses between the `redis` crate's own
+    // retries: by default they double up to minutes, so an invoker that kept failing through a
+    // slow failover could sleep past the deadline below after the new primary was up.
     let client = ClusterClientBuilder::new(cluster.urls())
         .response_timeout(Duration::from_secs(5))
+        .min_retry_wait(100)
+        .max_retry_wait(1_000)
         .build()
         .expect("cluster client");
     let mut connection = client.get_connection().expect("connection");
