@@ -237,7 +237,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let mut table = Table { rows: Vec::new() };
     let redis_version = server_version(&server)?;
-    eprintln!("redis-server {redis_version}; measuring (about a minute)...");
+    eprintln!("redis-server {redis_version}; measuring (a quarter of an hour in all)...");
 
     // `BENCH_ONLY=cluster` (or `pipelines`, `sync-pipelines`, `calls`, `functions`, `flush`) runs one part, for
     // quick checks.
