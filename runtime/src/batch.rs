@@ -1360,7 +1360,8 @@ struct Shipped {
 /// what is to be sent again into `again`. Returns whether the node's connection broke.
 fn settle_waves(
     group: Group,
-    (settled, answered): (usize, Vec<Value>),
+    settled: usize,
+    answered: Vec<Value>,
     last: Option<Sent>,
     replies: &mut [Result<Value, RedisError>],
     scripts: &mut Scripts<'_>,
@@ -1852,9 +1853,8 @@ impl ClusterBatch {
             ) in share.into_iter().zip(results)
             {
                 if group.waves() {
-                    let answered = (settled, answered);
-                    broken |=
-                        settle_waves(group, answered, last, replies, &mut scripts, &mut again);
+                    let (scripts, again) = (&mut scripts, &mut again);
+                    broken |= settle_waves(group, settled, answered, last, replies, scripts, again);
                     continue;
                 }
                 // A group sent whole always has its outcome; `None` would mean it was not sent.
@@ -1939,30 +1939,7 @@ impl ClusterBatch {
         last_round: bool,
         answering: &Mutex<&mut [Result<Value, RedisError>]>,
     ) -> Share {
-        let mut loads: Vec<&ScriptInfo> = Vec::new();
-        // A script that goes as `EVAL` needs no load; a function has no such form.
-        let needs_load =
-            |group: &Group, script: &ScriptInfo| !group.eval(last_round) || script.is_function();
-        if let ScriptSet::One(script) = self.scripts
-            && share.iter().any(|group| needs_load(group, script))
-        {
-            loads.push(script);
-        }
-        let mixed = matches!(self.scripts, ScriptSet::Mixed);
-        for group in share.iter().filter(|_| mixed) {
-            for &member in &group.members {
-                let script = &self.entries[member].script;
-                // The same script's constants share their address: most checks end there.
-                if needs_load(group, script)
-                    && !loads.iter().any(|known| {
-                        std::ptr::eq(known.source, script.source)
-                            || known.load_key() == script.load_key()
-                    })
-                {
-                    loads.push(script);
-                }
-            }
-        }
+        let mut loads = self.loads(&share, last_round);
         let mut shipped: Vec<Shipped> = Vec::with_capacity(share.len());
         shipped.resize_with(share.len(), Shipped::default);
         let mut failure: Option<RedisError> = None;
@@ -2026,6 +2003,40 @@ impl ClusterBatch {
             wave = next;
         }
         (share, shipped, failed_loads)
+    }
+
+    /// The scripts and libraries a node's share needs loaded, once each: none for a script
+    /// that goes as `EVAL`; a function has no such form.
+    fn loads(&self, share: &[Group], last_round: bool) -> Vec<&'static ScriptInfo> {
+        let needs_load =
+            |group: &Group, script: &ScriptInfo| !group.eval(last_round) || script.is_function();
+        let mut loads: Vec<&'static ScriptInfo> = Vec::new();
+        match self.scripts {
+            ScriptSet::Empty => {}
+            ScriptSet::One(script) => {
+                if share.iter().any(|group| needs_load(group, script)) {
+                    loads.push(script);
+                }
+            }
+            ScriptSet::Mixed => {
+                for group in share {
+                    for &member in &group.members {
+                        let script = self.entries[member].script;
+                        // The same script's constants share their address: most checks end
+                        // there.
+                        if needs_load(group, script)
+                            && !loads.iter().any(|known| {
+                                std::ptr::eq(known.source, script.source)
+                                    || known.load_key() == script.load_key()
+                            })
+                        {
+                            loads.push(script);
+                        }
+                    }
+                }
+            }
+        }
+        loads
     }
 
     /// Sends one wave of a node's share (see [`send_share`](Self::send_share)) as consecutive
@@ -2755,7 +2766,8 @@ mod tests {
         let three = plain_group(vec![0, 1, 2], Target::BySlot);
         let broken = settle_waves(
             three,
-            (0, answered),
+            0,
+            answered,
             last,
             replies,
             &mut Scripts::none(),
@@ -2836,14 +2848,7 @@ mod tests {
             let mut again = Vec::new();
             let three = plain_group(vec![0, 1, 2], Target::BySlot);
             let scripts = &mut Scripts::none();
-            let broken = settle_waves(
-                three,
-                (settled, answered),
-                last,
-                replies,
-                scripts,
-                &mut again,
-            );
+            let broken = settle_waves(three, settled, answered, last, replies, scripts, &mut again);
             (broken, again)
         };
         // The first member's reply went straight to the replies; the second was refused.
